@@ -1,0 +1,270 @@
+"""The command side: one Application whose methods are get -> act -> save."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Recording,
+    Transcoding,
+)
+
+from domain.access import TOKEN_PREFIX, AccessToken, Principal, Role, hash_token
+from domain.agent import Agent
+from domain.deduction import Deduction
+from domain.errors import (
+    AgentAlreadyRegisteredError,
+    AgentNotFoundError,
+    ConflictError,
+    InvalidFactError,
+    NotPermittedError,
+)
+from domain.month import Month
+from domain.rulebook import Rulebook, shipped_rulebook
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+class DateAsISO(Transcoding):
+    """Stores business dates (``occurred_on``, ``joined_on``) as ISO strings."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a command returns: the id it created and the log position of its event."""
+
+    id: str
+    position: int
+    recorded_at: datetime
+    event_id: str
+
+    @classmethod
+    def of(cls, recording: Recording[UUID], id: str | None = None) -> Recorded:
+        event = recording.domain_event
+        return cls(
+            id=id or str(event.originator_id),
+            position=recording.notification.id,
+            recorded_at=event.timestamp,
+            event_id=event_id(event),
+        )
+
+
+def event_id(event: DomainEventProtocol[Any]) -> str:
+    """An event's identity in the store: its aggregate id and version."""
+    return f"{event.originator_id}:{event.originator_version}"
+
+
+@dataclass(frozen=True)
+class NewAgent:
+    agent_id: str
+    name: str
+    team: str
+    supervisor: str
+    joined_on: date | None = None
+
+
+@dataclass(frozen=True)
+class NewDeduction:
+    agent_id: str
+    item: str
+    occurred_on: date
+    quantity: int = 1
+    note: str = ""
+    evidence_ref: str | None = None
+    deduction_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    principal: Principal
+    position: int
+
+
+def company_today(timezone: str = DEFAULT_TIMEZONE) -> Callable[[], date]:
+    """Today's business date in the company's time zone."""
+    zone = ZoneInfo(timezone)
+    return lambda: datetime.now(zone).date()
+
+
+class AppraisalApp(Application[UUID]):
+    """Records agents, deductions and access tokens as immutable events."""
+
+    name = "Appraisal"
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        today: Callable[[], date] | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.today = today or company_today()
+        self.default_rulebook = shipped_rulebook()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    def rulebook_for(self, month: Month) -> Rulebook:
+        """The rulebook in force for ``month``."""
+        return self.default_rulebook
+
+    # Roster
+
+    def register_agent(self, principal: Principal, new: NewAgent) -> Recorded:
+        (recorded,) = self.register_agents(principal, [new])
+        return recorded
+
+    def register_agents(
+        self, principal: Principal, batch: Sequence[NewAgent]
+    ) -> list[Recorded]:
+        """Register many agents in one transaction: all of them or none."""
+        if not principal.may_register_agents:
+            raise NotPermittedError("only an admin may register agents")
+        agents = [
+            Agent(
+                agent_id=new.agent_id,
+                name=new.name,
+                team=new.team,
+                supervisor=new.supervisor,
+                joined_on=new.joined_on,
+                registered_by=principal.user,
+            )
+            for new in batch
+        ]
+        try:
+            recordings = self.save(*agents)
+        except IntegrityError:
+            ids = ", ".join(repr(new.agent_id) for new in batch)
+            raise AgentAlreadyRegisteredError(
+                f"agent id already registered: {ids}", field="agent_id"
+            ) from None
+        return [
+            Recorded.of(r, a.agent_id) for r, a in zip(recordings, agents, strict=True)
+        ]
+
+    def get_agent(self, agent_id: str) -> Agent:
+        try:
+            agent: Agent = self.repository.get(Agent.create_id(agent_id))
+        except AggregateNotFoundError:
+            raise AgentNotFoundError(
+                f"no agent is registered as {agent_id!r}", field="agent_id"
+            ) from None
+        return agent
+
+    # Facts
+
+    def record_deduction(self, principal: Principal, new: NewDeduction) -> Recorded:
+        (recorded,) = self.record_deductions(principal, [new])
+        return recorded
+
+    def record_deductions(
+        self, principal: Principal, batch: Sequence[NewDeduction]
+    ) -> list[Recorded]:
+        """Record many deductions in one transaction: all of them or none."""
+        agents: dict[str, Agent] = {}
+        deductions = []
+        for new in batch:
+            if new.agent_id not in agents:
+                agents[new.agent_id] = self.get_agent(new.agent_id)
+            self._check_deduction(principal, agents[new.agent_id], new)
+            extra: dict[str, Any] = {"id": new.deduction_id} if new.deduction_id else {}
+            deductions.append(
+                Deduction(
+                    agent_id=new.agent_id,
+                    item=new.item,
+                    occurred_on=new.occurred_on,
+                    quantity=new.quantity,
+                    note=new.note,
+                    evidence_ref=new.evidence_ref,
+                    recorded_by=principal.user,
+                    **extra,
+                )
+            )
+        try:
+            recordings = self.save(*deductions)
+        except IntegrityError:
+            raise ConflictError(
+                "a deduction with this id is already recorded", field="deduction_id"
+            ) from None
+        return [Recorded.of(r) for r in recordings]
+
+    def _check_deduction(
+        self, principal: Principal, agent: Agent, new: NewDeduction
+    ) -> None:
+        if not principal.may_record_for(agent.team):
+            raise NotPermittedError(
+                f"{principal.user} may not record deductions for team {agent.team!r}"
+            )
+        if new.occurred_on > self.today():
+            raise InvalidFactError(
+                f"{new.occurred_on} is in the future", field="occurred_on"
+            )
+        if agent.joined_on and new.occurred_on < agent.joined_on:
+            raise InvalidFactError(
+                f"{new.occurred_on} is before {agent.agent_id} joined "
+                f"on {agent.joined_on}",
+                field="occurred_on",
+            )
+        rulebook = self.rulebook_for(Month.of(new.occurred_on))
+        item = rulebook.item(new.item)
+        if item is None:
+            raise InvalidFactError(
+                f"{new.item!r} is not a rule item of {rulebook.id} v{rulebook.version}",
+                field="item",
+            )
+        if item.once_per_month and new.quantity != 1:
+            raise InvalidFactError(
+                f"{new.item!r} counts once a month; quantity must be 1",
+                field="quantity",
+            )
+
+    # Access
+
+    def issue_token(
+        self, user: str, role: Role, team: str | None, issued_by: str
+    ) -> IssuedToken:
+        if role is Role.SUPERVISOR and not team:
+            raise InvalidFactError("a supervisor token needs a team", field="team")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        issued = AccessToken(
+            token_hash=hash_token(token),
+            user=user,
+            role=role.value,
+            team=team,
+            issued_by=issued_by,
+        )
+        (recording,) = self.save(issued)
+        return IssuedToken(token, issued.principal, recording.notification.id)
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The principal a bearer token stands for, or None if it is unknown."""
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        try:
+            found: AccessToken = self.repository.get(
+                AccessToken.create_id(hash_token(token))
+            )
+        except AggregateNotFoundError:
+            return None
+        return found.principal

@@ -1,0 +1,45 @@
+"""Named domain errors; the web layer maps each family to an HTTP status."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Raised when a command breaks a rule of the domain."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFoundError(DomainError):
+    """Raised when a command or query names something that does not exist."""
+
+
+class AgentNotFoundError(NotFoundError):
+    """Raised when no agent is registered under the given id."""
+
+
+class DeductionNotFoundError(NotFoundError):
+    """Raised when no deduction was recorded under the given id."""
+
+
+class ConflictError(DomainError):
+    """Raised when a command would duplicate something that already exists."""
+
+
+class AgentAlreadyRegisteredError(ConflictError):
+    """Raised when an agent id is registered a second time."""
+
+
+class InvalidFactError(DomainError):
+    """Raised when a fact is well-formed but not acceptable (unknown rule item,
+    a date in the future or before the agent joined, and so on)."""
+
+
+class NotPermittedError(DomainError):
+    """Raised when the principal's role or team does not allow the command."""
+
+
+class RulebookError(DomainError):
+    """Raised when a rulebook breaks one of its own invariants."""

@@ -1,0 +1,68 @@
+"""The scoreboard view on PostgreSQL: tables prefixed by the projection name."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from psycopg.sql import SQL, Identifier
+
+from projections.sql import SqlScoreboardView
+
+_NAMED_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+
+
+class PostgresScoreboardView(SqlScoreboardView, PostgresTrackingRecorder):
+    CREATE_TABLES = (
+        "CREATE TABLE IF NOT EXISTS {agents} (agent_id TEXT PRIMARY KEY, "
+        "name TEXT NOT NULL, team TEXT NOT NULL, supervisor TEXT NOT NULL, "
+        "joined_on DATE, registered_at TIMESTAMPTZ NOT NULL, "
+        "position BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {facts} (position BIGINT PRIMARY KEY, "
+        "event_id TEXT NOT NULL, fact_id TEXT NOT NULL, kind TEXT NOT NULL, "
+        "agent_id TEXT NOT NULL, month TEXT NOT NULL, occurred_on DATE NOT NULL, "
+        "item TEXT NOT NULL, quantity INTEGER NOT NULL, note TEXT NOT NULL, "
+        "evidence_ref TEXT, recorded_by TEXT NOT NULL, "
+        "recorded_at TIMESTAMPTZ NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {facts_agent_month} ON {facts} (agent_id, month)",
+        "CREATE INDEX IF NOT EXISTS {facts_fact_id} ON {facts} (fact_id)",
+        "CREATE TABLE IF NOT EXISTS {scorecards} (agent_id TEXT NOT NULL, "
+        "month TEXT NOT NULL, total_centi BIGINT NOT NULL, "
+        "rulebook_id TEXT NOT NULL, rulebook_version INTEGER NOT NULL, "
+        "position BIGINT NOT NULL, PRIMARY KEY (agent_id, month))",
+        "CREATE INDEX IF NOT EXISTS {scorecards_month} ON {scorecards} (month)",
+    )
+
+    def __init__(
+        self,
+        datastore: PostgresDatastore,
+        *,
+        tracking_table_name: str = "scoreboard_tracking",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(datastore, tracking_table_name=tracking_table_name, **kwargs)
+        prefix = tracking_table_name.removesuffix("_tracking")
+        schema = datastore.schema
+        names = ("agents", "facts", "scorecards")
+        tables = {n: _qualified(schema, f"{prefix}_{n}") for n in names}
+        indexes = {
+            i: _quoted(f"{prefix}_{i}")
+            for i in ("facts_agent_month", "facts_fact_id", "scorecards_month")
+        }
+        for statement in self.CREATE_TABLES:
+            self.sql_create_statements.append(
+                SQL(statement.format(**tables, **indexes))  # type: ignore[arg-type]
+            )
+        self._setup(tables)
+
+    def _dialect(self, statement: str) -> str:
+        return _NAMED_PARAM.sub(r"%(\1)s", statement)
+
+
+def _quoted(name: str) -> str:
+    return Identifier(name).as_string()
+
+
+def _qualified(schema: str, name: str) -> str:
+    return f"{_quoted(schema)}.{_quoted(name)}"

@@ -1,0 +1,197 @@
+"""Wiring: the application, its scoreboard view, and how the view keeps up.
+
+SQLite (the embedded default) cannot push new events, so the view is brought
+up to date by pulling the notification log: after every command (read-your-
+writes) and before every read. On PostgreSQL the projector runs in its own
+process (``appraisal project``): a batched catch-up, then eventsourcing's
+``ProjectionRunner`` pushed by LISTEN/NOTIFY; readers wait for a position.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import psycopg
+from eventsourcing.persistence import (
+    InfrastructureFactory,
+    IntegrityError,
+    OperationalError,
+    Tracking,
+)
+from eventsourcing.projection import ProjectionRunner
+from eventsourcing.utils import Environment
+from psycopg.conninfo import conninfo_to_dict
+
+from domain.application import AppraisalApp
+from projections.postgres import PostgresScoreboardView
+from projections.scoreboard import (
+    Changes,
+    ScoreboardProjection,
+    ScoreboardView,
+    fold,
+)
+from projections.sqlite import SQLiteScoreboardView
+
+BATCH_SIZE = 1000
+_SCHEMA_LOCK_KEY = 0x61707072  # any constant shared by every process of this service
+
+
+class ReadTimeoutError(Exception):
+    """Raised when the read models do not reach a position within the timeout."""
+
+    def __init__(self, wanted: int, reached: int) -> None:
+        super().__init__(f"read models are at position {reached}, not yet {wanted}")
+        self.wanted = wanted
+        self.reached = reached
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """Where events and read models live. No database URL means SQLite files."""
+
+    database_url: str | None = None
+    data_dir: Path = Path("data")
+    postgres_schema: str = ""
+    inline_projection: bool | None = None
+
+    @property
+    def is_postgres(self) -> bool:
+        return bool(self.database_url)
+
+    @property
+    def projects_inline(self) -> bool:
+        """SQLite folds events in the web process; PostgreSQL leaves it to a worker."""
+        if self.inline_projection is None:
+            return not self.is_postgres
+        return self.inline_projection
+
+    def environment(self) -> dict[str, str]:
+        """The eventsourcing settings for the application and its views."""
+        if not self.database_url:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.data_dir / "events.sqlite"),
+                "SCOREBOARD_SQLITE_DBNAME": str(self.data_dir / "scoreboard.sqlite"),
+            }
+        params = conninfo_to_dict(self.database_url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": str(params.get("dbname", "postgres")),
+            "POSTGRES_HOST": str(params.get("host", "localhost")),
+            "POSTGRES_PORT": str(params.get("port", "5432")),
+            "POSTGRES_USER": str(params.get("user", "postgres")),
+            "POSTGRES_PASSWORD": str(params.get("password", "")),
+            "POSTGRES_SCHEMA": self.postgres_schema,
+        }
+
+    @property
+    def view_class(self) -> type[ScoreboardView]:
+        return PostgresScoreboardView if self.is_postgres else SQLiteScoreboardView
+
+
+@contextmanager
+def _schema_lock(config: StoreConfig) -> Iterator[None]:
+    """Serialise table creation: processes starting together (the API and the
+    projector) would otherwise race on PostgreSQL's catalogue."""
+    if not config.database_url:
+        yield
+        return
+    with psycopg.connect(config.database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK_KEY,))
+
+
+class Runtime:
+    """The application and the scoreboard view, opened once per process."""
+
+    def __init__(
+        self, config: StoreConfig, *, today: Callable[[], date] | None = None
+    ) -> None:
+        self.config = config
+        self.env = config.environment()
+        with _schema_lock(config):
+            self.app = AppraisalApp(self.env, today=today)
+            name = ScoreboardProjection.name
+            factory = InfrastructureFactory.construct(Environment(name, self.env))
+            self.view: ScoreboardView = factory.tracking_recorder(config.view_class)
+        self._factory = factory
+        self._lock = threading.Lock()
+
+    @property
+    def position(self) -> int:
+        """The last notification the read models include."""
+        return self.view.max_tracking_id(self.app.name) or 0
+
+    def catch_up(self, *, batch_size: int = BATCH_SIZE) -> int:
+        """Fold every event not yet in the view, in batches; return the position."""
+        with self._lock:
+            while True:
+                start = self.position
+                notifications = self.app.recorder.select_notifications(
+                    start, limit=batch_size, inclusive_of_start=False
+                )
+                if not notifications:
+                    return start
+                changes = Changes()
+                for notification in notifications:
+                    event = self.app.mapper.to_domain_event(notification)
+                    fold(event, notification.id, changes)
+                tracking = Tracking(self.app.name, notifications[-1].id)
+                try:
+                    self.view.apply(changes, tracking)
+                except (IntegrityError, OperationalError):
+                    # Another process applied these positions first; re-read.
+                    if self.position == start:
+                        raise
+
+    def after_command(self) -> None:
+        """Read-your-writes on the embedded default."""
+        if self.config.projects_inline:
+            self.catch_up()
+
+    def wait_for(self, position: int | None, timeout: float) -> int:
+        """Block until the read models include ``position``; return where they are."""
+        if self.config.projects_inline:
+            self.catch_up()
+        deadline = time.monotonic() + timeout
+        pause = 0.005
+        while True:
+            reached = self.position
+            if position is None or reached >= position:
+                return reached
+            if time.monotonic() >= deadline:
+                raise ReadTimeoutError(position, reached)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+
+    def run_projector(self, stop: threading.Event, poll: float = 0.5) -> None:
+        """Keep the read models up to date until ``stop`` is set."""
+        self.catch_up()
+        if not self.config.is_postgres:
+            while not stop.wait(poll):
+                self.catch_up()
+            return
+        with ProjectionRunner(
+            application_class=AppraisalApp,
+            projection_class=ScoreboardProjection,
+            view_class=PostgresScoreboardView,
+            env={**self.env, "CREATE_TABLE": "no"},  # this runtime made them
+        ) as runner:
+            while not stop.is_set():
+                runner.run_forever(timeout=poll)
+                if runner.is_interrupted.is_set():
+                    break
+
+    def close(self) -> None:
+        self.app.close()
+        self._factory.close()

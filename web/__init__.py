@@ -1,0 +1,75 @@
+"""The thin Flask layer: app factory, blueprints, schemas, auth, errors, CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import Any
+
+from flask import Flask
+
+from domain.application import company_today
+from projections.runtime import Runtime
+from web import context, errors
+from web.api import Api
+from web.config import Settings
+
+API_DESCRIPTION = """\
+Monthly KPI scorecards for customer-service teams, derived from immutable facts.
+
+Authenticate with `Authorization: Bearer <token>` (see `appraisal token issue`).
+Commands answer with the notification `position` of the event they recorded.
+Send `Min-Position: <position>` with a read to wait until the read models include
+it; every read answers with `Read-Position`. Errors are `application/problem+json`
+with an `errors` object naming each bad field.
+"""
+
+
+def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
+    """Build the service. ``config`` holds settings (``DATABASE_URL``,
+    ``DATA_DIR``, ...; see ``web.config``) and any Flask configuration."""
+    settings, flask_config = _split(config)
+    app = Flask(__name__)
+    app.config.update(
+        API_TITLE="Appraisal API",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        API_SPEC_OPTIONS={
+            "info": {"description": API_DESCRIPTION},
+            "security": [{"bearerAuth": []}],
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+            },
+        },
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(flask_config)
+    runtime = Runtime(settings.store, today=company_today(settings.timezone))
+    app.extensions[context.EXTENSION] = {"runtime": runtime, "settings": settings}
+
+    api = Api(app)
+    errors.register(app)
+    context.register(app)
+    from web import agents, deductions, health, scorecards
+
+    for module in (health, agents, deductions, scorecards):
+        api.register_blueprint(module.blp)
+    return app
+
+
+def _split(
+    config: Mapping[str, Any] | Settings | None,
+) -> tuple[Settings, dict[str, Any]]:
+    """Settings from the environment, overridden by ``config``; the rest is Flask's."""
+    if isinstance(config, Settings):
+        return config, {}
+    names = {f.name for f in fields(Settings)}
+    given = dict(config or {})
+    overrides = {k.lower(): v for k, v in given.items() if k.lower() in names}
+    rest = {k: v for k, v in given.items() if k.lower() not in names}
+    return Settings.from_env().updated(overrides), rest

@@ -1,0 +1,74 @@
+"""The roster: register agents and look them up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+
+from domain.access import Role
+from domain.application import NewAgent
+from domain.month import Month
+from projections.scoreboard import AgentRecord
+from web.api import Blueprint
+from web.context import principal, runtime
+from web.errors import fail
+from web.schemas import AgentIn, AgentList, AgentOut, AgentQuery
+
+blp = Blueprint("agents", __name__, url_prefix="/agents", description="The roster")
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(AgentIn)
+@blp.response(201, AgentOut)
+def register_agent(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Register an agent (admin only)."""
+    recorded = runtime().app.register_agent(principal(), NewAgent(**data))
+    runtime().after_command()
+    body = {
+        **data,
+        "registered_at": recorded.recorded_at,
+        "position": recorded.position,
+    }
+    location = url_for("agents.get_agent", agent_id=recorded.id)
+    return body, 201, {"Location": location}
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(AgentQuery, location="query")
+@blp.response(200, AgentList)
+def list_agents(query: dict[str, Any]) -> dict[str, list[AgentRecord]]:
+    """The roster, optionally one team. Agents see only themselves."""
+    agents = runtime().view.agents(query.get("team"))
+    if principal().role is Role.AGENT:
+        agents = [a for a in agents if a.agent_id == principal().user]
+    return {"agents": agents}
+
+
+@blp.route("/<agent_id>", methods=["GET"])
+@blp.response(200, AgentOut)
+def get_agent(agent_id: str) -> AgentRecord:
+    """One agent."""
+    return readable_agent(agent_id)
+
+
+def readable_agent(agent_id: str, month: Month | None = None) -> AgentRecord:
+    """The agent if the principal may see it (and it was on the roster in month)."""
+    if not principal().may_read_agent(agent_id):
+        fail(403, "Agents may only read their own records.", code="not_permitted")
+    agent = runtime().view.agent(agent_id)
+    if agent is None:
+        fail(
+            404,
+            f"No agent is registered as {agent_id!r}.",
+            code="not_found",
+            field="agent_id",
+        )
+    if month is not None and not agent.present_in(month):
+        fail(
+            404,
+            f"{agent_id} joined on {agent.joined_on}, after {month}.",
+            code="not_found",
+            field="month",
+        )
+    return agent

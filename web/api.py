@@ -1,0 +1,55 @@
+"""flask-smorest wired for this service: problem+json errors, a strict JSON parser."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+import flask
+import flask_smorest
+from flask import Response
+from marshmallow import RAISE
+from webargs import core
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import HTTPException
+
+from web.errors import fail, handle_http_exception
+
+
+class StrictJsonParser(FlaskParser):
+    """Rejects bodies that are not JSON instead of treating them as empty, and
+    turns every way JSON can fail to decode into a 400, never a 500. Unknown
+    query parameters are refused like unknown body fields."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION: ClassVar[dict[str, str | None]] = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": RAISE,
+        "querystring": RAISE,
+    }
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        body = req.get_data(cache=True)
+        if not body:
+            return core.missing
+        if not core.is_json(req.mimetype):
+            fail(
+                415, "Send the body as application/json.", code="unsupported_media_type"
+            )
+        try:
+            return core.parse_json(body)
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError, RecursionError):
+            fail(
+                400,
+                "The request body is not valid JSON.",
+                code="malformed_json",
+                field="body",
+            )
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = StrictJsonParser()
+
+
+class Api(flask_smorest.Api):
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        return handle_http_exception(error)

@@ -1,0 +1,90 @@
+"""Per-request context: the runtime, the authenticated principal, read positions."""
+
+from __future__ import annotations
+
+import re
+from typing import cast
+
+from flask import Flask, Response, current_app, g, request
+
+from domain.access import Principal
+from projections.runtime import Runtime
+from web.config import Settings
+from web.errors import ProblemError
+
+EXTENSION = "appraisal"
+MIN_POSITION = "Min-Position"
+READ_POSITION = "Read-Position"
+PUBLIC_ENDPOINTS = {"health.health"}
+_POSITION = re.compile(r"[0-9]{1,18}")
+
+
+def runtime() -> Runtime:
+    return cast(Runtime, current_app.extensions[EXTENSION]["runtime"])
+
+
+def settings() -> Settings:
+    return cast(Settings, current_app.extensions[EXTENSION]["settings"])
+
+
+def principal() -> Principal:
+    return cast(Principal, g.principal)
+
+
+def read_position() -> int:
+    """The log position the read models had reached when this read began."""
+    return cast(int, g.read_position)
+
+
+def _unauthorized(detail: str) -> ProblemError:
+    return ProblemError(
+        401, detail, code="unauthorized", headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def authenticate() -> None:
+    """Every endpoint but health and the API docs needs a bearer token."""
+    if request.endpoint is None or request.method == "OPTIONS":
+        return
+    if request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == "api-docs":
+        return
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("Send an 'Authorization: Bearer <token>' header.")
+    found = runtime().app.authenticate(token.strip())
+    if found is None:
+        raise _unauthorized("The bearer token is not valid.")
+    g.principal = found
+
+
+def wait_for_read_models() -> None:
+    """Reads see at least the position the client names in ``Min-Position``."""
+    if request.method != "GET" or request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    if request.endpoint is None or request.blueprint == "api-docs":
+        return
+    raw = request.headers.get(MIN_POSITION)
+    wanted = None
+    if raw is not None:
+        if not _POSITION.fullmatch(raw.strip()):
+            detail = "must be a non-negative integer notification position"
+            raise ProblemError(
+                400,
+                f"{MIN_POSITION} {detail}.",
+                code="validation_failed",
+                errors={MIN_POSITION: [detail]},
+            )
+        wanted = int(raw)
+    g.read_position = runtime().wait_for(wanted, settings().read_timeout)
+
+
+def add_read_position(response: Response) -> Response:
+    if "read_position" in g:
+        response.headers[READ_POSITION] = str(g.read_position)
+    return response
+
+
+def register(app: Flask) -> None:
+    app.before_request(authenticate)
+    app.before_request(wait_for_read_models)
+    app.after_request(add_read_position)

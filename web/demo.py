@@ -1,0 +1,135 @@
+"""A demo department: two teams, a dozen agents, three months of deductions.
+
+Everything has a deterministic id, so loading twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from uuid import NAMESPACE_URL, uuid5
+
+from domain.access import Principal, Role
+from domain.application import NewAgent, NewDeduction
+from domain.errors import ConflictError
+from domain.month import Month
+from projections.runtime import Runtime
+
+DEMO_MONTHS = (Month(2026, 8), Month(2026, 9), Month(2026, 10))
+TEAMS = {
+    "presales": (
+        "sup-zhang",
+        ["Wang Fang", "Li Na", "Zhang Wei", "Liu Yang", "Chen Jing", "Yang Min"],
+    ),
+    "aftersales": (
+        "sup-li",
+        ["Zhao Lei", "Huang Ying", "Zhou Jie", "Wu Xia", "Xu Tao", "Sun Li"],
+    ),
+}
+# Rule items drawn for demo deductions, with how often each is drawn.
+ITEMS = {
+    "complaint": 5,
+    "slow_reply": 6,
+    "script_not_used": 4,
+    "late_early": 6,
+    "follow_up_missed": 3,
+    "order_check_missed": 3,
+    "order_feedback_late": 3,
+    "target_missed": 2,
+    "leave_day": 2,
+    "promo_moments_missed": 2,
+}
+ONCE_A_MONTH = {"target_missed", "promo_moments_missed"}
+DEMO_USERS = [
+    ("admin", Role.ADMIN, None),
+    ("sup-zhang", Role.SUPERVISOR, "presales"),
+    ("sup-li", Role.SUPERVISOR, "aftersales"),
+    ("auditor", Role.AUDITOR, None),
+    ("CS-101", Role.AGENT, None),
+]
+_NAMESPACE = uuid5(NAMESPACE_URL, "appraisal:demo")
+
+
+@dataclass(frozen=True)
+class DemoLoad:
+    agents_added: int
+    deductions_added: int
+    tokens: dict[str, str]
+    tokens_file: Path
+
+
+def roster() -> list[NewAgent]:
+    agents = []
+    for number, (team, (supervisor, names)) in enumerate(TEAMS.items(), start=1):
+        for index, name in enumerate(names, start=1):
+            agent_id = f"CS-{number}{index:02d}"
+            agents.append(NewAgent(agent_id, name, team, supervisor, date(2026, 1, 5)))
+    return agents
+
+
+def deductions(agents: list[NewAgent]) -> dict[str, list[NewDeduction]]:
+    """Deterministic deductions per supervisor; each team's first agent is spotless."""
+    draw = random.Random(2019)
+    codes, weights = list(ITEMS), list(ITEMS.values())
+    batches: dict[str, list[NewDeduction]] = {}
+    for agent in agents:
+        if agent.agent_id.endswith("01"):
+            continue
+        for month in DEMO_MONTHS:
+            drawn = draw.choices(codes, weights, k=draw.randint(0, 6))
+            seen: set[str] = set()
+            for n, code in enumerate(drawn):
+                if code in ONCE_A_MONTH and code in seen:
+                    continue
+                seen.add(code)
+                day = draw.randint(1, month.last_day.day)
+                batches.setdefault(agent.supervisor, []).append(
+                    NewDeduction(
+                        agent_id=agent.agent_id,
+                        item=code,
+                        occurred_on=date(month.year, month.month, day),
+                        note="demo",
+                        deduction_id=uuid5(_NAMESPACE, f"{agent.agent_id}/{month}/{n}"),
+                    )
+                )
+    return batches
+
+
+def load_demo(runtime: Runtime, data_dir: Path) -> DemoLoad:
+    app = runtime.app
+    agents = roster()
+    agents_added = deductions_added = 0
+    with suppress(ConflictError):  # already loaded
+        agents_added = len(app.register_agents(Principal("demo", Role.ADMIN), agents))
+    for supervisor, batch in deductions(agents).items():
+        team = next(t for t, (s, _) in TEAMS.items() if s == supervisor)
+        try:
+            recorded = app.record_deductions(
+                Principal(supervisor, Role.SUPERVISOR, team), batch
+            )
+            deductions_added += len(recorded)
+        except ConflictError:
+            pass
+    runtime.after_command()
+    tokens_file = data_dir / "demo-tokens.json"
+    return DemoLoad(
+        agents_added, deductions_added, _tokens(runtime, tokens_file), tokens_file
+    )
+
+
+def _tokens(runtime: Runtime, path: Path) -> dict[str, str]:
+    """Demo tokens are issued once and kept beside the demo data."""
+    if path.exists():
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    tokens = {
+        f"{role.value}:{user}": runtime.app.issue_token(user, role, team, "demo").token
+        for user, role, team in DEMO_USERS
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(tokens, indent=2), encoding="utf-8")
+    path.chmod(0o600)
+    return tokens

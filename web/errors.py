@@ -1,0 +1,198 @@
+"""Every error is ``application/problem+json`` (RFC 9457) naming the bad fields.
+
+Domain errors map to statuses here and nowhere else; an unexpected exception is
+logged and answered with a bare 500 problem, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any, NoReturn
+
+import flask
+from flask import Flask, Response, current_app
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from domain.errors import (
+    ConflictError,
+    DomainError,
+    InvalidFactError,
+    NotFoundError,
+    NotPermittedError,
+)
+from projections.runtime import ReadTimeoutError
+
+PROBLEM_JSON = "application/problem+json"
+
+_DOMAIN_STATUS: list[tuple[type[DomainError], int, str]] = [
+    (NotPermittedError, 403, "not_permitted"),
+    (ConflictError, 409, "conflict"),
+    # A command that names something unknown is unprocessable, not "not found".
+    (NotFoundError, 422, "unknown_reference"),
+    (InvalidFactError, 422, "invalid_fact"),
+    (DomainError, 422, "rule_violated"),
+]
+
+
+class ProblemError(HTTPException):
+    """An HTTP error that carries a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        code: str,
+        errors: Mapping[str, list[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.code = status
+        self.problem_code = code
+        self.detail = detail
+        self.errors = dict(errors or {})
+        self.extra_headers = dict(headers or {})
+
+
+def fail(status: int, detail: str, *, code: str, field: str | None = None) -> NoReturn:
+    errors = {field: [detail]} if field else None
+    raise ProblemError(status, detail, code=code, errors=errors)
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    code: str,
+    errors: Mapping[str, list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": _title(status),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = dict(errors)
+    response = Response(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON
+    )
+    response.headers.update(headers or {})
+    return response
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def flatten(messages: Any, path: str = "") -> dict[str, list[str]]:
+    """Marshmallow's nested error dicts as ``{"a.b.0": ["message"]}``."""
+    if isinstance(messages, Mapping):
+        flat: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            name = "body" if key == "_schema" and not path else str(key)
+            flat.update(flatten(value, f"{path}.{name}" if path else name))
+        return flat
+    if isinstance(messages, list | tuple):
+        return {path or "body": [str(m) for m in messages]}
+    return {path or "body": [str(messages)]}
+
+
+def _webargs_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Drop webargs' location level (json, query, headers) from field names."""
+    messages = data.get("messages") or data.get("errors") or {}
+    flat: dict[str, list[str]] = {}
+    for location, errors in messages.items():
+        if location == "json" and isinstance(errors, list):
+            flat.update({"body": [str(e) for e in errors]})
+        elif isinstance(errors, Mapping):
+            flat.update(flatten(errors))
+        else:
+            flat.update(flatten(errors, str(location)))
+    return flat
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    if isinstance(error, ProblemError):
+        return problem_response(
+            error.code,
+            error.detail,
+            code=error.problem_code,
+            errors=error.errors,
+            headers=error.extra_headers,
+        )
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    errors = _webargs_errors(data)
+    if status == 400 and errors.get("body") == ["Invalid JSON body."]:
+        return problem_response(
+            400,
+            "The request body is not valid JSON.",
+            code="malformed_json",
+            errors={"body": ["Not valid JSON."]},
+        )
+    if errors:
+        return problem_response(
+            status,
+            "The request has invalid fields.",
+            code="validation_failed",
+            errors=errors,
+            headers=data.get("headers"),
+        )
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    return problem_response(
+        status,
+        error.description or _title(status),
+        code=_slug(status),
+        headers=headers,
+    )
+
+
+def _slug(status: int) -> str:
+    return _title(status).lower().replace(" ", "_").replace("-", "_")
+
+
+def handle_domain_error(error: DomainError) -> Response:
+    for family, status, code in _DOMAIN_STATUS:
+        if isinstance(error, family):
+            errors = {error.field: [error.message]} if error.field else None
+            return problem_response(status, error.message, code=code, errors=errors)
+    raise error  # pragma: no cover - DomainError is the last family
+
+
+def handle_validation_error(error: ValidationError) -> Response:
+    return problem_response(
+        400,
+        "The request has invalid parameters.",
+        code="validation_failed",
+        errors=flatten(error.messages),
+    )
+
+
+def handle_read_timeout(error: ReadTimeoutError) -> Response:
+    return problem_response(
+        503, str(error), code="read_model_behind", headers={"Retry-After": "1"}
+    )
+
+
+def handle_unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    current_app.logger.exception("unhandled error on %s", flask.request.path)
+    return handle_http_exception(InternalServerError())
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(ReadTimeoutError, handle_read_timeout)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,105 @@
+"""An API client that reads its own writes the way a real client should."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from domain.access import Role
+from projections.runtime import Runtime, StoreConfig
+from web import create_app
+from web.context import MIN_POSITION
+
+
+class Session:
+    """The last position any client of this test saw; reads wait for it."""
+
+    def __init__(self) -> None:
+        self.position = 0
+
+
+class Api:
+    def __init__(
+        self, client: FlaskClient, session: Session, token: str | None
+    ) -> None:
+        self.client = client
+        self.session = session
+        self.token = token
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        headers = {MIN_POSITION: str(self.session.position)}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        headers.update(extra or {})
+        return headers
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        kwargs["headers"] = self._headers(kwargs.get("headers"))
+        response = self.client.open(path, method=method, **kwargs)
+        if response.status_code == 201:
+            self.session.position = max(
+                self.session.position, response.json["position"]
+            )
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.request("POST", path, **kwargs)
+
+
+class Department:
+    """A test department: an app, its runtime and a client per role."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.runtime: Runtime = app.extensions["appraisal"]["runtime"]
+        self.session = Session()
+        self.anonymous = Api(app.test_client(), self.session, None)
+        self.admin = self.client_for("admin", Role.ADMIN)
+        self.auditor = self.client_for("auditor", Role.AUDITOR)
+
+    def client_for(self, user: str, role: Role, team: str | None = None) -> Api:
+        token = self.runtime.app.issue_token(user, role, team, "test").token
+        return Api(self.app.test_client(), self.session, token)
+
+    def event_count(self) -> int:
+        return self.runtime.app.recorder.max_notification_id() or 0
+
+    def register(self, agent_id: str, team: str = "t1", **extra: Any) -> Any:
+        body = {
+            "agent_id": agent_id,
+            "name": f"Agent {agent_id}",
+            "team": team,
+            "supervisor": f"sup-{team}",
+            **extra,
+        }
+        response = self.admin.post("/agents", json=body)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    def deduct(self, agent_id: str, item: str, occurred_on: str, **extra: Any) -> Any:
+        body = {"agent_id": agent_id, "item": item, "occurred_on": occurred_on, **extra}
+        response = self.admin.post("/deductions", json=body)
+        assert response.status_code == 201, response.json
+        return response.json
+
+
+@pytest.fixture
+def department(store_config: StoreConfig, projector: Any) -> Iterator[Department]:
+    app = create_app(
+        {
+            "DATABASE_URL": store_config.database_url,
+            "POSTGRES_SCHEMA": store_config.postgres_schema,
+            "DATA_DIR": store_config.data_dir,
+            "READ_TIMEOUT": 10.0,
+            "TESTING": True,
+        }
+    )
+    yield Department(app)
+    app.extensions["appraisal"]["runtime"].close()

@@ -1,0 +1,200 @@
+"""The scoreboard view on real SQLite and real PostgreSQL: the same contract on both."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.utils import Environment
+
+from domain.access import Principal, Role
+from domain.application import NewAgent, NewDeduction
+from domain.month import Month
+from projections.runtime import Runtime
+from projections.scoreboard import Changes, ScoreboardView
+
+ADMIN = Principal("admin", Role.ADMIN)
+OCTOBER = Month(2026, 10)
+
+
+def register(runtime: Runtime, *agents: tuple[str, str], joined_on: date | None = None):
+    runtime.app.register_agents(
+        ADMIN,
+        [
+            NewAgent(a, f"Agent {a}", team, f"sup-{team}", joined_on)
+            for a, team in agents
+        ],
+    )
+
+
+def deduct(runtime: Runtime, agent_id: str, item: str, day: date = date(2026, 10, 5)):
+    return runtime.app.record_deduction(ADMIN, NewDeduction(agent_id, item, day))
+
+
+def ranking(runtime: Runtime, team: str | None = None):
+    return [(e.agent_id, e.rank, e.total) for e in runtime.view.ranking(OCTOBER, team)]
+
+
+def test_two_complaints_and_a_missed_target_give_business_39_and_total_89(runtime):
+    register(runtime, ("a1", "t1"), ("a2", "t1"))
+    for item in ("complaint", "complaint", "target_missed"):
+        deduct(runtime, "a1", item)
+    runtime.catch_up()
+
+    card = runtime.view.scorecard("a1", OCTOBER)
+    business = next(c for c in card.categories if c.code == "business")
+    assert (business.score, card.total) == (Decimal(39), Decimal(89))
+    assert ranking(runtime) == [("a2", 1, Decimal(100)), ("a1", 2, Decimal(89))]
+
+
+def test_scorecard_lines_name_the_event_and_its_log_position(runtime):
+    register(runtime, ("a1", "t1"))
+    recorded = deduct(runtime, "a1", "complaint")
+    runtime.catch_up()
+
+    (line,) = next(
+        c
+        for c in runtime.view.scorecard("a1", OCTOBER).categories
+        if c.code == "business"
+    ).lines
+    assert line.fact.fact_id == recorded.id
+    assert line.fact.event_id == recorded.event_id
+    assert line.fact.position == recorded.position
+
+
+def test_ties_share_a_rank_and_the_next_rank_skips_and_ties_list_by_agent_id(runtime):
+    register(runtime, ("d", "t1"), ("c", "t1"), ("b", "t2"), ("a", "t2"))
+    deduct(runtime, "c", "complaint")
+    deduct(runtime, "b", "complaint")
+    deduct(runtime, "a", "target_missed")
+    runtime.catch_up()
+
+    assert ranking(runtime) == [
+        ("d", 1, Decimal(100)),
+        ("b", 2, Decimal(97)),
+        ("c", 2, Decimal(97)),
+        ("a", 4, Decimal(95)),
+    ]
+
+
+def test_a_team_ranking_ranks_only_that_team(runtime):
+    register(runtime, ("a1", "t1"), ("a2", "t1"), ("b1", "t2"))
+    deduct(runtime, "a1", "complaint")
+    runtime.catch_up()
+
+    assert ranking(runtime, "t1") == [("a2", 1, Decimal(100)), ("a1", 2, Decimal(97))]
+    assert ranking(runtime, "t2") == [("b1", 1, Decimal(100))]
+
+
+def test_an_agent_who_joined_after_the_month_is_not_in_its_ranking(runtime):
+    register(runtime, ("old", "t1"))
+    register(runtime, ("new", "t1"), joined_on=date(2026, 11, 2))
+    runtime.catch_up()
+
+    assert [e.agent_id for e in runtime.view.ranking(OCTOBER)] == ["old"]
+    assert [e.agent_id for e in runtime.view.ranking(Month(2026, 11))] == ["new", "old"]
+
+
+def test_deductions_of_another_month_do_not_touch_this_one(runtime):
+    register(runtime, ("a1", "t1"))
+    deduct(runtime, "a1", "complaint", date(2026, 9, 30))
+    runtime.catch_up()
+
+    assert runtime.view.scorecard("a1", OCTOBER).total == Decimal(100)
+    assert runtime.view.scorecard("a1", Month(2026, 9)).total == Decimal(97)
+
+
+def _snapshot(view: ScoreboardView) -> dict:
+    agents = view.agents()
+    months = [Month(2026, 9), OCTOBER]
+    return {
+        "agents": agents,
+        "facts": {
+            (a.agent_id, str(m)): view.facts(a.agent_id, m)
+            for a in agents
+            for m in months
+        },
+        "rankings": {str(m): view.ranking(m) for m in months},
+        "team_rankings": {t: view.ranking(OCTOBER, t) for t in ("t1", "t2")},
+    }
+
+
+def _fresh_view(runtime: Runtime, name: str) -> ScoreboardView:
+    env = dict(runtime.env)
+    env[f"{name.upper()}_SQLITE_DBNAME"] = str(
+        runtime.config.data_dir / f"{name}.sqlite"
+    )
+    factory = InfrastructureFactory.construct(Environment(name, env))
+    return factory.tracking_recorder(runtime.config.view_class)
+
+
+def test_replaying_the_whole_log_into_empty_tables_gives_the_same_read_models(runtime):
+    register(runtime, ("a1", "t1"), ("a2", "t1"), ("b1", "t2"))
+    deduct(runtime, "a1", "complaint")
+    runtime.catch_up()  # incremental: one small batch ...
+    for item, who, day in [
+        ("target_missed", "a1", date(2026, 10, 9)),
+        ("target_missed", "a1", date(2026, 10, 19)),
+        ("late_early", "b1", date(2026, 9, 3)),
+        ("complaint", "a2", date(2026, 10, 21)),
+    ]:
+        deduct(runtime, who, item, day)
+        runtime.catch_up()  # ... then one event at a time
+
+    replayed = _fresh_view(runtime, "replay")
+    changes = Changes()
+    from projections.scoreboard import fold
+
+    notifications = runtime.app.recorder.select_notifications(None, limit=10_000)
+    for n in notifications:
+        fold(runtime.app.mapper.to_domain_event(n), n.id, changes)
+    replayed.apply(changes, Tracking(runtime.app.name, notifications[-1].id))
+
+    assert _snapshot(replayed) == _snapshot(runtime.view)
+    assert replayed.max_tracking_id(runtime.app.name) == runtime.position
+
+
+def test_a_failed_batch_leaves_neither_rows_nor_tracking(runtime):
+    register(runtime, ("a1", "t1"))
+    runtime.catch_up()
+    before = runtime.position
+    # A fact row without an agent violates NOT NULL after the tracking row was written.
+    bad_fact = {
+        "position": before + 1,
+        "event_id": "e:1",
+        "fact_id": "f",
+        "kind": "deduction",
+        "agent_id": None,
+        "month": "2026-10",
+        "occurred_on": "2026-10-05",
+        "item": "complaint",
+        "quantity": 1,
+        "note": "",
+        "evidence_ref": None,
+        "recorded_by": "admin",
+        "recorded_at": "2026-10-05T09:00:00+00:00",
+    }
+
+    with pytest.raises(Exception):  # noqa: B017 - any database error will do
+        runtime.view.apply(
+            Changes(facts=[bad_fact]), Tracking(runtime.app.name, before + 1)
+        )
+
+    assert runtime.position == before
+    assert runtime.view.facts("a1", OCTOBER) == []
+
+
+def test_an_event_already_applied_is_never_counted_twice(runtime):
+    register(runtime, ("a1", "t1"))
+    deduct(runtime, "a1", "complaint")
+    runtime.catch_up()
+    second = Runtime(runtime.config)  # another process over the same store
+    try:
+        assert second.catch_up() == runtime.position
+        with pytest.raises(Exception):  # noqa: B017 - the tracking row refuses it
+            second.view.apply(Changes(), Tracking(second.app.name, runtime.position))
+    finally:
+        second.close()
+    assert runtime.view.scorecard("a1", OCTOBER).total == Decimal(97)

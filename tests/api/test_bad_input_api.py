@@ -194,3 +194,29 @@ def test_no_body_however_malformed_gives_a_500_or_a_partial_write(
             assert department.event_count() == before
         else:
             assert department.event_count() == before + 1
+
+
+def test_a_read_waiting_for_a_position_not_reached_answers_503_in_time(department):
+    department.app.extensions["appraisal"]["settings"] = department.app.extensions[
+        "appraisal"
+    ]["settings"].updated({"read_timeout": 0.2})
+    response = department.admin.get("/agents", headers={"Min-Position": "999999999"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert response.json["code"] == "read_model_behind"
+
+
+def test_a_body_over_one_mebibyte_is_refused(department):
+    response = department.admin.post(
+        "/agents",
+        data=b"{" + b" " * (1024 * 1024) + b"}",
+        content_type="application/json",
+    )
+    assert response.status_code == 413
+    assert response.content_type == PROBLEM
+
+
+def test_a_method_the_resource_lacks_is_405(department):
+    response = department.admin.request("DELETE", "/agents")
+    assert response.status_code == 405
+    assert response.content_type == PROBLEM

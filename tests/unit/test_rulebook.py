@@ -83,3 +83,18 @@ def test_an_item_code_defined_twice_is_refused():
     item = {"code": "dup", "name": "D", "points": "-1"}
     with pytest.raises(RulebookError, match="'dup' is defined twice"):
         Rulebook.from_dict(_book("100", items=[item, item]))
+
+
+def test_the_rulebook_doc_lists_every_shipped_item_with_its_points():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "rulebooks.md").read_text(
+        "utf-8"
+    )
+    for category in SONGSONG.categories:
+        for item in category.items:
+            assert f"| `{item.code}` | `{category.code}` |" in doc, item.code
+            row = next(
+                line for line in doc.splitlines() if f"| `{item.code}` |" in line
+            )
+            assert f"| {item.points} |" in row, item.code

@@ -55,7 +55,14 @@ class AccessToken(Aggregate):
     def create_id(token_hash: str) -> UUID:
         return uuid5(_NAMESPACE, token_hash)
 
-    @event("Issued")
+    class Issued(Aggregate.Created):
+        token_hash: str
+        user: str
+        role: str
+        team: str | None
+        issued_by: str
+
+    @event(Issued)
     def __init__(
         self, token_hash: str, user: str, role: str, team: str | None, issued_by: str
     ) -> None:

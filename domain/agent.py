@@ -17,7 +17,15 @@ class Agent(Aggregate):
     def create_id(agent_id: str) -> UUID:
         return uuid5(_NAMESPACE, agent_id)
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        agent_id: str
+        name: str
+        team: str
+        supervisor: str
+        joined_on: date | None
+        registered_by: str
+
+    @event(Registered)
     def __init__(
         self,
         agent_id: str,

@@ -6,12 +6,12 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import DomainEvent, DomainEventProtocol
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -59,7 +59,7 @@ class Recorded:
 
     @classmethod
     def of(cls, recording: Recording[UUID], id: str | None = None) -> Recorded:
-        event = recording.domain_event
+        event = cast(DomainEvent, recording.domain_event)
         return cls(
             id=id or str(event.originator_id),
             position=recording.notification.id,

@@ -12,7 +12,16 @@ class Deduction(Aggregate):
     """A recorded breach of a rule item. It carries the fact, never the points:
     the rulebook in force for the month values it."""
 
-    @event("Recorded")
+    class Recorded(Aggregate.Created):
+        agent_id: str
+        item: str
+        occurred_on: date
+        quantity: int
+        note: str
+        evidence_ref: str | None
+        recorded_by: str
+
+    @event(Recorded)
     def __init__(
         self,
         agent_id: str,

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 import psycopg
 from eventsourcing.persistence import (
@@ -123,7 +124,8 @@ class Runtime:
             self.app = AppraisalApp(self.env, today=today)
             name = ScoreboardProjection.name
             factory = InfrastructureFactory.construct(Environment(name, self.env))
-            self.view: ScoreboardView = factory.tracking_recorder(config.view_class)
+            view = factory.tracking_recorder(config.view_class)
+            self.view = cast(ScoreboardView, view)
         self._factory = factory
         self._lock = threading.Lock()
 

@@ -123,7 +123,7 @@ def _webargs_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
 def handle_http_exception(error: HTTPException) -> Response:
     if isinstance(error, ProblemError):
         return problem_response(
-            error.code,
+            error.code or 500,
             error.detail,
             code=error.problem_code,
             errors=error.errors,

@@ -1,0 +1,49 @@
+"""The OpenAPI document describes every endpoint, generated from the schemas in use."""
+
+from __future__ import annotations
+
+import pytest
+
+EXPECTED = {
+    "/health": {"get"},
+    "/agents": {"get", "post"},
+    "/agents/{agent_id}": {"get"},
+    "/deductions": {"post"},
+    "/deductions/{deduction_id}": {"get"},
+    "/agents/{agent_id}/scorecards/{month}": {"get"},
+    "/rankings/{month}": {"get"},
+}
+
+
+@pytest.fixture
+def spec(department):
+    return department.anonymous.get("/openapi.json").json
+
+
+def test_every_endpoint_is_documented_with_its_methods(spec):
+    documented = {path: set(ops) - {"parameters"} for path, ops in spec["paths"].items()}
+    assert documented == EXPECTED
+
+
+def test_bearer_authentication_is_required_except_for_health(spec):
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert spec["security"] == [{"bearerAuth": []}]
+    assert spec["paths"]["/health"]["get"]["security"] == []
+
+
+def test_commands_document_their_201_body_and_required_fields(spec):
+    post = spec["paths"]["/deductions"]["post"]
+    assert "201" in post["responses"]
+    schema = spec["components"]["schemas"]["DeductionIn"]
+    assert set(schema["required"]) == {"agent_id", "item", "occurred_on"}
+    assert "points" not in schema["properties"]
+
+
+def test_every_operation_has_a_summary(spec):
+    missing = [
+        f"{method} {path}"
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if method != "parameters" and not operation.get("summary")
+    ]
+    assert missing == []

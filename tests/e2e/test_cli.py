@@ -1,0 +1,227 @@
+"""The real ``appraisal`` command, run as a user runs it: as separate processes."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from domain.access import Principal, Role
+from domain.application import NewDeduction
+from domain.month import Month
+from projections.runtime import Runtime, StoreConfig
+from tests.e2e.commands import (
+    Background,
+    clean_env,
+    free_port,
+    http_get,
+    run,
+    run_ok,
+    wait_until,
+)
+
+SUMMARY = re.compile(r"Demo department: (\d+) agents and (\d+) deductions added\.")
+TOKEN_LINE = re.compile(r"^ {2}(\S+)\s+(apr_\S+)$", re.MULTILINE)
+
+
+def demo_summary(stdout: str) -> tuple[int, int, dict[str, str]]:
+    """(agents added, deductions added, tokens by user) from ``appraisal demo``."""
+    found = SUMMARY.search(stdout)
+    assert found, f"no summary in:\n{stdout}"
+    tokens = dict(TOKEN_LINE.findall(stdout))
+    return int(found.group(1)), int(found.group(2)), tokens
+
+
+def stored_event_count(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "events.sqlite") as conn:
+        (count,) = conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()
+    conn.close()
+    return int(count)
+
+
+# Demo
+
+
+def test_loading_the_demo_twice_adds_it_once_and_prints_the_same_tokens(
+    tmp_path, workdir
+):
+    data = tmp_path / "demo-data"
+    env = clean_env()
+
+    first = run_ok("--data-dir", str(data), "demo", env=env, cwd=workdir)
+    events_after_first = stored_event_count(data)
+    second = run_ok("--data-dir", str(data), "demo", env=env, cwd=workdir)
+
+    agents, deductions, first_tokens = demo_summary(first.stdout)
+    assert agents == 12
+    assert deductions > 0
+    assert demo_summary(second.stdout) == (0, 0, first_tokens)
+    assert len(first_tokens) == 5
+    assert all(token.startswith("apr_") for token in first_tokens.values())
+    assert stored_event_count(data) == events_after_first
+    assert not (workdir / "data").exists()
+
+
+# Tokens
+
+
+def test_a_supervisor_token_without_a_team_is_refused_with_a_reason(
+    sqlite_env, workdir
+):
+    result = run(
+        "token", "issue", "--user", "sup", "--role", "supervisor",
+        env=sqlite_env, cwd=workdir,
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    assert "team" in result.stderr.lower()
+    assert "apr_" not in result.stdout
+
+
+def test_an_issued_token_is_printed_once_and_never_stored_in_plain_text(
+    sqlite_env, data_dir, workdir
+):
+    result = run_ok(
+        "token", "issue", "--user", "sup", "--role", "supervisor", "--team", "t1",
+        env=sqlite_env, cwd=workdir,
+    )  # fmt: skip
+
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("apr_")
+    token = lines[0].strip()
+    assert len(token) > len("apr_") + 20
+    stored = (data_dir / "events.sqlite").read_bytes()
+    assert stored  # the token's issue was recorded there
+    assert token.encode() not in stored
+    assert token.removeprefix("apr_").encode() not in stored
+    for path in data_dir.iterdir():  # nor in any other file the command wrote
+        assert token.removeprefix("apr_").encode() not in path.read_bytes(), path
+
+
+# Serving the demo
+
+
+@pytest.fixture
+def demo_server(
+    sqlite_env, data_dir, workdir, background: Callable[..., Background]
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """``appraisal serve`` on the loaded demo: its base URL and the demo tokens."""
+    run_ok("demo", env=sqlite_env, cwd=workdir)
+    tokens = json.loads((data_dir / "demo-tokens.json").read_text(encoding="utf-8"))
+    port = free_port()
+    server = background("serve", "--port", str(port), env=sqlite_env, cwd=workdir)
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            return http_get(f"{base}/health", timeout=2).status == 200
+        except OSError:
+            return False
+
+    wait_until(healthy, 20, "GET /health", server.process, server.log)
+    yield base, tokens
+    assert server.terminate() is not None, "the server ignored SIGTERM"
+
+
+def test_health_is_public_and_names_the_sqlite_backend(demo_server):
+    base, _ = demo_server
+
+    answer = http_get(f"{base}/health")
+
+    assert answer.status == 200
+    assert answer.content_type.startswith("application/json")
+    assert answer.json()["backend"] == "sqlite"
+    assert answer.json()["status"] == "ok"
+
+
+def test_rankings_without_a_token_are_refused_as_a_problem(demo_server):
+    base, _ = demo_server
+
+    answer = http_get(f"{base}/rankings/2026-10")
+
+    assert answer.status == 401
+    assert answer.content_type.startswith("application/problem+json")
+    assert answer.json()["status"] == 401
+
+
+def test_an_admin_sees_the_whole_demo_department_ranked(demo_server):
+    base, tokens = demo_server
+
+    answer = http_get(f"{base}/rankings/2026-10", tokens["admin:admin"])
+
+    assert answer.status == 200
+    entries = answer.json()["entries"]
+    assert len(entries) == 12
+    ranks = [entry["rank"] for entry in entries]
+    assert ranks[0] == 1
+    assert ranks == sorted(ranks)
+
+
+def test_an_agent_reads_their_own_scorecard_but_not_a_colleagues(demo_server):
+    base, tokens = demo_server
+    agent = tokens["agent:CS-101"]
+
+    own = http_get(f"{base}/agents/CS-101/scorecards/2026-10", agent)
+    colleague = http_get(f"{base}/agents/CS-102/scorecards/2026-10", agent)
+
+    assert own.status == 200
+    assert own.json()["agent_id"] == "CS-101"
+    assert colleague.status == 403
+    assert colleague.content_type.startswith("application/problem+json")
+
+
+# PostgreSQL: a projector process keeps the read models up to date
+
+
+@pytest.mark.postgres
+def test_the_projector_process_catches_up_follows_new_events_and_stops_cleanly(
+    postgres_database, postgres_schema, data_dir, workdir, background
+):
+    env = clean_env(
+        DATABASE_URL=postgres_database,
+        APPRAISAL_POSTGRES_SCHEMA=postgres_schema,
+        APPRAISAL_DATA_DIR=str(data_dir),
+    )
+    run_ok("demo", env=env, cwd=workdir)  # writes events only: nothing projects
+    runtime = Runtime(
+        StoreConfig(database_url=postgres_database, postgres_schema=postgres_schema)
+    )
+    try:
+        logged = runtime.app.recorder.max_notification_id() or 0
+        assert logged > 0
+        assert runtime.position == 0
+
+        projector = background("project", env=env, cwd=workdir)
+        wait_until(
+            lambda: runtime.position >= logged,
+            30,
+            f"catching up to position {logged}",
+            projector.process,
+            projector.log,
+        )
+        assert runtime.position == logged
+        october = Month(2026, 10)
+        before = runtime.view.scorecard("CS-102", october).total
+
+        recorded = runtime.app.record_deduction(
+            Principal("admin", Role.ADMIN),
+            NewDeduction("CS-102", "complaint", date(2026, 10, 20)),
+        )
+        wait_until(
+            lambda: runtime.position >= recorded.position,
+            10,
+            f"following to position {recorded.position}",
+            projector.process,
+            projector.log,
+        )
+
+        assert runtime.view.scorecard("CS-102", october).total == before - 3
+        assert projector.terminate(timeout=10) == 0, projector.output()
+    finally:
+        runtime.close()

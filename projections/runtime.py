@@ -39,7 +39,7 @@ from projections.scoreboard import (
 )
 from projections.sqlite import SQLiteScoreboardView
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000
 _SCHEMA_LOCK_KEY = 0x61707072  # any constant shared by every process of this service
 
 

@@ -46,6 +46,9 @@ def _datetime(value: Any) -> datetime:
     return moment.astimezone(UTC)
 
 
+RESCORE_CHUNK = 500  # agent-months per ledger query; keeps bound parameters < 1,000
+
+
 class SqlScoreboardView(ScoreboardView):
     """Scoreboard queries and updates written once for both SQL backends."""
 
@@ -68,6 +71,11 @@ class SqlScoreboardView(ScoreboardView):
     SELECT_FACTS = (
         f"SELECT {FACT_COLUMNS} FROM {{facts}} "
         "WHERE agent_id = :agent_id AND month = :month ORDER BY position"
+    )
+    # {pairs} is filled per batch with "(:a0, :m0), (:a1, :m1), ..."
+    SELECT_FACTS_OF = (
+        f"SELECT {FACT_COLUMNS} FROM {{facts}} "
+        "WHERE (agent_id, month) IN (VALUES {pairs}) ORDER BY position"
     )
     UPSERT_SCORECARD = (
         "INSERT INTO {scorecards} "
@@ -105,6 +113,7 @@ class SqlScoreboardView(ScoreboardView):
             "SELECT_RANKING",
         ):
             setattr(self, name, self._dialect(getattr(self, name).format(**tables)))
+        self.SELECT_FACTS_OF = self.SELECT_FACTS_OF.format(**tables, pairs="{pairs}")
 
     def _dialect(self, statement: str) -> str:
         return statement
@@ -123,24 +132,40 @@ class SqlScoreboardView(ScoreboardView):
                 cursor.executemany(self.INSERT_AGENT, changes.agents)
             if changes.facts:
                 cursor.executemany(self.INSERT_FACT, changes.facts)
-            for agent_id, month in sorted(changes.agent_months()):
-                self._rescore(cursor, agent_id, Month.parse(month))
+            touched = sorted(changes.agent_months())
+            if touched:
+                self._rescore(cursor, touched)
 
-    def _rescore(self, cursor: Any, agent_id: str, month: Month) -> None:
-        cursor.execute(self.SELECT_FACTS, {"agent_id": agent_id, "month": str(month)})
-        facts = [self._fact(row) for row in cursor.fetchall()]
-        card = score(self.rulebooks.for_month(month), facts)
-        cursor.execute(
+    def _rescore(self, cursor: Any, touched: list[tuple[str, str]]) -> None:
+        """Score every touched agent-month from its whole ledger, set-wise."""
+        ledgers: dict[tuple[str, str], list[Fact]] = {key: [] for key in touched}
+        for start in range(0, len(touched), RESCORE_CHUNK):
+            chunk = touched[start : start + RESCORE_CHUNK]
+            params: dict[str, str] = {}
+            for i, (agent_id, month) in enumerate(chunk):
+                params[f"a{i}"], params[f"m{i}"] = agent_id, month
+            pairs = ", ".join(f"(:a{i}, :m{i})" for i in range(len(chunk)))
+            cursor.execute(
+                self._dialect(self.SELECT_FACTS_OF.format(pairs=pairs)), params
+            )
+            for row in cursor.fetchall():
+                ledgers[(row["agent_id"], row["month"])].append(self._fact(row))
+        cursor.executemany(
             self.UPSERT_SCORECARD,
-            {
-                "agent_id": agent_id,
-                "month": str(month),
-                "total_centi": _centi(card.total),
-                "rulebook_id": card.rulebook_id,
-                "rulebook_version": card.rulebook_version,
-                "position": max(f.position for f in facts),
-            },
+            [self._scorecard_row(key, facts) for key, facts in ledgers.items()],
         )
+
+    def _scorecard_row(self, key: tuple[str, str], facts: list[Fact]) -> dict[str, Any]:
+        agent_id, month = key
+        card = score(self.rulebooks.for_month(Month.parse(month)), facts)
+        return {
+            "agent_id": agent_id,
+            "month": month,
+            "total_centi": _centi(card.total),
+            "rulebook_id": card.rulebook_id,
+            "rulebook_version": card.rulebook_version,
+            "position": max(f.position for f in facts),
+        }
 
     # Reads
 

@@ -6,8 +6,8 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
-from uuid import UUID
+from typing import Any, ClassVar, cast
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -28,9 +28,12 @@ from domain.errors import (
     ConflictError,
     InvalidFactError,
     NotPermittedError,
+    RebuildNotFoundError,
 )
 from domain.month import Month
-from domain.rulebook import Rulebook, shipped_rulebook
+from domain.rebuild import Rebuild
+from domain.register import Catalog, RulesRegister
+from domain.rulebook import Occurrence, Rulebook
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
@@ -90,7 +93,24 @@ class NewDeduction:
     quantity: int = 1
     note: str = ""
     evidence_ref: str | None = None
+    severity: str | None = None
     deduction_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class Published:
+    rulebook_id: str
+    version: int
+    effective_from: Month
+    generation: int
+    position: int
+
+
+@dataclass(frozen=True)
+class RebuildRequested:
+    rebuild_id: UUID
+    generation: int
+    published: Published
 
 
 @dataclass(frozen=True)
@@ -110,6 +130,9 @@ class AppraisalApp(Application[UUID]):
     """Records agents, deductions and access tokens as immutable events."""
 
     name = "Appraisal"
+    # The register and the roster are read by nearly every command; cached
+    # aggregates are fast-forwarded from the store on each get, never stale.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
 
     def __init__(
         self,
@@ -119,15 +142,134 @@ class AppraisalApp(Application[UUID]):
     ) -> None:
         super().__init__(env)
         self.today = today or company_today()
-        self.default_rulebook = shipped_rulebook()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
+    # Rules
+
+    def rules_register(self) -> RulesRegister:
+        try:
+            register: RulesRegister = self.repository.get(RulesRegister.ID)
+        except AggregateNotFoundError:
+            register = RulesRegister()
+        return register
+
+    def catalog(self) -> Catalog:
+        """The rulebook versions the live read models honour."""
+        return self.rules_register().catalog()
+
     def rulebook_for(self, month: Month) -> Rulebook:
         """The rulebook in force for ``month``."""
-        return self.default_rulebook
+        return self.catalog().for_month(month)
+
+    def publish_rulebook(
+        self, principal: Principal, rulebook: Rulebook, effective_from: Month
+    ) -> Published:
+        """Publish a version from this month on; past months need a rebuild."""
+        self._require_admin(principal, "publish rulebooks")
+        current = Month.of(self.today())
+        if effective_from < current:
+            raise InvalidFactError(
+                f"{effective_from} is before the current month {current}; a version "
+                "that reaches into the past is published through a rebuild "
+                "(POST /rebuilds)",
+                field="effective_from",
+            )
+        register = self.rules_register()
+        version = register.publish(
+            rulebook, effective_from, principal.user, register.live
+        )
+        (*_, recording) = self.save(register)
+        return Published(
+            rulebook.id,
+            version,
+            effective_from,
+            register.live,
+            recording.notification.id,
+        )
+
+    def request_rebuild(
+        self, principal: Principal, rulebook: Rulebook, effective_from: Month
+    ) -> RebuildRequested:
+        """Publish a version (past months allowed) into a new generation of the
+        read models; the live generation keeps serving until it is complete."""
+        self._require_admin(principal, "rebuild read models")
+        register = self.rules_register()
+        rebuild_id = uuid4()
+        generation = register.start_generation(rebuild_id)
+        version = register.publish(rulebook, effective_from, principal.user, generation)
+        rebuild = Rebuild(
+            id=rebuild_id,
+            generation=generation,
+            parent=register.parents[generation] or generation,
+            rulebook_id=rulebook.id,
+            version=version,
+            effective_from=str(effective_from),
+            requested_by=principal.user,
+        )
+        (*_, recording) = self.save(register, rebuild)
+        published = Published(
+            rulebook.id, version, effective_from, generation, recording.notification.id
+        )
+        return RebuildRequested(rebuild_id, generation, published)
+
+    def get_rebuild(self, rebuild_id: UUID) -> Rebuild:
+        try:
+            rebuild: Rebuild = self.repository.get(rebuild_id)
+        except AggregateNotFoundError:
+            raise RebuildNotFoundError(
+                f"no rebuild {rebuild_id}", field="rebuild_id"
+            ) from None
+        if not isinstance(rebuild, Rebuild):
+            raise RebuildNotFoundError(f"no rebuild {rebuild_id}", field="rebuild_id")
+        return rebuild
+
+    def complete_rebuild(
+        self, rebuild_id: UUID, position: int, digest: str, summary: dict[str, Any]
+    ) -> int:
+        """Record the result and switch readers to the new generation, atomically."""
+        rebuild = self.get_rebuild(rebuild_id)
+        rebuild.complete(position, digest, summary)
+        register = self.rules_register()
+        register.finish_generation(rebuild.generation)
+        register.switch(rebuild.generation, "system", f"rebuild {rebuild_id} completed")
+        (*_, recording) = self.save(rebuild, register)
+        return recording.notification.id
+
+    def abandon_rebuild(
+        self, principal: Principal, rebuild_id: UUID, reason: str
+    ) -> int:
+        self._require_admin(principal, "abandon rebuilds")
+        rebuild = self.get_rebuild(rebuild_id)
+        rebuild.abandon(principal.user, reason)
+        register = self.rules_register()
+        register.finish_generation(rebuild.generation)
+        (*_, recording) = self.save(rebuild, register)
+        return recording.notification.id
+
+    def switch_generation(
+        self, principal: Principal, generation: int, reason: str
+    ) -> int:
+        """Point readers at another generation of the read models."""
+        self._require_admin(principal, "switch read models")
+        register = self.rules_register()
+        register.switch(generation, principal.user, reason)
+        (recording,) = self.save(register)
+        return recording.notification.id
+
+    def drop_generation(self, principal: Principal, generation: int) -> int:
+        self._require_admin(principal, "drop read models")
+        register = self.rules_register()
+        register.drop(generation, principal.user)
+        (recording,) = self.save(register)
+        return recording.notification.id
+
+    @staticmethod
+    def _require_admin(principal: Principal, what: str) -> None:
+        if principal.role is not Role.ADMIN:
+            raise NotPermittedError(f"only an admin may {what}")
 
     # Roster
 
@@ -184,10 +326,12 @@ class AppraisalApp(Application[UUID]):
         """Record many deductions in one transaction: all of them or none."""
         agents: dict[str, Agent] = {}
         deductions = []
+        catalog = self.catalog()
         for new in batch:
             if new.agent_id not in agents:
                 agents[new.agent_id] = self.get_agent(new.agent_id)
-            self._check_deduction(principal, agents[new.agent_id], new)
+            rulebook = catalog.for_month(Month.of(new.occurred_on))
+            self._check_deduction(principal, agents[new.agent_id], rulebook, new)
             extra: dict[str, Any] = {"id": new.deduction_id} if new.deduction_id else {}
             deductions.append(
                 Deduction(
@@ -197,6 +341,7 @@ class AppraisalApp(Application[UUID]):
                     quantity=new.quantity,
                     note=new.note,
                     evidence_ref=new.evidence_ref,
+                    severity=new.severity,
                     recorded_by=principal.user,
                     **extra,
                 )
@@ -210,7 +355,7 @@ class AppraisalApp(Application[UUID]):
         return [Recorded.of(r) for r in recordings]
 
     def _check_deduction(
-        self, principal: Principal, agent: Agent, new: NewDeduction
+        self, principal: Principal, agent: Agent, rulebook: Rulebook, new: NewDeduction
     ) -> None:
         if not principal.may_record_for(agent.team):
             raise NotPermittedError(
@@ -226,12 +371,17 @@ class AppraisalApp(Application[UUID]):
                 f"on {agent.joined_on}",
                 field="occurred_on",
             )
-        rulebook = self.rulebook_for(Month.of(new.occurred_on))
         item = rulebook.item(new.item)
-        if item is None:
+        if not isinstance(item, Occurrence) or item.points > 0:
             raise InvalidFactError(
-                f"{new.item!r} is not a rule item of {rulebook.id} v{rulebook.version}",
+                f"{new.item!r} is not a deduction item of {rulebook.ref}",
                 field="item",
+            )
+        if new.severity is not None and item.severity(new.severity) is None:
+            known = ", ".join(s.code for s in item.severities) or "none"
+            raise InvalidFactError(
+                f"{new.item!r} has no severity {new.severity!r} (known: {known})",
+                field="severity",
             )
         if item.once_per_month and new.quantity != 1:
             raise InvalidFactError(

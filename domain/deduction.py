@@ -19,6 +19,7 @@ class Deduction(Aggregate):
         quantity: int
         note: str
         evidence_ref: str | None
+        severity: str | None
         recorded_by: str
 
     @event(Recorded)
@@ -30,6 +31,7 @@ class Deduction(Aggregate):
         quantity: int,
         note: str,
         evidence_ref: str | None,
+        severity: str | None,
         recorded_by: str,
         id: UUID | None = None,
     ) -> None:
@@ -39,4 +41,5 @@ class Deduction(Aggregate):
         self.quantity = quantity
         self.note = note
         self.evidence_ref = evidence_ref
+        self.severity = severity
         self.recorded_by = recorded_by

@@ -24,6 +24,10 @@ class DeductionNotFoundError(NotFoundError):
     """Raised when no deduction was recorded under the given id."""
 
 
+class RebuildNotFoundError(NotFoundError):
+    """Raised when no rebuild was requested under the given id."""
+
+
 class ConflictError(DomainError):
     """Raised when a command would duplicate something that already exists."""
 

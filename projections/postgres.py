@@ -8,9 +8,10 @@ from typing import Any
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
-from projections.sql import SqlScoreboardView
+from projections.sql import TABLES, SqlScoreboardView
 
 _NAMED_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+INDEXES = ("facts_agent_month", "facts_month", "facts_fact_id", "scorecards_month")
 
 
 class PostgresScoreboardView(SqlScoreboardView, PostgresTrackingRecorder):
@@ -22,16 +23,22 @@ class PostgresScoreboardView(SqlScoreboardView, PostgresTrackingRecorder):
         "CREATE TABLE IF NOT EXISTS {facts} (position BIGINT PRIMARY KEY, "
         "event_id TEXT NOT NULL, fact_id TEXT NOT NULL, kind TEXT NOT NULL, "
         "agent_id TEXT NOT NULL, month TEXT NOT NULL, occurred_on DATE NOT NULL, "
-        "item TEXT NOT NULL, quantity INTEGER NOT NULL, note TEXT NOT NULL, "
-        "evidence_ref TEXT, recorded_by TEXT NOT NULL, "
-        "recorded_at TIMESTAMPTZ NOT NULL)",
+        "item TEXT NOT NULL, quantity INTEGER NOT NULL, detail TEXT NOT NULL, "
+        "recorded_by TEXT NOT NULL, recorded_at TIMESTAMPTZ NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {facts_agent_month} ON {facts} (agent_id, month)",
+        "CREATE INDEX IF NOT EXISTS {facts_month} ON {facts} (month)",
         "CREATE INDEX IF NOT EXISTS {facts_fact_id} ON {facts} (fact_id)",
         "CREATE TABLE IF NOT EXISTS {scorecards} (agent_id TEXT NOT NULL, "
         "month TEXT NOT NULL, total_centi BIGINT NOT NULL, "
         "rulebook_id TEXT NOT NULL, rulebook_version INTEGER NOT NULL, "
-        "position BIGINT NOT NULL, PRIMARY KEY (agent_id, month))",
+        "summary TEXT NOT NULL, position BIGINT NOT NULL, "
+        "PRIMARY KEY (agent_id, month))",
         "CREATE INDEX IF NOT EXISTS {scorecards_month} ON {scorecards} (month)",
+        "CREATE TABLE IF NOT EXISTS {publications} (position BIGINT PRIMARY KEY, "
+        "rulebook_id TEXT NOT NULL, version INTEGER NOT NULL, "
+        "effective_from TEXT NOT NULL, generation INTEGER NOT NULL, "
+        "document TEXT NOT NULL, published_by TEXT NOT NULL, "
+        "published_at TIMESTAMPTZ NOT NULL)",
     )
 
     def __init__(
@@ -44,20 +51,22 @@ class PostgresScoreboardView(SqlScoreboardView, PostgresTrackingRecorder):
         super().__init__(datastore, tracking_table_name=tracking_table_name, **kwargs)
         prefix = tracking_table_name.removesuffix("_tracking")
         schema = datastore.schema
-        names = ("agents", "facts", "scorecards")
-        tables = {n: _qualified(schema, f"{prefix}_{n}") for n in names}
-        indexes = {
-            i: _quoted(f"{prefix}_{i}")
-            for i in ("facts_agent_month", "facts_fact_id", "scorecards_month")
-        }
+        tables = {n: _qualified(schema, f"{prefix}_{n}") for n in TABLES}
+        indexes = {i: _quoted(f"{prefix}_{i}") for i in INDEXES}
         for statement in self.CREATE_TABLES:
             self.sql_create_statements.append(
                 SQL(statement.format(**tables, **indexes))  # type: ignore[arg-type]
             )
         self._setup(tables)
+        self._tracking_table = _qualified(schema, tracking_table_name)
 
     def _dialect(self, statement: str) -> str:
         return _NAMED_PARAM.sub(r"%(\1)s", statement)
+
+    def drop(self) -> None:
+        with self._transaction(commit=True) as cursor:
+            for table in (*self.tables.values(), self._tracking_table):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _quoted(name: str) -> str:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import psycopg
 from eventsourcing.persistence import (
@@ -30,12 +30,14 @@ from eventsourcing.utils import Environment
 from psycopg.conninfo import conninfo_to_dict
 
 from domain.application import AppraisalApp
+from domain.register import ROOT_GENERATION
 from projections.postgres import PostgresScoreboardView
 from projections.scoreboard import (
     Changes,
-    ScoreboardProjection,
     ScoreboardView,
     fold,
+    projection_for,
+    projection_name,
 )
 from projections.sqlite import SQLiteScoreboardView
 
@@ -113,7 +115,11 @@ def _schema_lock(config: StoreConfig) -> Iterator[None]:
 
 
 class Runtime:
-    """The application and the scoreboard view, opened once per process."""
+    """The application and its scoreboard views, opened once per process.
+
+    Readers use the live generation of the read models; a rebuild builds
+    another generation beside it (see ``projections.rebuild``).
+    """
 
     def __init__(
         self, config: StoreConfig, *, today: Callable[[], date] | None = None
@@ -122,23 +128,71 @@ class Runtime:
         self.env = config.environment()
         with _schema_lock(config):
             self.app = AppraisalApp(self.env, today=today)
-            name = ScoreboardProjection.name
-            factory = InfrastructureFactory.construct(Environment(name, self.env))
-            view = factory.tracking_recorder(config.view_class)
-            self.view = cast(ScoreboardView, view)
-        self._factory = factory
-        self._lock = threading.Lock()
+        self._views: dict[int, ScoreboardView] = {}
+        self._factories: list[InfrastructureFactory[Any]] = []
+        self._locks: dict[int, threading.Lock] = {}
+        self._opening = threading.Lock()
+        self.view_for(ROOT_GENERATION)
+
+    # Views
+
+    @property
+    def live_generation(self) -> int:
+        return self.app.rules_register().live
+
+    @property
+    def view(self) -> ScoreboardView:
+        """The live generation's view: what readers see."""
+        return self.view_for(self.live_generation)
+
+    def view_for(self, generation: int) -> ScoreboardView:
+        """Open (and create, if needed) the view of a generation."""
+        with self._opening:
+            if generation not in self._views:
+                self._views[generation] = self._open(generation)
+                self._locks[generation] = threading.Lock()
+            return self._views[generation]
+
+    def _open(self, generation: int) -> ScoreboardView:
+        lineage = tuple(self.app.rules_register().lineage(generation))
+        name = projection_name(generation)
+        env = {**self.env, f"{name.upper()}_SQLITE_DBNAME": self.sqlite_file(name)}
+        with _schema_lock(self.config):
+            factory = InfrastructureFactory.construct(Environment(name, env))
+            view = cast(
+                ScoreboardView, factory.tracking_recorder(self.config.view_class)
+            )
+        view.lineage = lineage
+        self._factories.append(factory)
+        return view
+
+    def sqlite_file(self, name: str) -> str:
+        return str(self.config.data_dir / f"{name}.sqlite")
+
+    def position_of(self, view: ScoreboardView) -> int:
+        return view.max_tracking_id(self.app.name) or 0
 
     @property
     def position(self) -> int:
-        """The last notification the read models include."""
-        return self.view.max_tracking_id(self.app.name) or 0
+        """The last notification the live read models include."""
+        return self.position_of(self.view)
 
-    def catch_up(self, *, batch_size: int = BATCH_SIZE) -> int:
-        """Fold every event not yet in the view, in batches; return the position."""
-        with self._lock:
+    # Keeping up
+
+    def catch_up(
+        self,
+        view: ScoreboardView | None = None,
+        *,
+        batch_size: int = BATCH_SIZE,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Fold every event not yet in the view (the live one by default), in
+        batches of one transaction each; return the position reached."""
+        view = view or self.view
+        generation = next(g for g, v in self._views.items() if v is view)
+        with self._locks[generation]:
             while True:
-                start = self.position
+                start = self.position_of(view)
                 notifications = self.app.recorder.select_notifications(
                     start, limit=batch_size, inclusive_of_start=False
                 )
@@ -150,11 +204,18 @@ class Runtime:
                     fold(event, notification.id, changes)
                 tracking = Tracking(self.app.name, notifications[-1].id)
                 try:
-                    self.view.apply(changes, tracking)
+                    view.apply(changes, tracking)
                 except (IntegrityError, OperationalError):
                     # Another process applied these positions first; re-read.
-                    if self.position == start:
+                    if self.position_of(view) == start:
                         raise
+                if progress:
+                    progress(notifications[-1].id, self.head)
+
+    @property
+    def head(self) -> int:
+        """The last notification in the event log."""
+        return self.app.recorder.max_notification_id() or 0
 
     def after_command(self) -> None:
         """Read-your-writes on the embedded default."""
@@ -162,7 +223,8 @@ class Runtime:
             self.catch_up()
 
     def wait_for(self, position: int | None, timeout: float) -> int:
-        """Block until the read models include ``position``; return where they are."""
+        """Block until the live read models include ``position``; return where
+        they are."""
         if self.config.projects_inline:
             self.catch_up()
         deadline = time.monotonic() + timeout
@@ -177,23 +239,38 @@ class Runtime:
             pause = min(pause * 2, 0.1)
 
     def run_projector(self, stop: threading.Event, poll: float = 0.5) -> None:
-        """Keep the read models up to date until ``stop`` is set."""
-        self.catch_up()
-        if not self.config.is_postgres:
-            while not stop.wait(poll):
-                self.catch_up()
-            return
+        """Keep the live read models up to date until ``stop`` is set, following
+        the live generation when readers are switched to another one."""
+        while not stop.is_set():
+            generation = self.live_generation
+            self.catch_up(self.view_for(generation))
+            if not self.config.is_postgres:
+                stop.wait(poll)
+                continue
+            self._run_pushed(generation, stop, poll)
+
+    def _run_pushed(self, generation: int, stop: threading.Event, poll: float) -> None:
+        """ProjectionRunner, pushed by LISTEN/NOTIFY, until stopped or switched."""
+        lineage = tuple(self.app.rules_register().lineage(generation))
         with ProjectionRunner(
             application_class=AppraisalApp,
-            projection_class=ScoreboardProjection,
+            projection_class=projection_for(lineage),
             view_class=PostgresScoreboardView,
-            env={**self.env, "CREATE_TABLE": "no"},  # this runtime made them
+            env={**self.env, "CREATE_TABLE": "no"},  # view_for() made them
         ) as runner:
-            while not stop.is_set():
+            while not stop.is_set() and self.live_generation == generation:
                 runner.run_forever(timeout=poll)
                 if runner.is_interrupted.is_set():
                     break
 
+    def drop_view(self, generation: int) -> None:
+        """Remove a generation's tables (after the register recorded the drop)."""
+        view = self.view_for(generation)
+        view.drop()
+        with self._opening:
+            del self._views[generation]
+
     def close(self) -> None:
         self.app.close()
-        self._factory.close()
+        for factory in self._factories:
+            factory.close()

@@ -1,19 +1,24 @@
-"""The scoreboard read model: roster, fact ledger, monthly scorecards, rankings.
+"""The scoreboard read model: roster, fact ledger, rulebook versions, monthly
+scorecards and rankings.
 
 The projection turns events into rows (``fold``); the view stores them and
 re-scores every agent-month the rows touch, in the same transaction as the
 tracking position. Scorecards are re-derived from the ledger with the pure
 ``domain.scoring.score`` so reads, rebuilds and previews cannot disagree.
+
+Each generation of the read models is a projection of its own (``scoreboard``,
+``scoreboard_g2``, ...) honouring the rulebook versions of its lineage.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import singledispatch
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking, TrackingRecorder
@@ -23,7 +28,7 @@ from domain.agent import Agent
 from domain.application import event_id
 from domain.deduction import Deduction
 from domain.month import Month
-from domain.rulebook import Rulebook, shipped_rulebook
+from domain.register import ROOT_GENERATION, Catalog, Publication, RulesRegister
 from domain.scoring import Fact, Scorecard, score
 
 
@@ -48,6 +53,7 @@ class DeductionRecord:
     item: str
     occurred_on: date
     quantity: int
+    severity: str | None
     note: str
     evidence_ref: str | None
     recorded_by: str
@@ -65,12 +71,23 @@ class RankingEntry:
     rank: int
 
 
+@dataclass(frozen=True)
+class PublicationRecord:
+    """A published rulebook version as this generation of the read models sees it."""
+
+    publication: Publication
+    honoured: bool
+    published_at: datetime
+    position: int
+
+
 @dataclass
 class Changes:
     """Rows folded from a run of events, applied to a view in one transaction."""
 
     agents: list[dict[str, Any]] = field(default_factory=list)
     facts: list[dict[str, Any]] = field(default_factory=list)
+    publications: list[dict[str, Any]] = field(default_factory=list)
 
     def agent_months(self) -> set[tuple[str, str]]:
         return {(f["agent_id"], f["month"]) for f in self.facts}
@@ -98,43 +115,63 @@ def _(event: Agent.Registered, position: int, changes: Changes) -> None:
 
 @fold.register
 def _(event: Deduction.Recorded, position: int, changes: Changes) -> None:
+    detail = {"note": event.note, "evidence_ref": event.evidence_ref}
+    if event.severity:
+        detail["severity"] = event.severity
     changes.facts.append(
+        _fact_row(event, position, "deduction", event.agent_id, event.occurred_on)
+        | {"item": event.item, "quantity": event.quantity, "detail": detail}
+    )
+
+
+@fold.register
+def _(event: RulesRegister.Published, position: int, changes: Changes) -> None:
+    changes.publications.append(
         {
+            "rulebook_id": event.rulebook_id,
+            "version": event.version,
+            "effective_from": event.effective_from,
+            "generation": event.generation,
+            "document": event.document,
+            "published_by": event.published_by,
+            "published_at": event.timestamp.isoformat(),
             "position": position,
-            "event_id": event_id(event),
-            "fact_id": str(event.originator_id),
-            "kind": "deduction",
-            "agent_id": event.agent_id,
-            "month": str(Month.of(event.occurred_on)),
-            "occurred_on": event.occurred_on.isoformat(),
-            "item": event.item,
-            "quantity": event.quantity,
-            "note": event.note,
-            "evidence_ref": event.evidence_ref,
-            "recorded_by": event.recorded_by,
-            "recorded_at": event.timestamp.isoformat(),
         }
     )
 
 
-class Rulebooks:
-    """The rulebook in force for each month (the shipped default, for now)."""
-
-    def __init__(self, default: Rulebook | None = None) -> None:
-        self.default = default or shipped_rulebook()
-
-    def for_month(self, month: Month) -> Rulebook:
-        return self.default
+def _fact_row(
+    event: Any, position: int, kind: str, agent_id: str, occurred_on: date
+) -> dict[str, Any]:
+    return {
+        "position": position,
+        "event_id": event_id(event),
+        "fact_id": str(event.originator_id),
+        "kind": kind,
+        "agent_id": agent_id,
+        "month": str(Month.of(occurred_on)),
+        "occurred_on": occurred_on.isoformat(),
+        "recorded_by": getattr(event, "recorded_by", "system"),
+        "recorded_at": event.timestamp.isoformat(),
+    }
 
 
 class ScoreboardView(TrackingRecorder, ABC):
     """Abstract scoreboard view; SQLite and PostgreSQL implement it."""
 
-    rulebooks: Rulebooks
+    lineage: tuple[int, ...] = (ROOT_GENERATION,)
+    """The generations whose rulebook versions this view honours."""
 
     @abstractmethod
     def apply(self, changes: Changes, tracking: Tracking) -> None:
         """Store the rows, re-score touched agent-months, record tracking."""
+
+    @abstractmethod
+    def catalog(self) -> Catalog:
+        """The rulebook versions this view honours, as of its position."""
+
+    @abstractmethod
+    def publications(self) -> list[PublicationRecord]: ...
 
     @abstractmethod
     def agent(self, agent_id: str) -> AgentRecord | None: ...
@@ -149,19 +186,39 @@ class ScoreboardView(TrackingRecorder, ABC):
     def facts(self, agent_id: str, month: Month) -> list[Fact]: ...
 
     @abstractmethod
+    def facts_of_months(
+        self, months: Sequence[Month]
+    ) -> dict[tuple[str, str], list[Fact]]:
+        """Every agent-month's ledger in the given months."""
+
+    @abstractmethod
     def ranking(self, month: Month, team: str | None = None) -> list[RankingEntry]:
         """Competition ranking (1, 2, 2, 4) of the agents present in ``month``;
         ties are listed by agent id."""
 
+    @abstractmethod
+    def scorecard_rows(self) -> list[tuple[str, str, int, str, int]]:
+        """(agent, month, total in hundredths, rulebook id, version) for every
+        stored scorecard, in order: what a rebuild's digest is taken over."""
+
+    @abstractmethod
+    def drop(self) -> None:
+        """Remove this view's tables and tracking."""
+
     def scorecard(self, agent_id: str, month: Month) -> Scorecard:
         """The agent's scorecard for the month, from the ledger."""
-        return score(self.rulebooks.for_month(month), self.facts(agent_id, month))
+        return score(self.catalog().for_month(month), self.facts(agent_id, month))
 
 
 class ScoreboardProjection(Projection[ScoreboardView]):
     """Folds the appraisal application's events into a scoreboard view."""
 
     name = "scoreboard"
+    lineage: ClassVar[tuple[int, ...]] = (ROOT_GENERATION,)
+
+    def __init__(self, view: ScoreboardView) -> None:
+        super().__init__(view)
+        view.lineage = self.lineage
 
     def process_event(
         self, domain_event: DomainEventProtocol[Any], tracking: Tracking
@@ -169,3 +226,23 @@ class ScoreboardProjection(Projection[ScoreboardView]):
         changes = Changes()
         fold(domain_event, tracking.notification_id, changes)
         self.view.apply(changes, tracking)
+
+
+def projection_name(generation: int) -> str:
+    """``scoreboard`` for the first generation, ``scoreboard_g<n>`` after it."""
+    return (
+        "scoreboard" if generation == ROOT_GENERATION else f"scoreboard_g{generation}"
+    )
+
+
+def projection_for(lineage: Sequence[int]) -> type[ScoreboardProjection]:
+    """The projection class of a generation (the first of its lineage)."""
+    generation = lineage[0]
+    if generation == ROOT_GENERATION:
+        return ScoreboardProjection
+    name = projection_name(generation)
+    return type(
+        f"ScoreboardG{generation}",
+        (ScoreboardProjection,),
+        {"name": name, "lineage": tuple(lineage), "__module__": __name__},
+    )

@@ -6,6 +6,8 @@ supplies its table names, column types and parameter style.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -14,21 +16,31 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 
 from domain.month import Month
-from domain.scoring import CENT, Fact, score
+from domain.register import Catalog, Publication
+from domain.scoring import CENT, Fact, Occurred, Scorecard, score
 from projections.scoreboard import (
     AgentRecord,
     Changes,
     DeductionRecord,
+    PublicationRecord,
     RankingEntry,
-    Rulebooks,
     ScoreboardView,
 )
 
 AGENT_COLUMNS = "agent_id, name, team, supervisor, joined_on, registered_at, position"
 FACT_COLUMNS = (
     "position, event_id, fact_id, kind, agent_id, month, occurred_on, item, "
-    "quantity, note, evidence_ref, recorded_by, recorded_at"
+    "quantity, detail, recorded_by, recorded_at"
 )
+PUBLICATION_COLUMNS = (
+    "position, rulebook_id, version, effective_from, generation, document, "
+    "published_by, published_at"
+)
+SCORECARD_COLUMNS = (
+    "agent_id, month, total_centi, rulebook_id, rulebook_version, summary, position"
+)
+TABLES = ("agents", "facts", "scorecards", "publications")
+RESCORE_CHUNK = 500  # agent-months per ledger query; keeps bound parameters < 1,000
 
 
 def _params(columns: str) -> str:
@@ -46,7 +58,14 @@ def _datetime(value: Any) -> datetime:
     return moment.astimezone(UTC)
 
 
-RESCORE_CHUNK = 500  # agent-months per ledger query; keeps bound parameters < 1,000
+def _centi(value: Decimal) -> int:
+    return int(value / CENT)
+
+
+def _in(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """``(:p0, :p1, ...)`` and its parameters."""
+    params = {f"{prefix}{i}": v for i, v in enumerate(values)}
+    return ", ".join(f":{name}" for name in params), params
 
 
 class SqlScoreboardView(ScoreboardView):
@@ -58,6 +77,10 @@ class SqlScoreboardView(ScoreboardView):
     )
     INSERT_FACT = (
         f"INSERT INTO {{facts}} ({FACT_COLUMNS}) VALUES ({_params(FACT_COLUMNS)})"
+    )
+    INSERT_PUBLICATION = (
+        f"INSERT INTO {{publications}} ({PUBLICATION_COLUMNS}) "
+        f"VALUES ({_params(PUBLICATION_COLUMNS)})"
     )
     SELECT_AGENT = f"SELECT {AGENT_COLUMNS} FROM {{agents}} WHERE agent_id = :agent_id"
     SELECT_AGENTS = (
@@ -77,13 +100,28 @@ class SqlScoreboardView(ScoreboardView):
         f"SELECT {FACT_COLUMNS} FROM {{facts}} "
         "WHERE (agent_id, month) IN (VALUES {pairs}) ORDER BY position"
     )
+    SELECT_FACTS_IN_MONTHS = (
+        f"SELECT {FACT_COLUMNS} FROM {{facts}} WHERE month IN ({{months}}) "
+        "ORDER BY position"
+    )
+    SELECT_AGENT_MONTHS_FROM = (
+        "SELECT DISTINCT agent_id, month FROM {facts} WHERE month >= :month"
+    )
+    SELECT_PUBLICATIONS = (
+        f"SELECT {PUBLICATION_COLUMNS} FROM {{publications}} ORDER BY position"
+    )
+    COUNT_PUBLICATIONS = "SELECT COUNT(*) AS n FROM {publications}"
     UPSERT_SCORECARD = (
-        "INSERT INTO {scorecards} "
-        "(agent_id, month, total_centi, rulebook_id, rulebook_version, position) "
-        "VALUES (:agent_id, :month, :total_centi, :rulebook_id, :rulebook_version, "
-        ":position) ON CONFLICT (agent_id, month) DO UPDATE SET "
-        "total_centi = excluded.total_centi, rulebook_id = excluded.rulebook_id, "
-        "rulebook_version = excluded.rulebook_version, position = excluded.position"
+        f"INSERT INTO {{scorecards}} ({SCORECARD_COLUMNS}) "
+        f"VALUES ({_params(SCORECARD_COLUMNS)}) "
+        "ON CONFLICT (agent_id, month) DO UPDATE "
+        "SET total_centi = excluded.total_centi, rulebook_id = excluded.rulebook_id, "
+        "rulebook_version = excluded.rulebook_version, summary = excluded.summary, "
+        "position = excluded.position"
+    )
+    SELECT_SCORECARD_ROWS = (
+        "SELECT agent_id, month, total_centi, rulebook_id, rulebook_version "
+        "FROM {scorecards} ORDER BY agent_id, month"
     )
     # Agents with no scorecard row for the month had no facts: they score what
     # the rulebook gives an empty month (:empty_centi).
@@ -98,22 +136,37 @@ class SqlScoreboardView(ScoreboardView):
         "  AND (CAST(:team AS TEXT) IS NULL OR a.team = :team)"
         ") present ORDER BY total_centi DESC, agent_id"
     )
+    STATEMENTS = (
+        "INSERT_AGENT",
+        "INSERT_FACT",
+        "INSERT_PUBLICATION",
+        "SELECT_AGENT",
+        "SELECT_AGENTS",
+        "SELECT_DEDUCTION",
+        "SELECT_FACTS",
+        "SELECT_AGENT_MONTHS_FROM",
+        "SELECT_PUBLICATIONS",
+        "COUNT_PUBLICATIONS",
+        "UPSERT_SCORECARD",
+        "SELECT_SCORECARD_ROWS",
+        "SELECT_RANKING",
+    )
+    TEMPLATES = ("SELECT_FACTS_OF", "SELECT_FACTS_IN_MONTHS")
 
     def _setup(self, tables: dict[str, str]) -> None:
         """Bind table names and parameter style into every statement."""
-        self.rulebooks = Rulebooks()
-        for name in (
-            "INSERT_AGENT",
-            "INSERT_FACT",
-            "SELECT_AGENT",
-            "SELECT_AGENTS",
-            "SELECT_DEDUCTION",
-            "SELECT_FACTS",
-            "UPSERT_SCORECARD",
-            "SELECT_RANKING",
-        ):
+        self.tables = tables
+        self._cached: tuple[int, Catalog] | None = None
+        for name in self.STATEMENTS:
             setattr(self, name, self._dialect(getattr(self, name).format(**tables)))
-        self.SELECT_FACTS_OF = self.SELECT_FACTS_OF.format(**tables, pairs="{pairs}")
+        for name in self.TEMPLATES:  # completed per call
+            setattr(
+                self,
+                name,
+                getattr(self, name).format(
+                    **tables, pairs="{pairs}", months="{months}"
+                ),
+            )
 
     def _dialect(self, statement: str) -> str:
         return statement
@@ -131,13 +184,37 @@ class SqlScoreboardView(ScoreboardView):
             if changes.agents:
                 cursor.executemany(self.INSERT_AGENT, changes.agents)
             if changes.facts:
-                cursor.executemany(self.INSERT_FACT, changes.facts)
-            touched = sorted(changes.agent_months())
+                cursor.executemany(
+                    self.INSERT_FACT,
+                    [f | {"detail": json.dumps(f["detail"])} for f in changes.facts],
+                )
+            touched = changes.agent_months()
+            if changes.publications:
+                cursor.executemany(
+                    self.INSERT_PUBLICATION,
+                    [
+                        p | {"document": json.dumps(p["document"])}
+                        for p in changes.publications
+                    ],
+                )
+                touched |= self._months_under_new_rules(cursor, changes)
             if touched:
-                self._rescore(cursor, touched)
+                self._rescore(cursor, sorted(touched))
+
+    def _months_under_new_rules(
+        self, cursor: Any, changes: Changes
+    ) -> set[tuple[str, str]]:
+        """Every agent-month a version this view honours now applies to."""
+        honoured = [p for p in changes.publications if p["generation"] in self.lineage]
+        if not honoured:
+            return set()
+        earliest = min(p["effective_from"] for p in honoured)
+        cursor.execute(self.SELECT_AGENT_MONTHS_FROM, {"month": earliest})
+        return {(row["agent_id"], row["month"]) for row in cursor.fetchall()}
 
     def _rescore(self, cursor: Any, touched: list[tuple[str, str]]) -> None:
         """Score every touched agent-month from its whole ledger, set-wise."""
+        catalog = self._catalog(cursor)
         ledgers: dict[tuple[str, str], list[Fact]] = {key: [] for key in touched}
         for start in range(0, len(touched), RESCORE_CHUNK):
             chunk = touched[start : start + RESCORE_CHUNK]
@@ -150,22 +227,52 @@ class SqlScoreboardView(ScoreboardView):
             )
             for row in cursor.fetchall():
                 ledgers[(row["agent_id"], row["month"])].append(self._fact(row))
-        cursor.executemany(
-            self.UPSERT_SCORECARD,
-            [self._scorecard_row(key, facts) for key, facts in ledgers.items()],
-        )
+        rows = []
+        for (agent_id, month), facts in ledgers.items():
+            card = score(catalog.for_month(Month.parse(month)), facts)
+            rows.append(_scorecard_row(agent_id, month, card, facts))
+        cursor.executemany(self.UPSERT_SCORECARD, rows)
 
-    def _scorecard_row(self, key: tuple[str, str], facts: list[Fact]) -> dict[str, Any]:
-        agent_id, month = key
-        card = score(self.rulebooks.for_month(Month.parse(month)), facts)
-        return {
-            "agent_id": agent_id,
-            "month": month,
-            "total_centi": _centi(card.total),
-            "rulebook_id": card.rulebook_id,
-            "rulebook_version": card.rulebook_version,
-            "position": max(f.position for f in facts),
-        }
+    # Rules
+
+    def _catalog(self, cursor: Any) -> Catalog:
+        """The catalog, re-read only when a publication was added since."""
+        cursor.execute(self.COUNT_PUBLICATIONS, {})
+        count = cursor.fetchone()["n"]
+        if self._cached is None or self._cached[0] != count:
+            cursor.execute(self.SELECT_PUBLICATIONS, {})
+            publications = [self._publication(row) for row in cursor.fetchall()]
+            self._cached = (
+                count,
+                Catalog([p.publication for p in publications], self.lineage),
+            )
+        return self._cached[1]
+
+    def catalog(self) -> Catalog:
+        with self._transaction(commit=False) as cursor:
+            return self._catalog(cursor)
+
+    def publications(self) -> list[PublicationRecord]:
+        return [
+            self._publication(r) for r in self._select(self.SELECT_PUBLICATIONS, {})
+        ]
+
+    def _publication(self, row: Any) -> PublicationRecord:
+        publication = Publication(
+            rulebook_id=row["rulebook_id"],
+            version=row["version"],
+            effective_from=Month.parse(row["effective_from"]),
+            generation=row["generation"],
+            document=json.loads(row["document"]),
+            sequence=row["position"],
+            published_by=row["published_by"],
+        )
+        return PublicationRecord(
+            publication=publication,
+            honoured=publication.generation in self.lineage,
+            published_at=_datetime(row["published_at"]),
+            position=row["position"],
+        )
 
     # Reads
 
@@ -188,14 +295,16 @@ class SqlScoreboardView(ScoreboardView):
         if not rows:
             return None
         row = rows[0]
+        detail = json.loads(row["detail"])
         return DeductionRecord(
             deduction_id=row["fact_id"],
             agent_id=row["agent_id"],
             item=row["item"],
             occurred_on=_date(row["occurred_on"]),  # type: ignore[arg-type]
             quantity=row["quantity"],
-            note=row["note"],
-            evidence_ref=row["evidence_ref"],
+            severity=detail.get("severity"),
+            note=detail.get("note", ""),
+            evidence_ref=detail.get("evidence_ref"),
             recorded_by=row["recorded_by"],
             recorded_at=_datetime(row["recorded_at"]),
             event_id=row["event_id"],
@@ -206,8 +315,22 @@ class SqlScoreboardView(ScoreboardView):
         params = {"agent_id": agent_id, "month": str(month)}
         return [self._fact(r) for r in self._select(self.SELECT_FACTS, params)]
 
+    def facts_of_months(
+        self, months: Sequence[Month]
+    ) -> dict[tuple[str, str], list[Fact]]:
+        placeholders, params = _in("m", [str(m) for m in months])
+        statement = self._dialect(
+            self.SELECT_FACTS_IN_MONTHS.format(months=placeholders)
+        )
+        ledgers: dict[tuple[str, str], list[Fact]] = {}
+        for row in self._select(statement, params):
+            ledgers.setdefault((row["agent_id"], row["month"]), []).append(
+                self._fact(row)
+            )
+        return ledgers
+
     def ranking(self, month: Month, team: str | None = None) -> list[RankingEntry]:
-        empty = score(self.rulebooks.for_month(month), ())
+        empty = score(self.catalog().for_month(month), ())
         params = {
             "month": str(month),
             "month_end": month.last_day.isoformat(),
@@ -223,6 +346,18 @@ class SqlScoreboardView(ScoreboardView):
                 rank=r["rank"],
             )
             for r in self._select(self.SELECT_RANKING, params)
+        ]
+
+    def scorecard_rows(self) -> list[tuple[str, str, int, str, int]]:
+        return [
+            (
+                r["agent_id"],
+                r["month"],
+                r["total_centi"],
+                r["rulebook_id"],
+                r["rulebook_version"],
+            )
+            for r in self._select(self.SELECT_SCORECARD_ROWS, {})
         ]
 
     # Row mapping
@@ -241,17 +376,36 @@ class SqlScoreboardView(ScoreboardView):
 
     @staticmethod
     def _fact(row: Any) -> Fact:
-        return Fact(
+        detail = json.loads(row["detail"])
+        return Occurred(
             fact_id=row["fact_id"],
             event_id=row["event_id"],
             position=row["position"],
-            item=row["item"],
-            quantity=row["quantity"],
             occurred_on=_date(row["occurred_on"]),  # type: ignore[arg-type]
             recorded_by=row["recorded_by"],
             recorded_at=_datetime(row["recorded_at"]),
+            item=row["item"],
+            quantity=row["quantity"],
+            severity=detail.get("severity"),
         )
 
 
-def _centi(value: Decimal) -> int:
-    return int(value / CENT)
+def _scorecard_row(
+    agent_id: str, month: str, card: Scorecard, facts: Sequence[Fact]
+) -> dict[str, Any]:
+    summary = {
+        "categories": {c.code: str(c.score) for c in card.categories},
+        "grade": card.grade,
+        "commission": str(card.commission),
+        "fines": str(card.fines),
+        "complete": card.complete,
+    }
+    return {
+        "agent_id": agent_id,
+        "month": month,
+        "total_centi": _centi(card.total),
+        "rulebook_id": card.rulebook_id,
+        "rulebook_version": card.rulebook_version,
+        "summary": json.dumps(summary),
+        "position": max(f.position for f in facts),
+    }

@@ -6,9 +6,7 @@ from typing import Any
 
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-from projections.sql import SqlScoreboardView
-
-TABLES = {"agents": "agents", "facts": "facts", "scorecards": "scorecards"}
+from projections.sql import TABLES, SqlScoreboardView
 
 
 class SQLiteScoreboardView(SqlScoreboardView, SQLiteTrackingRecorder):
@@ -19,20 +17,32 @@ class SQLiteScoreboardView(SqlScoreboardView, SQLiteTrackingRecorder):
         "CREATE TABLE IF NOT EXISTS facts (position INTEGER PRIMARY KEY, "
         "event_id TEXT NOT NULL, fact_id TEXT NOT NULL, kind TEXT NOT NULL, "
         "agent_id TEXT NOT NULL, month TEXT NOT NULL, occurred_on TEXT NOT NULL, "
-        "item TEXT NOT NULL, quantity INTEGER NOT NULL, note TEXT NOT NULL, "
-        "evidence_ref TEXT, recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL)",
+        "item TEXT NOT NULL, quantity INTEGER NOT NULL, detail TEXT NOT NULL, "
+        "recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS facts_agent_month ON facts (agent_id, month)",
+        "CREATE INDEX IF NOT EXISTS facts_month ON facts (month)",
         "CREATE INDEX IF NOT EXISTS facts_fact_id ON facts (fact_id)",
         "CREATE TABLE IF NOT EXISTS scorecards (agent_id TEXT NOT NULL, "
         "month TEXT NOT NULL, total_centi INTEGER NOT NULL, "
         "rulebook_id TEXT NOT NULL, rulebook_version INTEGER NOT NULL, "
-        "position INTEGER NOT NULL, PRIMARY KEY (agent_id, month))",
+        "summary TEXT NOT NULL, position INTEGER NOT NULL, "
+        "PRIMARY KEY (agent_id, month))",
         "CREATE INDEX IF NOT EXISTS scorecards_month ON scorecards (month)",
+        "CREATE TABLE IF NOT EXISTS publications (position INTEGER PRIMARY KEY, "
+        "rulebook_id TEXT NOT NULL, version INTEGER NOT NULL, "
+        "effective_from TEXT NOT NULL, generation INTEGER NOT NULL, "
+        "document TEXT NOT NULL, published_by TEXT NOT NULL, "
+        "published_at TEXT NOT NULL)",
     )
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self._setup(TABLES)
+        self._setup({name: name for name in TABLES})
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *self.CREATE_TABLES]
+
+    def drop(self) -> None:
+        with self._transaction(commit=True) as cursor:
+            for table in (*TABLES, "tracking"):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")

@@ -68,6 +68,7 @@ class DeductionIn(Schema):
     evidence_ref = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(min=1, max=500)
     )
+    severity = fields.String(load_default=None, allow_none=True, validate=CODE)
 
 
 class DeductionOut(Schema):
@@ -78,6 +79,7 @@ class DeductionOut(Schema):
     quantity = fields.Integer()
     note = fields.String()
     evidence_ref = fields.String(allow_none=True)
+    severity = fields.String(allow_none=True)
     recorded_by = fields.String()
     recorded_at = fields.DateTime()
     event_id = fields.String()

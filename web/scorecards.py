@@ -50,7 +50,7 @@ def get_scorecard(agent_id: str, month: str) -> dict[str, Any]:
 def get_ranking(query: dict[str, Any], month: str) -> dict[str, Any]:
     """The month's ranking, department-wide or for one team (1, 2, 2, 4 on ties)."""
     period = month_param(month)
-    rulebook = runtime().view.rulebooks.for_month(period)
+    rulebook = runtime().view.catalog().for_month(period)
     return {
         "month": str(period),
         "team": query.get("team"),

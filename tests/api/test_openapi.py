@@ -21,7 +21,9 @@ def spec(department):
 
 
 def test_every_endpoint_is_documented_with_its_methods(spec):
-    documented = {path: set(ops) - {"parameters"} for path, ops in spec["paths"].items()}
+    documented = {
+        path: set(ops) - {"parameters"} for path, ops in spec["paths"].items()
+    }
     assert documented == EXPECTED
 
 

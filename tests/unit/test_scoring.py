@@ -8,13 +8,13 @@ from decimal import Decimal
 import pytest
 
 from domain.rulebook import Rulebook, shipped_rulebook
-from domain.scoring import Fact, score
+from domain.scoring import Occurred, score
 
 SONGSONG = shipped_rulebook()
 
 
-def fact(item: str, position: int, quantity: int = 1, day: int = 5) -> Fact:
-    return Fact(
+def fact(item: str, position: int, quantity: int = 1, day: int = 5) -> Occurred:
+    return Occurred(
         fact_id=f"f{position}",
         event_id=f"e{position}:1",
         position=position,
@@ -27,7 +27,7 @@ def fact(item: str, position: int, quantity: int = 1, day: int = 5) -> Fact:
 
 
 def category(card, code):
-    return next(c for c in card.categories if c.code == code)
+    return card.category(code)
 
 
 def test_an_empty_month_scores_every_category_at_its_maximum():

@@ -37,7 +37,7 @@ REQUIRED = {
 }
 
 
-def Number(**kwargs: Any) -> fields.Decimal:  # noqa: N802 - reads like a field class
+def Number(**kwargs: Any) -> fields.Decimal:
     """A decimal given as a JSON number or string; never NaN or infinite."""
     return fields.Decimal(allow_nan=False, **kwargs)
 

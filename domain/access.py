@@ -40,6 +40,11 @@ class Principal:
 
     @property
     def may_register_agents(self) -> bool:
+        return self.may_administer
+
+    @property
+    def may_administer(self) -> bool:
+        """Rules, rebuilds and read models are the admin's."""
         return self.role is Role.ADMIN
 
 

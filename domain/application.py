@@ -174,7 +174,7 @@ class AppraisalApp(Application[UUID]):
             raise InvalidFactError(
                 f"{effective_from} is before the current month {current}; a version "
                 "that reaches into the past is published through a rebuild "
-                "(POST /rebuilds)",
+                "(POST /rebuilds, or appraisal rebuild)",
                 field="effective_from",
             )
         register = self.rules_register()
@@ -268,7 +268,7 @@ class AppraisalApp(Application[UUID]):
 
     @staticmethod
     def _require_admin(principal: Principal, what: str) -> None:
-        if principal.role is not Role.ADMIN:
+        if not principal.may_administer:
             raise NotPermittedError(f"only an admin may {what}")
 
     # Roster

@@ -43,5 +43,18 @@ class Month:
             self.year, self.month, calendar.monthrange(self.year, self.month)[1]
         )
 
+    def next(self) -> Month:
+        return Month(self.year + self.month // 12, self.month % 12 + 1)
+
+    @staticmethod
+    def span(first: Month, last: Month) -> list[Month]:
+        """Every month from ``first`` to ``last``, both included."""
+        months = []
+        current = first
+        while current <= last:
+            months.append(current)
+            current = current.next()
+        return months
+
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"

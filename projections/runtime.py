@@ -132,6 +132,8 @@ class Runtime:
         self._factories: list[InfrastructureFactory[Any]] = []
         self._locks: dict[int, threading.Lock] = {}
         self._opening = threading.Lock()
+        self.background: dict[Any, threading.Thread] = {}
+        self.background_lock = threading.Lock()
         self.view_for(ROOT_GENERATION)
 
     # Views

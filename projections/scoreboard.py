@@ -77,7 +77,7 @@ class PublicationRecord:
 
     publication: Publication
     honoured: bool
-    published_at: datetime
+    published_at: datetime | None
     position: int
 
 

@@ -55,9 +55,9 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     api = Api(app)
     errors.register(app)
     context.register(app)
-    from web import agents, deductions, health, scorecards
+    from web import agents, deductions, health, rebuilds, rulebooks, scorecards
 
-    for module in (health, agents, deductions, scorecards):
+    for module in (health, agents, deductions, scorecards, rulebooks, rebuilds):
         api.register_blueprint(module.blp)
     return app
 

@@ -16,6 +16,8 @@ EXTENSION = "appraisal"
 MIN_POSITION = "Min-Position"
 READ_POSITION = "Read-Position"
 PUBLIC_ENDPOINTS = {"health.health"}
+# POST endpoints that answer from the read models (and so honour Min-Position).
+READING_COMMANDS = {"rulebooks.preview_rulebook"}
 _POSITION = re.compile(r"[0-9]{1,18}")
 
 
@@ -59,7 +61,8 @@ def authenticate() -> None:
 
 def wait_for_read_models() -> None:
     """Reads see at least the position the client names in ``Min-Position``."""
-    if request.method != "GET" or request.endpoint in PUBLIC_ENDPOINTS:
+    reads = request.method == "GET" or request.endpoint in READING_COMMANDS
+    if not reads or request.endpoint in PUBLIC_ENDPOINTS:
         return
     if request.endpoint is None or request.blueprint == "api-docs":
         return

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
+
+from domain.month import Month
+from domain.rulebook import Rulebook
+from web.rulebook_schema import parse_rulebook
 
 CODE = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
@@ -152,4 +158,156 @@ class RankingOut(Schema):
 class Health(Schema):
     status = fields.String()
     backend = fields.String()
+    position = fields.Integer()
+
+
+# Rulebooks, previews and rebuilds
+
+
+class MonthField(fields.Field):
+    """A month as ``YYYY-MM``."""
+
+    default_error_messages = {"invalid": "Use a month as YYYY-MM."}  # noqa: RUF012
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Month:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            return Month.parse(value)
+        except ValueError:
+            raise self.make_error("invalid") from None
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else str(value)
+
+
+class RulebookField(fields.Field):
+    """A rulebook document (docs/rulebooks.md), validated into a ``Rulebook``."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Rulebook:
+        return parse_rulebook(value)
+
+
+class PublishIn(Schema):
+    rulebook = RulebookField(required=True, metadata={"type": "object"})
+    effective_from = MonthField(required=True, metadata={"type": "string"})
+
+
+class PublishedOut(Schema):
+    rulebook_id = fields.String()
+    version = fields.Integer()
+    effective_from = MonthField()
+    generation = fields.Integer()
+    position = fields.Integer()
+
+
+class VersionOut(Schema):
+    rulebook_id = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    effective_from = fields.String()
+    generation = fields.Integer()
+    honoured = fields.Boolean(
+        metadata={"description": "Whether the live read models apply it"}
+    )
+    published_by = fields.String()
+    published_at = fields.DateTime(allow_none=True)
+    position = fields.Integer()
+    digest = fields.String()
+
+
+class VersionDetailOut(VersionOut):
+    document = fields.Dict()
+
+
+class RulebookListOut(Schema):
+    versions = fields.List(fields.Nested(VersionOut))
+    in_force = fields.Nested(VersionOut, metadata={"description": "This month's"})
+
+
+class PreviewIn(Schema):
+    rulebook = RulebookField(required=True, metadata={"type": "object"})
+    from_ = MonthField(required=True, data_key="from", metadata={"type": "string"})
+    to = MonthField(required=True, metadata={"type": "string"})
+
+
+class StandingOut(Schema):
+    rulebook = fields.String()
+    total = Points()
+    categories = fields.Method("_categories")
+    rank = fields.Integer()
+    grade = fields.String(allow_none=True)
+    commission = Points()
+    in_top = fields.Boolean()
+    in_bottom = fields.Boolean()
+
+    def _categories(self, standing: Any) -> dict[str, str]:
+        return {code: f"{score:.2f}" for code, score in standing.categories}
+
+
+class ChangeOut(Schema):
+    agent_id = fields.String()
+    month = fields.String()
+    delta = Points()
+    top = fields.String(allow_none=True, metadata={"description": "enters, leaves"})
+    bottom = fields.String(allow_none=True, metadata={"description": "enters, leaves"})
+    before = fields.Nested(StandingOut)
+    after = fields.Nested(StandingOut)
+
+
+class MoveOut(Schema):
+    agent_id = fields.String()
+    month = fields.String()
+    delta = Points()
+
+
+class PreviewSummaryOut(Schema):
+    agent_months_compared = fields.Integer(attribute="compared")
+    agent_months_changed = fields.Method("_changed")
+    agents_changed = fields.Integer()
+    largest_moves = fields.List(fields.Nested(MoveOut))
+
+    def _changed(self, preview: Any) -> int:
+        return len(preview.changes)
+
+
+class PreviewOut(Schema):
+    months = fields.List(fields.String())
+    summary = fields.Function(lambda preview: PreviewSummaryOut().dump(preview))
+    changes = fields.List(fields.Nested(ChangeOut))
+
+
+class RebuildIn(PublishIn):
+    pass
+
+
+class RebuildOut(Schema):
+    rebuild_id = fields.UUID()
+    generation = fields.Integer()
+    status = fields.String(metadata={"description": "running, completed, abandoned"})
+    events_done = fields.Integer(attribute="done")
+    events_total = fields.Integer(attribute="total")
+    rate_per_second = fields.Float(attribute="rate")
+    seconds_remaining = fields.Float(attribute="remaining_seconds", allow_none=True)
+    started_at = fields.DateTime()
+    result = fields.Dict()
+
+
+class ReasonIn(Schema):
+    reason = fields.String(required=True, validate=_text(500))
+
+
+class GenerationOut(Schema):
+    generation = fields.Integer()
+    parent = fields.Integer(allow_none=True)
+    live = fields.Boolean()
+    building = fields.Boolean()
+    dropped = fields.Boolean()
+
+
+class GenerationListOut(Schema):
+    generations = fields.List(fields.Nested(GenerationOut))
+
+
+class PositionOut(Schema):
     position = fields.Integer()

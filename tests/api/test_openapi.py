@@ -12,6 +12,16 @@ EXPECTED = {
     "/deductions/{deduction_id}": {"get"},
     "/agents/{agent_id}/scorecards/{month}": {"get"},
     "/rankings/{month}": {"get"},
+    "/rulebooks": {"get", "post"},
+    "/rulebooks/{rulebook_id}/versions/{version}": {"get"},
+    "/rulebooks/preview": {"post"},
+    "/rebuilds": {"post"},
+    "/rebuilds/{rebuild_id}": {"get"},
+    "/rebuilds/{rebuild_id}/resume": {"post"},
+    "/rebuilds/{rebuild_id}/abandon": {"post"},
+    "/read-models": {"get"},
+    "/read-models/{generation}/activate": {"post"},
+    "/read-models/{generation}": {"delete"},
 }
 
 

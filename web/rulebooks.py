@@ -1,0 +1,117 @@
+"""Rulebook versions: publish, list, read, and preview what a change would do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+
+from domain.month import Month
+from domain.register import Publication, default_publication
+from projections.preview import Preview, preview
+from projections.scoreboard import PublicationRecord
+from web.api import Blueprint
+from web.context import principal, runtime
+from web.errors import fail
+from web.schemas import (
+    PreviewIn,
+    PreviewOut,
+    PublishedOut,
+    PublishIn,
+    RulebookListOut,
+    VersionDetailOut,
+)
+
+blp = Blueprint("rulebooks", __name__, url_prefix="/rulebooks", description="Rules")
+MAX_PREVIEW_MONTHS = 36
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(PublishIn)
+@blp.response(201, PublishedOut)
+def publish(data: dict[str, Any]) -> tuple[Any, int, dict[str, str]]:
+    """Publish a rulebook version effective from this month or later (admin)."""
+    published = runtime().app.publish_rulebook(
+        principal(), data["rulebook"], data["effective_from"]
+    )
+    runtime().after_command()
+    location = url_for(
+        "rulebooks.get_version",
+        rulebook_id=published.rulebook_id,
+        version=published.version,
+    )
+    return published, 201, {"Location": location}
+
+
+@blp.route("", methods=["GET"])
+@blp.response(200, RulebookListOut)
+def list_versions() -> dict[str, Any]:
+    """Every published version, and the one in force this month."""
+    versions = [_version(r) for r in _records()]
+    current = Month.of(runtime().app.today())
+    in_force = runtime().view.catalog().publication_for(current)
+    return {
+        "versions": versions,
+        "in_force": next(v for v in versions if _same(v["publication"], in_force)),
+    }
+
+
+@blp.route("/<rulebook_id>/versions/<int:version>", methods=["GET"])
+@blp.response(200, VersionDetailOut)
+def get_version(rulebook_id: str, version: int) -> dict[str, Any]:
+    """One version with its document."""
+    for record in _records():
+        found = record.publication
+        if (found.rulebook_id, found.version) == (rulebook_id, version):
+            return _version(record) | {"document": dict(found.document)}
+    fail(404, f"No version {version} of {rulebook_id!r}.", code="not_found")
+
+
+@blp.route("/preview", methods=["POST"])
+@blp.arguments(PreviewIn)
+@blp.response(200, PreviewOut)
+def preview_rulebook(data: dict[str, Any]) -> Preview:
+    """What a candidate rulebook would change in a range of months (stores nothing)."""
+    months = _months(data["from_"], data["to"])
+    return preview(runtime().view, data["rulebook"], months)
+
+
+def _months(first: Month, last: Month) -> list[Month]:
+    if last < first:
+        fail(422, "'to' is before 'from'.", code="validation_failed", field="to")
+    if (last.year - first.year) * 12 + last.month - first.month >= MAX_PREVIEW_MONTHS:
+        fail(
+            422,
+            f"Preview at most {MAX_PREVIEW_MONTHS} months at a time.",
+            code="validation_failed",
+            field="to",
+        )
+    return Month.span(first, last)
+
+
+def _records() -> list[PublicationRecord]:
+    default = default_publication()
+    implicit = PublicationRecord(default, honoured=True, published_at=None, position=0)
+    return [implicit, *runtime().view.publications()]
+
+
+def _same(a: Publication, b: Publication) -> bool:
+    return (a.rulebook_id, a.version) == (b.rulebook_id, b.version)
+
+
+def _version(record: PublicationRecord) -> dict[str, Any]:
+    publication = record.publication
+    rulebook = publication.rulebook()
+    return {
+        "publication": publication,
+        "rulebook_id": publication.rulebook_id,
+        "version": publication.version,
+        "name": rulebook.name,
+        "effective_from": str(publication.effective_from),
+        "generation": publication.generation,
+        "honoured": record.honoured,
+        "published_by": publication.published_by,
+        "published_at": record.published_at,
+        "position": record.position,
+        "digest": rulebook.digest,
+    }

@@ -288,37 +288,33 @@ def _band_text(band: object) -> str:
 
 
 def _rating(item: RatingItem, ratings: Sequence[Rated], missing: list[str]) -> Line:
-    """Average each assessor's raters, weight the averages, scale to max_points."""
-    weights = dict(item.weights)
+    """Average each assessor's raters, weight the averages, scale to max_points.
+    Assessors with weight 0 do not count."""
+    weights = {a: w for a, w in item.weights if w > 0}
     averages: dict[Assessor, Decimal] = {}
     for assessor in weights:
         given = [r.value for r in ratings if r.assessor is assessor]
         if given:
             averages[assessor] = sum(given, ZERO) / len(given)
-    absent = [a for a in weights if a not in averages and weights[a] > 0]
-    if item.missing is MissingRatings.RENORMALISE:
-        present_weight = sum((weights[a] for a in averages), ZERO)
-        share = (
-            {a: weights[a] / present_weight for a in averages} if present_weight else {}
-        )
-    else:
-        share = {a: weights[a] for a in averages}
-        if averages:
-            missing.extend(f"{item.code}:{a.value}" for a in absent)
-    weighted = sum((share[a] * averages[a] / item.scale_max for a in averages), ZERO)
-    inputs = tuple(
-        (f"{a.value}", f"avg {averages[a]:.2f} x weight {share[a]:.4f}")
-        for a in averages
-    ) + tuple((f"{a.value}", "not rated") for a in absent)
-    remark = "" if averages else "no ratings"
+    absent = [a for a in weights if a not in averages]
     if not averages:
         missing.append(item.code)
+    elif item.missing is MissingRatings.INCOMPLETE:
+        missing.extend(f"{item.code}:{a.value}" for a in absent)
+    share = dict(weights)
+    if item.missing is MissingRatings.RENORMALISE and averages:
+        present = sum((weights[a] for a in averages), ZERO)
+        share = {a: weights[a] / present for a in averages}
+    weighted = sum((share[a] * averages[a] / item.scale_max for a in averages), ZERO)
+    inputs = tuple(
+        (a.value, f"avg {averages[a]:.2f} x weight {share[a]:.4f}") for a in averages
+    ) + tuple((a.value, "not rated") for a in absent)
     used = tuple(r for r in ratings if r.assessor in weights)
     return Line(
         item.code,
         item.name,
         points(item.max_points * weighted),
         used,
-        remark,
+        "" if averages else "no ratings",
         inputs=inputs,
     )

@@ -53,12 +53,18 @@ def test_a_version_is_published_listed_and_readable_with_its_document(department
     shown = department.auditor.get("/rulebooks/songsong-2019/versions/2").json
     assert shown["effective_from"] == NEXT_MONTH
     assert shown["document"]["categories"][1]["items"][-1]["points"] == "-4"
-    assert department.auditor.get("/rulebooks/songsong-2019/versions/9").status_code == 404
+    assert (
+        department.auditor.get("/rulebooks/songsong-2019/versions/9").status_code == 404
+    )
 
 
-def test_an_invalid_rulebook_is_refused_naming_the_path_and_nothing_is_stored(department):
+def test_an_invalid_rulebook_is_refused_naming_the_path_and_nothing_is_stored(
+    department,
+):
     document = songsong()
-    document["categories"][1]["items"][0]["points"] = "5"  # a bonus in a deduct category
+    document["categories"][1]["items"][0]["points"] = (
+        "5"  # a bonus in a deduct category
+    )
     before = department.event_count()
     response = department.admin.post(
         "/rulebooks", json={"rulebook": document, "effective_from": NEXT_MONTH}
@@ -86,7 +92,8 @@ def test_only_admins_publish_preview_or_rebuild(department):
 def test_previewing_the_rules_in_force_shows_no_change(department):
     setup_complaints(department)
     response = department.admin.post(
-        "/rulebooks/preview", json={"rulebook": songsong(), "from": "2026-08", "to": "2026-10"}
+        "/rulebooks/preview",
+        json={"rulebook": songsong(), "from": "2026-08", "to": "2026-10"},
     )
     assert response.status_code == 200, response.json
     assert response.json["changes"] == []
@@ -97,11 +104,15 @@ def test_a_preview_shows_totals_ranks_and_moves_without_storing_anything(departm
     setup_complaints(department)
     before = department.event_count()
     response = department.admin.post(
-        "/rulebooks/preview", json={"rulebook": songsong("-5"), "from": "2026-09", "to": "2026-10"}
+        "/rulebooks/preview",
+        json={"rulebook": songsong("-5"), "from": "2026-09", "to": "2026-10"},
     )
     preview = response.json
     assert department.event_count() == before
-    moves = {(m["agent_id"], m["month"]): m["delta"] for m in preview["summary"]["largest_moves"]}
+    moves = {
+        (m["agent_id"], m["month"]): m["delta"]
+        for m in preview["summary"]["largest_moves"]
+    }
     assert moves == {("a2", "2026-09"): "-4.00", ("a3", "2026-10"): "-2.00"}
     a2 = next(c for c in preview["changes"] if c["agent_id"] == "a2")
     assert (a2["before"]["total"], a2["after"]["total"]) == ("94.00", "90.00")
@@ -109,7 +120,9 @@ def test_a_preview_shows_totals_ranks_and_moves_without_storing_anything(departm
     assert a2["before"]["rulebook"] == "songsong-2019 v1"
 
 
-def test_a_rebuild_applies_a_past_change_then_switches_and_can_be_switched_back(department):
+def test_a_rebuild_applies_a_past_change_then_switches_and_can_be_switched_back(
+    department,
+):
     setup_complaints(department)
     before = {m: totals(department, m) for m in ("2026-08", "2026-09", "2026-10")}
 
@@ -127,7 +140,10 @@ def test_a_rebuild_applies_a_past_change_then_switches_and_can_be_switched_back(
     assert totals(department, "2026-09")["a2"] == before["2026-09"]["a2"] - 4
     assert totals(department, "2026-10")["a3"] == before["2026-10"]["a3"] - 2
     generations = department.admin.get("/read-models").json["generations"]
-    assert [(g["generation"], g["live"]) for g in generations] == [(1, False), (2, True)]
+    assert [(g["generation"], g["live"]) for g in generations] == [
+        (1, False),
+        (2, True),
+    ]
 
     back = department.admin.post("/read-models/1/activate", json={"reason": "undo"})
     assert back.status_code == 200

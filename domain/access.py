@@ -39,6 +39,11 @@ class Principal:
         return self.role is not Role.AGENT or self.user == agent_id
 
     @property
+    def may_read_department(self) -> bool:
+        """Everyone's scores at once (previews, rebuild results): not agents."""
+        return self.role is not Role.AGENT
+
+    @property
     def may_register_agents(self) -> bool:
         return self.may_administer
 

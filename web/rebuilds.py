@@ -44,6 +44,8 @@ def request_rebuild(data: dict[str, Any]) -> tuple[Any, int, dict[str, str]]:
 @blp.response(200, RebuildOut)
 def get_rebuild(rebuild_id: str) -> rebuild.Progress:
     """A rebuild's progress (events done, total, rate, time left) and result."""
+    if not principal().may_read_department:
+        fail(403, "Agents may only read their own scores.", code="not_permitted")
     return rebuild.progress(runtime(), _uuid(rebuild_id))
 
 

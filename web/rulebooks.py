@@ -72,6 +72,8 @@ def get_version(rulebook_id: str, version: int) -> dict[str, Any]:
 @blp.response(200, PreviewOut)
 def preview_rulebook(data: dict[str, Any]) -> Preview:
     """What a candidate rulebook would change in a range of months (stores nothing)."""
+    if not principal().may_read_department:
+        fail(403, "Agents may only read their own scores.", code="not_permitted")
     months = _months(data["from_"], data["to"])
     return preview(runtime().view, data["rulebook"], months)
 

@@ -169,3 +169,11 @@ def _wait_for_live_generation(department, generation: int) -> None:
     while department.runtime.live_generation != generation:
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def test_an_agent_cannot_preview_everyones_scores_but_can_read_the_rules(department):
+    department.register("a1")
+    agent = department.client_for("a1", Role.AGENT)
+    body = {"rulebook": songsong(), "from": "2026-09", "to": "2026-09"}
+    assert agent.post("/rulebooks/preview", json=body).status_code == 403
+    assert agent.get("/rulebooks").status_code == 200

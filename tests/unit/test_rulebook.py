@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from domain.errors import RulebookError
-from domain.rulebook import Mode, Rulebook, shipped_rulebook
+from domain.rulebook import Mode, Occurrence, Rulebook, shipped_rulebook
 
 SONGSONG = shipped_rulebook("songsong-2019")
 
@@ -85,16 +85,14 @@ def test_an_item_code_defined_twice_is_refused():
         Rulebook.from_dict(_book("100", items=[item, item]))
 
 
-def test_the_rulebook_doc_lists_every_shipped_item_with_its_points():
+def test_the_rulebook_doc_lists_every_item_of_both_schemes_with_its_points():
     from pathlib import Path
 
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "rulebooks.md").read_text(
-        "utf-8"
-    )
-    for category in SONGSONG.categories:
-        for item in category.items:
-            assert f"| `{item.code}` | `{category.code}` |" in doc, item.code
-            row = next(
-                line for line in doc.splitlines() if f"| `{item.code}` |" in line
-            )
-            assert f"| {item.points} |" in row, item.code
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "rulebooks.md").read_text("utf-8")
+    for rulebook in (SONGSONG, shipped_rulebook("online-cs")):
+        for category, item in rulebook.items():
+            row = f"| `{item.code}` | `{category.code}` | {item.kind} |"
+            assert row in doc, item.code
+            if isinstance(item, Occurrence):
+                line = next(x for x in doc.splitlines() if row in x)
+                assert f"| {item.points} per" in line, item.code

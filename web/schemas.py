@@ -100,12 +100,30 @@ class RulebookRef(Schema):
     version = fields.Integer()
 
 
+class FactRefOut(Schema):
+    """An event behind a line."""
+
+    fact_id = fields.String()
+    event_id = fields.String()
+    position = fields.Integer()
+    occurred_on = fields.Date()
+    recorded_by = fields.String()
+    recorded_at = fields.DateTime()
+
+
 class LineOut(Schema):
-    item = fields.String(attribute="fact.item")
+    """A rule item's effect. Lines of one occurrence repeat its fact's details
+    at the top level; every line lists all its facts under ``facts``."""
+
+    item = fields.String()
     item_name = fields.String()
     quantity = fields.Integer(attribute="fact.quantity")
+    severity = fields.String(attribute="fact.severity")
     points = Points()
+    fine = Points()
     remark = fields.String()
+    inputs = fields.Function(lambda line: dict(line.inputs))
+    facts = fields.List(fields.Nested(FactRefOut))
     occurred_on = fields.Date(attribute="fact.occurred_on")
     fact_id = fields.String(attribute="fact.fact_id")
     event_id = fields.String(attribute="fact.event_id")
@@ -127,9 +145,18 @@ class ScorecardOut(Schema):
     agent_id = fields.String()
     month = fields.String()
     rulebook = fields.Nested(RulebookRef)
-    total = Points()
-    categories = fields.List(fields.Nested(CategoryOut))
-    unscored = fields.List(fields.Nested(LineOut))
+    total = Points(attribute="card.total")
+    categories = fields.List(fields.Nested(CategoryOut), attribute="card.categories")
+    unscored = fields.List(fields.Nested(LineOut), attribute="card.unscored")
+    grade = fields.String(allow_none=True, attribute="card.grade")
+    commission = Points(attribute="card.commission")
+    fines = Points(attribute="card.fines")
+    currency = fields.String(attribute="card.currency")
+    complete = fields.Boolean(
+        attribute="card.complete",
+        metadata={"description": "No metric or rating missing"},
+    )
+    missing = fields.List(fields.String(), attribute="card.missing")
     position = fields.Integer(
         metadata={"description": "Log position the read reflects"}
     )

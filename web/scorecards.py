@@ -37,9 +37,7 @@ def get_scorecard(agent_id: str, month: str) -> dict[str, Any]:
         "agent_id": agent_id,
         "month": str(period),
         "rulebook": {"id": card.rulebook_id, "version": card.rulebook_version},
-        "total": card.total,
-        "categories": card.categories,
-        "unscored": card.unscored,
+        "card": card,
         "position": read_position(),
     }
 

@@ -239,13 +239,16 @@ def rebuild(
             click.echo(f"rebuild {rebuild_id}: generation {requested.generation}")
         else:
             rebuild_id = _uuid(resume_id or "")
+            found = _domain(runtime.app.get_rebuild, rebuild_id)
+            if found.status != "running":
+                raise click.UsageError(f"the rebuild is already {found.status}")
         with tqdm(total=runtime.head, unit="event", desc="rebuild") as bar:
 
             def advance(done: int, total: int) -> None:
                 bar.total = total
                 bar.update(done - bar.n)
 
-            position = rebuilds.run(runtime, rebuild_id, advance)
+            position = _domain(rebuilds.run, runtime, rebuild_id, advance)
         result = runtime.app.get_rebuild(rebuild_id).result
     summary = result["summary"]
     click.echo(

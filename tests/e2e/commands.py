@@ -6,12 +6,14 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,13 @@ def run_ok(
         f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     )
     return result
+
+
+def stored_event_count(data_dir: Path) -> int:
+    """How many events the SQLite store in ``data_dir`` holds."""
+    with closing(sqlite3.connect(data_dir / "events.sqlite")) as conn:
+        (count,) = conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()
+    return int(count)
 
 
 def free_port() -> int:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -22,6 +20,7 @@ from tests.e2e.commands import (
     http_get,
     run,
     run_ok,
+    stored_event_count,
     wait_until,
 )
 
@@ -35,13 +34,6 @@ def demo_summary(stdout: str) -> tuple[int, int, dict[str, str]]:
     assert found, f"no summary in:\n{stdout}"
     tokens = dict(TOKEN_LINE.findall(stdout))
     return int(found.group(1)), int(found.group(2)), tokens
-
-
-def stored_event_count(data_dir: Path) -> int:
-    with sqlite3.connect(data_dir / "events.sqlite") as conn:
-        (count,) = conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()
-    conn.close()
-    return int(count)
 
 
 # Demo

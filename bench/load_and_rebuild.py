@@ -19,31 +19,36 @@ from __future__ import annotations
 
 import argparse
 import random
-import resource
-import secrets
-import signal
-import statistics
 import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from tqdm import tqdm
+from psycopg.conninfo import conninfo_to_dict
 
 from bench import synthetic
-from domain.access import Principal, Role
-from domain.application import NewDeduction
+from bench.common import (
+    EVENTS_TABLE,
+    PRINCIPAL,
+    BenchError,
+    Timing,
+    argument_parser,
+    batch_summary,
+    chunks,
+    keyset_scan,
+    load_through_application,
+    peak_rss_mib,
+    ratio,
+    run_in_fresh_database,
+    server_version,
+    timed,
+)
 from projections.runtime import Runtime, StoreConfig
 
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-PRINCIPAL = Principal("bench", Role.ADMIN)
-EVENTS_TABLE = "appraisal_events"
 DEDUCTION_TOPIC = "domain.deduction:Deduction.Recorded"
 VIEW_TABLES = ("scoreboard_agents", "scoreboard_facts", "scoreboard_scorecards")
 BASELINE_COLUMNS = (
@@ -63,27 +68,7 @@ BASELINE_TABLE = (
     "note text NOT NULL, recorded_by text NOT NULL, "
     "recorded_at timestamptz NOT NULL, payload bytea NOT NULL)"
 )
-KEYSET_PAGE = (
-    "SELECT originator_id, originator_version, topic, state, notification_id "
-    "FROM {table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
-)
-
 Row = tuple[Any, ...]
-
-
-class BenchError(Exception):
-    """The benchmark's setup or its results are not what they must be."""
-
-
-@dataclass(frozen=True)
-class Timing:
-    phase: str
-    events: int
-    seconds: float
-
-    @property
-    def rate(self) -> float:
-        return self.events / self.seconds if self.seconds else float("inf")
 
 
 @dataclass(frozen=True)
@@ -106,94 +91,13 @@ class Results:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.load_and_rebuild",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
-    )
-    parser.add_argument("--events", type=_positive, default=100_000)
-    parser.add_argument("--agents", type=_positive, default=300)
-    parser.add_argument("--batch", type=_positive, default=1000)
-    parser.add_argument("--seed", type=int, default=synthetic.DEFAULT_SEED)
-    parser.add_argument(
-        "--database-url",
-        default=DEFAULT_DATABASE_URL,
-        help="maintenance connection; the benchmark creates and drops its own "
-        "database through it (default: %(default)s)",
+    parser = argument_parser(
+        "python -m bench.load_and_rebuild", __doc__, events=100_000, agents=300
     )
     return parser.parse_args(argv)
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
-    return value
-
-
-# The database of this run
-
-
-@contextmanager
-def temporary_database(maintenance_url: str) -> Iterator[str]:
-    """A fresh database, dropped on the way out whatever happened."""
-    name = f"appraisal_bench_{secrets.token_hex(6)}"
-    with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    print(f"created database {name}", file=sys.stderr)
-    try:
-        yield make_conninfo(maintenance_url, dbname=name)
-    finally:
-        with psycopg.connect(maintenance_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(name)
-                )
-            )
-        print(f"dropped database {name}", file=sys.stderr)
-
-
-def _raise_on_sigterm() -> None:
-    """Turn SIGTERM into SystemExit so the database is still dropped."""
-
-    def handler(signum: int, frame: object) -> NoReturn:
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, handler)
-
-
-def _timed(action: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
-
-
-# Phase 1: load through the application
-
-
-def load_through_application(
-    runtime: Runtime, dataset: synthetic.Dataset, batch: int
-) -> tuple[Timing, tuple[float, ...]]:
-    """Register the roster (untimed), then record every deduction in batches."""
-    runtime.app.register_agents(PRINCIPAL, list(dataset.agents))
-    batches = list(_chunks(dataset.deductions, batch))
-    seconds: list[float] = []
-    with tqdm(
-        total=len(dataset.deductions), desc="load", unit="ev", file=sys.stderr
-    ) as progress:
-        for chunk in batches:
-            seconds.append(_timed(lambda c=chunk: _record(runtime, c)))
-            progress.update(len(chunk))
-    timing = Timing("load via application", len(dataset.deductions), sum(seconds))
-    return timing, tuple(seconds)
-
-
-def _record(runtime: Runtime, chunk: Sequence[NewDeduction]) -> None:
-    runtime.app.record_deductions(PRINCIPAL, chunk)
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+# Phase 1, the load through the application: bench.common.load_through_application
 
 
 # Phase 2: raw insert baselines
@@ -257,7 +161,7 @@ def copy_baseline(url: str, rows: Sequence[Row]) -> Timing:
                     copy.write_row(row)
             conn.commit()
 
-        return Timing("baseline: COPY", len(rows), _timed(copy))
+        return Timing("baseline: COPY", len(rows), timed(copy))
 
 
 def executemany_baseline(url: str, rows: Sequence[Row], batch: int) -> Timing:
@@ -271,12 +175,12 @@ def executemany_baseline(url: str, rows: Sequence[Row], batch: int) -> Timing:
         _create_baseline_table(conn, table)
 
         def insert() -> None:
-            for chunk in _chunks(rows, batch):
+            for chunk in chunks(rows, batch):
                 with conn.cursor() as cursor:
                     cursor.executemany(statement, chunk)
                 conn.commit()
 
-        return Timing("baseline: executemany", len(rows), _timed(insert))
+        return Timing("baseline: executemany", len(rows), timed(insert))
 
 
 # Phase 3: rebuild the read models
@@ -290,7 +194,7 @@ def rebuild(runtime: Runtime) -> Timing:
             "it must be empty (PostgreSQL mode does not project inline)"
         )
     events = runtime.app.recorder.max_notification_id() or 0
-    seconds = _timed(runtime.catch_up)  # the runtime's own batch size
+    seconds = timed(runtime.catch_up)  # the runtime's own batch size
     return Timing("rebuild via catch_up", events, seconds)
 
 
@@ -313,32 +217,7 @@ def verify_read_models(runtime: Runtime, url: str, dataset: synthetic.Dataset) -
                 raise BenchError(f"{table} has {found} rows, not {wanted}")
 
 
-# Phase 4: raw keyset scan
-
-
-def keyset_scan(url: str, batch: int) -> Timing:
-    """Page through the events table by notification id, touching every state."""
-    statement = sql.SQL(KEYSET_PAGE).format(table=sql.Identifier(EVENTS_TABLE))
-    rows = 0
-    state_bytes = 0
-
-    def scan() -> None:
-        nonlocal rows, state_bytes
-        after = 0
-        with psycopg.connect(url) as conn, conn.cursor() as cursor:
-            while True:
-                cursor.execute(statement, (after, batch), prepare=True)
-                page = cursor.fetchall()
-                if not page:
-                    return
-                rows += len(page)
-                state_bytes += sum(len(row[3]) for row in page)
-                after = page[-1][4]
-
-    seconds = _timed(scan)
-    if not state_bytes:
-        raise BenchError("the keyset scan read no event state")
-    return Timing("baseline: keyset scan", rows, seconds)
+# Phase 4, the raw keyset scan: bench.common.keyset_scan
 
 
 # The whole run
@@ -365,14 +244,8 @@ def run(url: str, dataset: synthetic.Dataset, batch: int) -> Results:
         scan=scan,
         batch_seconds=batch_seconds,
         payload_bytes=payload_bytes,
-        server_version=_server_version(url),
+        server_version=server_version(url),
     )
-
-
-def _server_version(url: str) -> str:
-    with psycopg.connect(url) as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-    return str(row[0]) if row else "?"
 
 
 # Report
@@ -396,50 +269,18 @@ def report(args: argparse.Namespace, dataset: synthetic.Dataset, res: Results) -
     lines += [
         "",
         "ratios (application seconds per baseline second, per event):",
-        _ratio("load / COPY", res.load, res.copy),
-        _ratio("load / executemany", res.load, res.executemany),
-        _ratio("rebuild / keyset scan", res.rebuild, res.scan),
+        ratio("load / COPY", res.load, res.copy),
+        ratio("load / executemany", res.load, res.executemany),
+        ratio("rebuild / keyset scan", res.rebuild, res.scan),
         "",
-        _batch_summary(res.batch_seconds),
+        batch_summary(res.batch_seconds),
         f"peak RSS: {peak_rss_mib():.1f} MiB",
     ]
     return "\n".join(lines)
 
 
-def _ratio(label: str, application: Timing, baseline: Timing) -> str:
-    ratio = (application.seconds / application.events) / (
-        baseline.seconds / baseline.events
-    )
-    return f"  {label:<22} {ratio:>8.1f}x"
-
-
-def _batch_summary(seconds: Sequence[float]) -> str:
-    ms = sorted(s * 1000 for s in seconds)
-    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
-    return (
-        f"load batches: {len(ms)}, ms per batch: mean {statistics.fmean(ms):.1f}, "
-        f"median {statistics.median(ms):.1f}, p95 {p95:.1f}, max {ms[-1]:.1f}"
-    )
-
-
-def peak_rss_mib() -> float:
-    """ru_maxrss is in KiB on Linux and in bytes on macOS."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    _raise_on_sigterm()
-    dataset = synthetic.generate(events=args.events, agents=args.agents, seed=args.seed)
-    try:
-        with temporary_database(args.database_url) as url:
-            results = run(url, dataset, args.batch)
-    except BenchError as error:
-        print(f"benchmark failed: {error}", file=sys.stderr)
-        return 1
-    print(report(args, dataset, results))
-    return 0
+    return run_in_fresh_database(parse_args(argv), run, report)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,245 @@
+"""What the benchmarks share: the command line, a database of their own, loading
+through the application, raw keyset scans of the event table, and reporting.
+
+Every benchmark run works in a database of its own, ``appraisal_bench_<hex>``,
+created through the maintenance connection ``--database-url`` and dropped at
+the end (``WITH (FORCE)``), also on errors, SIGTERM and Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import secrets
+import signal
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, NoReturn, TypeVar
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+from tqdm import tqdm
+
+from bench import synthetic
+from domain.access import Principal, Role
+from domain.application import NewDeduction
+from projections.runtime import Runtime
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PRINCIPAL = Principal("bench", Role.ADMIN)
+EVENTS_TABLE = "appraisal_events"
+KEYSET_PAGE = (
+    "SELECT originator_id, originator_version, topic, state, notification_id "
+    "FROM {table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+)
+
+R = TypeVar("R")
+
+
+class BenchError(Exception):
+    """The benchmark's setup or its results are not what they must be."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    phase: str
+    events: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else float("inf")
+
+
+# Command line
+
+
+def argument_parser(
+    prog: str, doc: str | None, *, events: int, agents: int
+) -> argparse.ArgumentParser:
+    """The options every benchmark takes, with its own defaults."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=doc.split("\n\n")[0] if doc else None
+    )
+    parser.add_argument("--events", type=positive, default=events)
+    parser.add_argument("--agents", type=positive, default=agents)
+    parser.add_argument("--batch", type=positive, default=1000)
+    parser.add_argument("--seed", type=int, default=synthetic.DEFAULT_SEED)
+    parser.add_argument(
+        "--database-url",
+        default=DEFAULT_DATABASE_URL,
+        help="maintenance connection; the benchmark creates and drops its own "
+        "database through it (default: %(default)s)",
+    )
+    return parser
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
+    return value
+
+
+def run_in_fresh_database(
+    args: argparse.Namespace,
+    run: Callable[[str, synthetic.Dataset, int], R],
+    report: Callable[[argparse.Namespace, synthetic.Dataset, R], str],
+) -> int:
+    """Generate the data set, ``run`` it in a database of its own, print the
+    ``report``; the exit status of the benchmark."""
+    raise_on_sigterm()
+    dataset = synthetic.generate(events=args.events, agents=args.agents, seed=args.seed)
+    try:
+        with temporary_database(args.database_url) as url:
+            results = run(url, dataset, args.batch)
+    except BenchError as error:
+        print(f"benchmark failed: {error}", file=sys.stderr)
+        return 1
+    print(report(args, dataset, results))
+    return 0
+
+
+# The database of this run
+
+
+@contextmanager
+def temporary_database(maintenance_url: str) -> Iterator[str]:
+    """A fresh database, dropped on the way out whatever happened."""
+    name = f"appraisal_bench_{secrets.token_hex(6)}"
+    with psycopg.connect(maintenance_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    print(f"created database {name}", file=sys.stderr)
+    try:
+        yield make_conninfo(maintenance_url, dbname=name)
+    finally:
+        with psycopg.connect(maintenance_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(name)
+                )
+            )
+        print(f"dropped database {name}", file=sys.stderr)
+
+
+def raise_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so the database is still dropped."""
+
+    def handler(signum: int, frame: object) -> NoReturn:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def server_version(url: str) -> str:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "?"
+
+
+# Loading through the application
+
+
+def load_through_application(
+    runtime: Runtime, dataset: synthetic.Dataset, batch: int
+) -> tuple[Timing, tuple[float, ...]]:
+    """Register the roster (untimed), then record every deduction in batches."""
+    runtime.app.register_agents(PRINCIPAL, list(dataset.agents))
+    batches = list(chunks(dataset.deductions, batch))
+    seconds: list[float] = []
+    with tqdm(
+        total=len(dataset.deductions), desc="load", unit="ev", file=sys.stderr
+    ) as progress:
+        for chunk in batches:
+            seconds.append(timed(partial(_record, runtime, chunk)))
+            progress.update(len(chunk))
+    timing = Timing("load via application", len(dataset.deductions), sum(seconds))
+    return timing, tuple(seconds)
+
+
+def _record(runtime: Runtime, chunk: Sequence[NewDeduction]) -> None:
+    runtime.app.record_deductions(PRINCIPAL, chunk)
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# Raw keyset scans of the event table
+
+
+def keyset_scan(
+    url: str,
+    batch: int,
+    *,
+    touch: Callable[[bytes], int] = len,
+    phase: str = "baseline: keyset scan",
+) -> Timing:
+    """Page through the events table by notification id, passing every row's
+    state to ``touch`` (by default its length)."""
+    statement = sql.SQL(KEYSET_PAGE).format(table=sql.Identifier(EVENTS_TABLE))
+    rows = 0
+    touched = 0
+
+    def scan() -> None:
+        nonlocal rows, touched
+        after = 0
+        with psycopg.connect(url) as conn, conn.cursor() as cursor:
+            while True:
+                cursor.execute(statement, (after, batch), prepare=True)
+                page = cursor.fetchall()
+                if not page:
+                    return
+                rows += len(page)
+                touched += sum(touch(row[3]) for row in page)
+                after = page[-1][4]
+
+    seconds = timed(scan)
+    if not touched:
+        raise BenchError("the keyset scan read no event state")
+    return Timing(phase, rows, seconds)
+
+
+def decoded_fields(state: bytes) -> int:
+    """Decode a stored state as JSON; the number of its top-level fields."""
+    return len(json.loads(state))
+
+
+# Report
+
+
+def ratio(label: str, application: Timing, baseline: Timing, width: int = 22) -> str:
+    """Application seconds per baseline second, per event."""
+    value = (application.seconds / application.events) / (
+        baseline.seconds / baseline.events
+    )
+    return f"  {label:<{width}} {value:>8.1f}x"
+
+
+def peak_rss_mib() -> float:
+    """ru_maxrss is in KiB on Linux and in bytes on macOS."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def batch_summary(seconds: Sequence[float]) -> str:
+    ms = sorted(s * 1000 for s in seconds)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    return (
+        f"load batches: {len(ms)}, ms per batch: mean {statistics.fmean(ms):.1f}, "
+        f"median {statistics.median(ms):.1f}, p95 {p95:.1f}, max {ms[-1]:.1f}"
+    )

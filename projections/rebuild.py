@@ -25,6 +25,7 @@ from projections.runtime import Runtime
 logger = logging.getLogger(__name__)
 Row = tuple[str, str, int, str, int]
 LARGEST_MOVES = 5
+REBUILD_BATCH = 20_000
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,9 @@ def run(
     result, switch readers to it; return the position of the switch."""
     rebuild = runtime.app.get_rebuild(rebuild_id)
     target = runtime.view_for(rebuild.generation)
-    runtime.catch_up(target, progress=on_progress)
+    # Larger batches than live catch-up: each batch re-scores the agent-months
+    # it touches, so fewer batches mean fewer re-reads of the same ledgers.
+    runtime.catch_up(target, batch_size=REBUILD_BATCH, progress=on_progress)
     live = runtime.view
     runtime.catch_up(live)
     reached = runtime.position_of(target)

@@ -33,7 +33,7 @@ class Deduction(Aggregate):
         evidence_ref: str | None,
         severity: str | None,
         recorded_by: str,
-        id: UUID | None = None,
+        id: UUID | None = None,  # chosen by the caller: retries are idempotent
     ) -> None:
         self.agent_id = agent_id
         self.item = item

@@ -31,7 +31,7 @@ class Rebuild(Aggregate):
         version: int,
         effective_from: str,
         requested_by: str,
-        id: UUID | None = None,
+        id: UUID | None = None,  # the register names the rebuild before it exists
     ) -> None:
         self.generation = generation
         self.parent = parent

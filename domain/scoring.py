@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from domain.metrics import Aggregation, aggregation_of
 from domain.rulebook import (
     Assessor,
     Category,
@@ -51,7 +52,7 @@ class Occurred(Fact):
     """An occurrence of a rule item: a deduction, a complaint, a promotion activity."""
 
     item: str
-    quantity: int = 1
+    quantity: Decimal | int = 1
     severity: str | None = None
 
 
@@ -249,12 +250,13 @@ def _metric(
 ) -> Line:
     numerator = sum((s.numerator for s in samples), ZERO)
     denominator = sum((s.denominator for s in samples), ZERO)
-    if not samples or denominator == 0:
+    summed = aggregation_of(item.metric) is Aggregation.SUM
+    if not samples or (denominator == 0 and not summed):
         missing.append(item.code)
         return Line(
             item.code, item.name, ZERO, tuple(samples), f"no data for {item.metric}"
         )
-    value = numerator / denominator
+    value = numerator if summed else numerator / denominator
     inputs = [
         ("metric", item.metric),
         ("numerator", str(numerator)),

@@ -20,11 +20,13 @@ class PostgresScoreboardView(SqlScoreboardView, PostgresTrackingRecorder):
         "name TEXT NOT NULL, team TEXT NOT NULL, supervisor TEXT NOT NULL, "
         "joined_on DATE, registered_at TIMESTAMPTZ NOT NULL, "
         "position BIGINT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS {facts} (position BIGINT PRIMARY KEY, "
-        "event_id TEXT NOT NULL, fact_id TEXT NOT NULL, kind TEXT NOT NULL, "
-        "agent_id TEXT NOT NULL, month TEXT NOT NULL, occurred_on DATE NOT NULL, "
-        "item TEXT NOT NULL, quantity INTEGER NOT NULL, detail TEXT NOT NULL, "
-        "recorded_by TEXT NOT NULL, recorded_at TIMESTAMPTZ NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {facts} (position BIGINT NOT NULL, "
+        "ordinal INTEGER NOT NULL, event_id TEXT NOT NULL, fact_id TEXT NOT NULL, "
+        "source TEXT NOT NULL, kind TEXT NOT NULL, agent_id TEXT NOT NULL, "
+        "month TEXT NOT NULL, occurred_on DATE NOT NULL, item TEXT NOT NULL, "
+        "detail TEXT NOT NULL, recorded_by TEXT NOT NULL, "
+        "recorded_at TIMESTAMPTZ NOT NULL, superseded_by BIGINT, "
+        "PRIMARY KEY (position, ordinal))",
         "CREATE INDEX IF NOT EXISTS {facts_agent_month} ON {facts} (agent_id, month)",
         "CREATE INDEX IF NOT EXISTS {facts_month} ON {facts} (month)",
         "CREATE INDEX IF NOT EXISTS {facts_fact_id} ON {facts} (fact_id)",

@@ -26,7 +26,8 @@ from eventsourcing.projection import Projection
 
 from domain.agent import Agent
 from domain.application import event_id
-from domain.deduction import Deduction
+from domain.contributions import contribution
+from domain.derived import Derived, Occurs, Samples
 from domain.month import Month
 from domain.register import ROOT_GENERATION, Catalog, Publication, RulesRegister
 from domain.scoring import Fact, Scorecard, score
@@ -52,7 +53,7 @@ class DeductionRecord:
     agent_id: str
     item: str
     occurred_on: date
-    quantity: int
+    quantity: Decimal
     severity: str | None
     note: str
     evidence_ref: str | None
@@ -87,6 +88,7 @@ class Changes:
 
     agents: list[dict[str, Any]] = field(default_factory=list)
     facts: list[dict[str, Any]] = field(default_factory=list)
+    superseded: list[dict[str, Any]] = field(default_factory=list)
     publications: list[dict[str, Any]] = field(default_factory=list)
 
     def agent_months(self) -> set[tuple[str, str]]:
@@ -95,7 +97,9 @@ class Changes:
 
 @singledispatch
 def fold(event: DomainEventProtocol[Any], position: int, changes: Changes) -> None:
-    """Events this view does not show only advance its tracking position."""
+    """Facts about agents go to the ledger; other events this view does not show
+    only advance its tracking position."""
+    fold_fact(event, position, changes)
 
 
 @fold.register
@@ -113,15 +117,44 @@ def _(event: Agent.Registered, position: int, changes: Changes) -> None:
     )
 
 
-@fold.register
-def _(event: Deduction.Recorded, position: int, changes: Changes) -> None:
-    detail = {"note": event.note, "evidence_ref": event.evidence_ref}
-    if event.severity:
-        detail["severity"] = event.severity
-    changes.facts.append(
-        _fact_row(event, position, "deduction", event.agent_id, event.occurred_on)
-        | {"item": event.item, "quantity": event.quantity, "detail": detail}
-    )
+def fold_fact(event: Any, position: int, changes: Changes) -> bool:
+    """Ledger rows for an event that is a fact about an agent; False if it is not."""
+    found = contribution(event)
+    if found is None:
+        return False
+    base = {
+        "position": position,
+        "event_id": event_id(event),
+        "fact_id": str(event.originator_id),
+        "source": found.source,
+        "agent_id": found.agent_id,
+        "month": str(Month.of(found.occurred_on)),
+        "occurred_on": found.occurred_on.isoformat(),
+        "recorded_by": found.recorded_by,
+        "recorded_at": event.timestamp.isoformat(),
+    }
+    for ordinal, derived in enumerate(found.derived):
+        changes.facts.append(base | {"ordinal": ordinal} | _ledger(derived))
+    if found.replaces_earlier:
+        changes.superseded.append({"fact_id": base["fact_id"], "position": position})
+    return True
+
+
+def _ledger(derived: Derived) -> dict[str, Any]:
+    if isinstance(derived, Occurs):
+        detail = {"quantity": str(derived.quantity), **derived.detail}
+        if derived.severity:
+            detail["severity"] = derived.severity
+        return {"kind": "occurred", "item": derived.item, "detail": detail}
+    if isinstance(derived, Samples):
+        detail = {
+            "numerator": str(derived.numerator),
+            "denominator": str(derived.denominator),
+            **derived.detail,
+        }
+        return {"kind": "sample", "item": derived.metric, "detail": detail}
+    detail = {"rater": derived.rater, "value": str(derived.value), **derived.detail}
+    return {"kind": "rated", "item": derived.assessor, "detail": detail}
 
 
 @fold.register
@@ -138,22 +171,6 @@ def _(event: RulesRegister.Published, position: int, changes: Changes) -> None:
             "position": position,
         }
     )
-
-
-def _fact_row(
-    event: Any, position: int, kind: str, agent_id: str, occurred_on: date
-) -> dict[str, Any]:
-    return {
-        "position": position,
-        "event_id": event_id(event),
-        "fact_id": str(event.originator_id),
-        "kind": kind,
-        "agent_id": agent_id,
-        "month": str(Month.of(occurred_on)),
-        "occurred_on": occurred_on.isoformat(),
-        "recorded_by": getattr(event, "recorded_by", "system"),
-        "recorded_at": event.timestamp.isoformat(),
-    }
 
 
 class ScoreboardView(TrackingRecorder, ABC):

@@ -17,7 +17,8 @@ from eventsourcing.persistence import Tracking
 
 from domain.month import Month
 from domain.register import Catalog, Publication
-from domain.scoring import CENT, Fact, Occurred, Scorecard, score
+from domain.rulebook import Assessor
+from domain.scoring import CENT, Fact, MetricSample, Occurred, Rated, Scorecard, score
 from projections.scoreboard import (
     AgentRecord,
     Changes,
@@ -29,9 +30,10 @@ from projections.scoreboard import (
 
 AGENT_COLUMNS = "agent_id, name, team, supervisor, joined_on, registered_at, position"
 FACT_COLUMNS = (
-    "position, event_id, fact_id, kind, agent_id, month, occurred_on, item, "
-    "quantity, detail, recorded_by, recorded_at"
+    "position, ordinal, event_id, fact_id, source, kind, agent_id, month, "
+    "occurred_on, item, detail, recorded_by, recorded_at"
 )
+CURRENT = "superseded_by IS NULL"
 PUBLICATION_COLUMNS = (
     "position, rulebook_id, version, effective_from, generation, document, "
     "published_by, published_at"
@@ -88,24 +90,35 @@ class SqlScoreboardView(ScoreboardView):
         "WHERE (CAST(:team AS TEXT) IS NULL OR team = :team) ORDER BY agent_id"
     )
     SELECT_DEDUCTION = (
-        f"SELECT {FACT_COLUMNS} FROM {{facts}} "
-        "WHERE fact_id = :fact_id AND kind = 'deduction' ORDER BY position LIMIT 1"
+        f"SELECT {FACT_COLUMNS} FROM {{facts}} WHERE fact_id = :fact_id "
+        f"AND source = 'deduction' AND {CURRENT} ORDER BY position LIMIT 1"
     )
     SELECT_FACTS = (
         f"SELECT {FACT_COLUMNS} FROM {{facts}} "
-        "WHERE agent_id = :agent_id AND month = :month ORDER BY position"
+        f"WHERE agent_id = :agent_id AND month = :month AND {CURRENT} "
+        "ORDER BY position, ordinal"
     )
     # {pairs} is filled per batch with "(:a0, :m0), (:a1, :m1), ..."
     SELECT_FACTS_OF = (
         f"SELECT {FACT_COLUMNS} FROM {{facts}} "
-        "WHERE (agent_id, month) IN (VALUES {pairs}) ORDER BY position"
+        f"WHERE (agent_id, month) IN (VALUES {{pairs}}) AND {CURRENT} "
+        "ORDER BY position, ordinal"
     )
     SELECT_FACTS_IN_MONTHS = (
         f"SELECT {FACT_COLUMNS} FROM {{facts}} WHERE month IN ({{months}}) "
-        "ORDER BY position"
+        f"AND {CURRENT} ORDER BY position, ordinal"
     )
     SELECT_AGENT_MONTHS_FROM = (
-        "SELECT DISTINCT agent_id, month FROM {facts} WHERE month >= :month"
+        f"SELECT DISTINCT agent_id, month FROM {{facts}} WHERE month >= :month "
+        f"AND {CURRENT}"
+    )
+    SELECT_SUPERSEDED = (
+        "SELECT DISTINCT agent_id, month FROM {facts} "
+        f"WHERE fact_id = :fact_id AND position < :position AND {CURRENT}"
+    )
+    SUPERSEDE = (
+        "UPDATE {facts} SET superseded_by = :position "
+        f"WHERE fact_id = :fact_id AND position < :position AND {CURRENT}"
     )
     SELECT_PUBLICATIONS = (
         f"SELECT {PUBLICATION_COLUMNS} FROM {{publications}} ORDER BY position"
@@ -118,6 +131,9 @@ class SqlScoreboardView(ScoreboardView):
         "SET total_centi = excluded.total_centi, rulebook_id = excluded.rulebook_id, "
         "rulebook_version = excluded.rulebook_version, summary = excluded.summary, "
         "position = excluded.position"
+    )
+    DELETE_SCORECARD = (
+        "DELETE FROM {scorecards} WHERE agent_id = :agent_id AND month = :month"
     )
     SELECT_SCORECARD_ROWS = (
         "SELECT agent_id, month, total_centi, rulebook_id, rulebook_version "
@@ -145,10 +161,13 @@ class SqlScoreboardView(ScoreboardView):
         "SELECT_DEDUCTION",
         "SELECT_FACTS",
         "SELECT_AGENT_MONTHS_FROM",
+        "SELECT_SUPERSEDED",
+        "SUPERSEDE",
         "SELECT_PUBLICATIONS",
         "COUNT_PUBLICATIONS",
         "UPSERT_SCORECARD",
         "SELECT_SCORECARD_ROWS",
+        "DELETE_SCORECARD",
         "SELECT_RANKING",
     )
     TEMPLATES = ("SELECT_FACTS_OF", "SELECT_FACTS_IN_MONTHS")
@@ -189,6 +208,10 @@ class SqlScoreboardView(ScoreboardView):
                     [f | {"detail": json.dumps(f["detail"])} for f in changes.facts],
                 )
             touched = changes.agent_months()
+            for superseded in changes.superseded:  # in log order, after the inserts
+                cursor.execute(self.SELECT_SUPERSEDED, superseded)
+                touched |= {(r["agent_id"], r["month"]) for r in cursor.fetchall()}
+                cursor.execute(self.SUPERSEDE, superseded)
             if changes.publications:
                 cursor.executemany(
                     self.INSERT_PUBLICATION,
@@ -227,11 +250,17 @@ class SqlScoreboardView(ScoreboardView):
             )
             for row in cursor.fetchall():
                 ledgers[(row["agent_id"], row["month"])].append(self._fact(row))
-        rows = []
+        rows, emptied = [], []
         for (agent_id, month), facts in ledgers.items():
+            if not facts:  # every fact of the month was corrected away
+                emptied.append({"agent_id": agent_id, "month": month})
+                continue
             card = score(catalog.for_month(Month.parse(month)), facts)
             rows.append(_scorecard_row(agent_id, month, card, facts))
-        cursor.executemany(self.UPSERT_SCORECARD, rows)
+        if emptied:
+            cursor.executemany(self.DELETE_SCORECARD, emptied)
+        if rows:
+            cursor.executemany(self.UPSERT_SCORECARD, rows)
 
     # Rules
 
@@ -301,7 +330,7 @@ class SqlScoreboardView(ScoreboardView):
             agent_id=row["agent_id"],
             item=row["item"],
             occurred_on=_date(row["occurred_on"]),  # type: ignore[arg-type]
-            quantity=row["quantity"],
+            quantity=Decimal(detail["quantity"]),
             severity=detail.get("severity"),
             note=detail.get("note", ""),
             evidence_ref=detail.get("evidence_ref"),
@@ -377,15 +406,32 @@ class SqlScoreboardView(ScoreboardView):
     @staticmethod
     def _fact(row: Any) -> Fact:
         detail = json.loads(row["detail"])
+        header = {
+            "fact_id": row["fact_id"],
+            "event_id": row["event_id"],
+            "position": row["position"],
+            "occurred_on": _date(row["occurred_on"]),
+            "recorded_by": row["recorded_by"],
+            "recorded_at": _datetime(row["recorded_at"]),
+        }
+        if row["kind"] == "sample":
+            return MetricSample(
+                **header,
+                metric=row["item"],
+                numerator=Decimal(detail["numerator"]),
+                denominator=Decimal(detail["denominator"]),
+            )
+        if row["kind"] == "rated":
+            return Rated(
+                **header,
+                assessor=Assessor(row["item"]),
+                rater=detail["rater"],
+                value=Decimal(detail["value"]),
+            )
         return Occurred(
-            fact_id=row["fact_id"],
-            event_id=row["event_id"],
-            position=row["position"],
-            occurred_on=_date(row["occurred_on"]),  # type: ignore[arg-type]
-            recorded_by=row["recorded_by"],
-            recorded_at=_datetime(row["recorded_at"]),
+            **header,
             item=row["item"],
-            quantity=row["quantity"],
+            quantity=Decimal(detail["quantity"]),
             severity=detail.get("severity"),
         )
 

@@ -14,11 +14,12 @@ class SQLiteScoreboardView(SqlScoreboardView, SQLiteTrackingRecorder):
         "CREATE TABLE IF NOT EXISTS agents (agent_id TEXT PRIMARY KEY, "
         "name TEXT NOT NULL, team TEXT NOT NULL, supervisor TEXT NOT NULL, "
         "joined_on TEXT, registered_at TEXT NOT NULL, position INTEGER NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS facts (position INTEGER PRIMARY KEY, "
-        "event_id TEXT NOT NULL, fact_id TEXT NOT NULL, kind TEXT NOT NULL, "
-        "agent_id TEXT NOT NULL, month TEXT NOT NULL, occurred_on TEXT NOT NULL, "
-        "item TEXT NOT NULL, quantity INTEGER NOT NULL, detail TEXT NOT NULL, "
-        "recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS facts (position INTEGER NOT NULL, "
+        "ordinal INTEGER NOT NULL, event_id TEXT NOT NULL, fact_id TEXT NOT NULL, "
+        "source TEXT NOT NULL, kind TEXT NOT NULL, agent_id TEXT NOT NULL, "
+        "month TEXT NOT NULL, occurred_on TEXT NOT NULL, item TEXT NOT NULL, "
+        "detail TEXT NOT NULL, recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL, "
+        "superseded_by INTEGER, PRIMARY KEY (position, ordinal))",
         "CREATE INDEX IF NOT EXISTS facts_agent_month ON facts (agent_id, month)",
         "CREATE INDEX IF NOT EXISTS facts_month ON facts (month)",
         "CREATE INDEX IF NOT EXISTS facts_fact_id ON facts (fact_id)",

@@ -88,7 +88,8 @@ def test_an_item_code_defined_twice_is_refused():
 def test_the_rulebook_doc_lists_every_item_of_both_schemes_with_its_points():
     from pathlib import Path
 
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "rulebooks.md").read_text("utf-8")
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    doc = (docs / "rulebooks.md").read_text("utf-8")
     for rulebook in (SONGSONG, shipped_rulebook("online-cs")):
         for category, item in rulebook.items():
             row = f"| `{item.code}` | `{category.code}` | {item.kind} |"

@@ -31,6 +31,7 @@ from domain.errors import (
     RebuildNotFoundError,
 )
 from domain.month import Month
+from domain.recording import FactRecording
 from domain.rebuild import Rebuild
 from domain.register import Catalog, RulesRegister
 from domain.rulebook import Occurrence, Rulebook
@@ -126,7 +127,7 @@ def company_today(timezone: str = DEFAULT_TIMEZONE) -> Callable[[], date]:
     return lambda: datetime.now(zone).date()
 
 
-class AppraisalApp(Application[UUID]):
+class AppraisalApp(FactRecording, Application[UUID]):
     """Records agents, deductions and access tokens as immutable events."""
 
     name = "Appraisal"
@@ -354,23 +355,33 @@ class AppraisalApp(Application[UUID]):
             ) from None
         return [Recorded.of(r) for r in recordings]
 
+    def check_fact(
+        self,
+        principal: Principal,
+        agent: Agent,
+        on: date,
+        *,
+        self_service: bool = False,
+    ) -> None:
+        """Who may record a fact about ``agent`` dated ``on``, and when it may fall:
+        not in the future, not before the agent joined."""
+        own = self_service and principal.user == agent.agent_id
+        if not (own or principal.may_record_for(agent.team)):
+            raise NotPermittedError(
+                f"{principal.user} may not record facts for team {agent.team!r}"
+            )
+        if on > self.today():
+            raise InvalidFactError(f"{on} is in the future", field="occurred_on")
+        if agent.joined_on and on < agent.joined_on:
+            raise InvalidFactError(
+                f"{on} is before {agent.agent_id} joined on {agent.joined_on}",
+                field="occurred_on",
+            )
+
     def _check_deduction(
         self, principal: Principal, agent: Agent, rulebook: Rulebook, new: NewDeduction
     ) -> None:
-        if not principal.may_record_for(agent.team):
-            raise NotPermittedError(
-                f"{principal.user} may not record deductions for team {agent.team!r}"
-            )
-        if new.occurred_on > self.today():
-            raise InvalidFactError(
-                f"{new.occurred_on} is in the future", field="occurred_on"
-            )
-        if agent.joined_on and new.occurred_on < agent.joined_on:
-            raise InvalidFactError(
-                f"{new.occurred_on} is before {agent.agent_id} joined "
-                f"on {agent.joined_on}",
-                field="occurred_on",
-            )
+        self.check_fact(principal, agent, new.occurred_on)
         item = rulebook.item(new.item)
         if not isinstance(item, Occurrence) or item.points > 0:
             raise InvalidFactError(

@@ -9,13 +9,11 @@ from decimal import Decimal
 from functools import singledispatch
 from typing import Any
 
-from domain.complaints import COMPLAINT_ITEM, Complaint
 from domain.deduction import Deduction
 from domain.derived import Derived, Occurs, Rates, Samples
-from domain.measurements import KINDS, Measurement
 from domain.month import Month
+from domain.observations import KINDS, Observation
 from domain.orders import Order
-from domain.promotion import PromotionActivity, credit_item
 from domain.ratings import Rating, rating_value
 
 ZERO, ONE = Decimal(0), Decimal(1)
@@ -50,42 +48,7 @@ def _(event: Deduction.Recorded) -> Contribution:
 
 
 @contribution.register
-def _(event: Complaint.Recorded) -> Contribution:
-    detail = {
-        "complaint_no": event.complaint_no,
-        "order_no": event.order_no,
-        "description": event.description,
-    }
-    return Contribution(
-        event.agent_id,
-        event.occurred_on,
-        [
-            Occurs(COMPLAINT_ITEM, ONE, event.severity, detail),
-            Samples("complaint_share", ONE, ZERO),
-        ],
-        "complaint",
-        recorded_by=event.recorded_by,
-    )
-
-
-@contribution.register
-def _(event: PromotionActivity.Recorded) -> Contribution:
-    detail = {
-        "channel": event.channel,
-        "reference": event.reference,
-        "note": event.note,
-    }
-    return Contribution(
-        event.agent_id,
-        event.occurred_on,
-        [Occurs(credit_item(event.channel), detail=detail)],
-        "promotion",
-        recorded_by=event.recorded_by,
-    )
-
-
-@contribution.register
-def _(event: Measurement.Recorded) -> Contribution:
+def _(event: Observation.Recorded) -> Contribution:
     return Contribution(
         event.agent_id,
         event.occurred_on,
@@ -96,7 +59,7 @@ def _(event: Measurement.Recorded) -> Contribution:
 
 
 @contribution.register
-def _(event: Measurement.Corrected) -> Contribution:
+def _(event: Observation.Corrected) -> Contribution:
     return Contribution(
         event.agent_id,
         event.occurred_on,
@@ -140,7 +103,7 @@ def _order(event: Any, samples: list[tuple[str, Decimal, Decimal]]) -> Contribut
         event.occurred_on,
         [Samples(metric, n, d) for metric, n, d in samples],
         "order",
-        recorded_by=event.handled_by,
+        recorded_by=event.recorded_by,
     )
 
 

@@ -57,6 +57,16 @@ def workflow() -> Workflow:
     )
 
 
+@dataclass(frozen=True)
+class StepBy:
+    """When a step happened, the agent who handled it (default: the order's
+    owner), and who recorded it."""
+
+    on: date
+    recorded_by: str
+    handled_by: str | None = None
+
+
 def _one_of(value: str, allowed: tuple[str, ...], field: str) -> None:
     if value not in allowed:
         raise WorkflowError(
@@ -78,6 +88,7 @@ class Order(Aggregate):
         amount: Decimal
         occurred_on: date
         handled_by: str
+        recorded_by: str
 
     @event(Submitted)
     def __init__(
@@ -88,6 +99,7 @@ class Order(Aggregate):
         amount: Decimal,
         occurred_on: date,
         handled_by: str,
+        recorded_by: str,
     ) -> None:
         self.order_no = order_no
         self.owner = owner
@@ -100,10 +112,17 @@ class Order(Aggregate):
         self.disputes: dict[int, str | None] = {}
         self.finished: str | None = None
         self.abnormal = False
+        self.recorded: dict[str, dict[str, Any]] = {
+            "submit": {"case": case, "amount": str(amount), "on": str(occurred_on)}
+        }
+
+    def recorded_as(self, key: str) -> dict[str, Any] | None:
+        """What a step (``process``, ``check:3``, ``dispute:2``...) recorded, if any."""
+        return self.recorded.get(key)
 
     @classmethod
     def submit(
-        cls, order_no: str, owner: str, case: str, amount: Decimal, on: date
+        cls, order_no: str, owner: str, case: str, amount: Decimal, step: StepBy
     ) -> Order:
         _one_of(case, workflow().submit_cases, "case")
         if amount < 0:
@@ -113,21 +132,39 @@ class Order(Aggregate):
             owner=owner,
             case=case,
             amount=amount,
-            occurred_on=on,
-            handled_by=owner,
+            occurred_on=step.on,
+            handled_by=step.handled_by or owner,
+            recorded_by=step.recorded_by,
         )
 
-    # Guards
+    class Step(Aggregate.Event):
+        """Every step after submission: when, by whom, for whose order."""
 
-    def _not_before_submission(self, on: date) -> None:
-        if on < self.submitted_on:
+        occurred_on: date
+        handled_by: str
+        owner: str
+        recorded_by: str
+
+        def remember(self, order: Order, key: str, **values: Any) -> None:
+            order.recorded[key] = {**values, "on": str(self.occurred_on)}
+
+    def _step(self, event_class: type[Order.Step], step: StepBy, **fields: Any) -> None:
+        if step.on < self.submitted_on:
             raise WorkflowError(
-                f"{on} is before order {self.order_no} was submitted "
+                f"{step.on} is before order {self.order_no} was submitted "
                 f"({self.submitted_on})",
                 field="occurred_on",
             )
+        self.trigger_event(
+            event_class,
+            occurred_on=step.on,
+            handled_by=step.handled_by or self.owner,
+            owner=self.owner,
+            recorded_by=step.recorded_by,
+            **fields,
+        )
 
-    def _processed(self, step: str) -> date:
+    def _require_processed(self, step: str) -> date:
         if self.processed_on is None:
             raise WorkflowError(
                 f"order {self.order_no} has not been processed, so it cannot be {step}",
@@ -135,7 +172,7 @@ class Order(Aggregate):
             )
         return self.processed_on
 
-    def _open(self, step: str) -> None:
+    def _require_open(self, step: str) -> None:
         if self.finished is not None:
             raise WorkflowError(
                 f"order {self.order_no} is already finished ({self.finished}); it "
@@ -143,147 +180,109 @@ class Order(Aggregate):
                 field="step",
             )
 
-    # Steps
+    # Step 2: process
 
-    def process(self, case: str, on: date, by: str) -> None:
+    def process(self, case: str, step: StepBy) -> None:
         _one_of(case, workflow().process_cases, "case")
-        self._not_before_submission(on)
-        self._open("processed")
+        self._require_open("processed")
         if self.processed_on is not None:
             raise WorkflowError(
                 f"order {self.order_no} was already processed on {self.processed_on}",
                 field="step",
             )
-        self._processed_event(
-            case=case, occurred_on=on, handled_by=by, owner=self.owner
-        )
+        self._step(self.Processed, step, case=case)
 
-    class Processed(Aggregate.Event):
+    class Processed(Step):
         case: str
-        occurred_on: date
-        handled_by: str
-        owner: str
 
-    @event(Processed)
-    def _processed_event(
-        self, case: str, occurred_on: date, handled_by: str, owner: str
-    ) -> None:
-        self.processed_on = occurred_on
+        def apply(self, order: Order) -> None:
+            order.processed_on = self.occurred_on
+            self.remember(order, "process", case=self.case)
 
-    def check(self, batch: int, passed: bool, note: str, on: date, by: str) -> None:
+    # Step 3: check, in numbered batches by kinds of checker
+
+    def check(self, batch: int, passed: bool, note: str, step: StepBy) -> None:
         checkers = workflow().checkers
         if batch not in checkers:
             raise WorkflowError(
                 f"there are {len(checkers)} check batches; there is no batch {batch}",
                 field="batch",
             )
-        self._processed("checked")
-        self._not_before_submission(on)
+        self._require_processed("checked")
         if batch in self.checks:
             raise WorkflowError(
                 f"check batch {batch} of order {self.order_no} was already recorded",
                 field="batch",
             )
-        self._checked(
+        self._step(
+            self.Checked,
+            step,
             batch=batch,
             checker=checkers[batch],
             passed=passed,
             note=note,
-            occurred_on=on,
-            handled_by=by,
-            owner=self.owner,
             first_abnormality=not passed and not self.abnormal,
         )
 
-    class Checked(Aggregate.Event):
+    class Checked(Step):
         batch: int
         checker: str
         passed: bool
         note: str
-        occurred_on: date
-        handled_by: str
-        owner: str
         first_abnormality: bool
 
-    @event(Checked)
-    def _checked(
-        self,
-        batch: int,
-        checker: str,
-        passed: bool,
-        note: str,
-        occurred_on: date,
-        handled_by: str,
-        owner: str,
-        first_abnormality: bool,
-    ) -> None:
-        self.checks[batch] = passed
-        self.abnormal = self.abnormal or not passed
+        def apply(self, order: Order) -> None:
+            order.checks[self.batch] = self.passed
+            order.abnormal = order.abnormal or not self.passed
+            self.remember(order, f"check:{self.batch}", passed=self.passed)
 
-    def pay(self, on: date, by: str) -> None:
-        self._not_before_submission(on)
+    # Payment (not a step of its own in the source, but what the ratios count)
+
+    def pay(self, step: StepBy) -> None:
         if self.paid:
             raise WorkflowError(f"order {self.order_no} is already paid", field="step")
-        self._paid(occurred_on=on, handled_by=by, owner=self.owner)
+        self._step(self.Paid, step)
 
-    class Paid(Aggregate.Event):
-        occurred_on: date
-        handled_by: str
-        owner: str
+    class Paid(Step):
+        def apply(self, order: Order) -> None:
+            order.paid = True
+            self.remember(order, "pay")
 
-    @event(Paid)
-    def _paid(self, occurred_on: date, handled_by: str, owner: str) -> None:
-        self.paid = True
+    # Step 4: tell the customer promptly
 
-    def give_feedback(self, on: date, by: str) -> None:
-        processed_on = self._processed("given feedback")
-        self._not_before_submission(on)
+    def give_feedback(self, step: StepBy) -> None:
+        processed_on = self._require_processed("given feedback")
         if self.feedback_timely is not None:
             raise WorkflowError(
                 f"the customer of order {self.order_no} was already told", field="step"
             )
-        timely = (on - processed_on).days <= workflow().feedback_days
-        self._feedback(occurred_on=on, handled_by=by, owner=self.owner, timely=timely)
+        timely = (step.on - processed_on).days <= workflow().feedback_days
+        self._step(self.FeedbackGiven, step, timely=timely)
 
-    class FeedbackGiven(Aggregate.Event):
-        occurred_on: date
-        handled_by: str
-        owner: str
+    class FeedbackGiven(Step):
         timely: bool
 
-    @event(FeedbackGiven)
-    def _feedback(
-        self, occurred_on: date, handled_by: str, owner: str, timely: bool
-    ) -> None:
-        self.feedback_timely = timely
+        def apply(self, order: Order) -> None:
+            order.feedback_timely = self.timely
+            self.remember(order, "feedback")
 
-    def open_dispute(self, reason: str, on: date, by: str) -> int:
+    # Step 5: disputes
+
+    def open_dispute(self, reason: str, step: StepBy) -> int:
         _one_of(reason, workflow().dispute_reasons, "reason")
-        self._not_before_submission(on)
         number = len(self.disputes) + 1
-        self._dispute_opened(
-            number=number,
-            reason=reason,
-            occurred_on=on,
-            handled_by=by,
-            owner=self.owner,
-        )
+        self._step(self.DisputeOpened, step, number=number, reason=reason)
         return number
 
-    class DisputeOpened(Aggregate.Event):
+    class DisputeOpened(Step):
         number: int
         reason: str
-        occurred_on: date
-        handled_by: str
-        owner: str
 
-    @event(DisputeOpened)
-    def _dispute_opened(
-        self, number: int, reason: str, occurred_on: date, handled_by: str, owner: str
-    ) -> None:
-        self.disputes[number] = None
+        def apply(self, order: Order) -> None:
+            order.disputes[self.number] = None
+            self.remember(order, f"dispute:{self.number}", reason=self.reason)
 
-    def resolve_dispute(self, number: int, outcome: str, on: date, by: str) -> None:
+    def resolve_dispute(self, number: int, outcome: str, step: StepBy) -> None:
         _one_of(outcome, workflow().dispute_outcomes, "outcome")
         if number not in self.disputes:
             raise WorkflowError(
@@ -294,33 +293,22 @@ class Order(Aggregate):
                 f"dispute {number} of order {self.order_no} is already resolved",
                 field="number",
             )
-        self._not_before_submission(on)
-        self._dispute_resolved(
-            number=number,
-            outcome=outcome,
-            occurred_on=on,
-            handled_by=by,
-            owner=self.owner,
-        )
+        self._step(self.DisputeResolved, step, number=number, outcome=outcome)
 
-    class DisputeResolved(Aggregate.Event):
+    class DisputeResolved(Step):
         number: int
         outcome: str
-        occurred_on: date
-        handled_by: str
-        owner: str
 
-    @event(DisputeResolved)
-    def _dispute_resolved(
-        self, number: int, outcome: str, occurred_on: date, handled_by: str, owner: str
-    ) -> None:
-        self.disputes[number] = outcome
+        def apply(self, order: Order) -> None:
+            order.disputes[self.number] = self.outcome
+            self.remember(order, f"resolve:{self.number}", outcome=self.outcome)
 
-    def finish(self, outcome: str, on: date, by: str) -> None:
+    # Step 6: finish
+
+    def finish(self, outcome: str, step: StepBy) -> None:
         _one_of(outcome, workflow().finish_outcomes, "outcome")
-        self._processed("finished")
-        self._open("finished again")
-        self._not_before_submission(on)
+        self._require_processed("finished")
+        self._require_open("finished again")
         if outcome == "refunded" and not self.paid:
             raise WorkflowError(
                 f"order {self.order_no} was never paid, so it cannot be refunded",
@@ -329,64 +317,38 @@ class Order(Aggregate):
         served_well = (
             outcome == "completed" and not self.disputes and bool(self.feedback_timely)
         )
-        self._finished(
+        self._step(
+            self.Finished,
+            step,
             outcome=outcome,
-            occurred_on=on,
-            handled_by=by,
-            owner=self.owner,
             served_well=served_well,
             first_abnormality=outcome == "redone" and not self.abnormal,
         )
 
-    class Finished(Aggregate.Event):
+    class Finished(Step):
         outcome: str
-        occurred_on: date
-        handled_by: str
-        owner: str
         served_well: bool
         first_abnormality: bool
 
-    @event(Finished)
-    def _finished(
-        self,
-        outcome: str,
-        occurred_on: date,
-        handled_by: str,
-        owner: str,
-        served_well: bool,
-        first_abnormality: bool,
-    ) -> None:
-        self.finished = outcome
-        self.abnormal = self.abnormal or first_abnormality
+        def apply(self, order: Order) -> None:
+            order.finished = self.outcome
+            order.abnormal = order.abnormal or self.first_abnormality
+            self.remember(order, "finish", outcome=self.outcome)
 
-    def correct_amount(self, amount: Decimal, on: date, by: str) -> bool:
+    # Corrections from a re-imported export
+
+    def correct_amount(self, amount: Decimal, step: StepBy) -> bool:
         if amount < 0:
             raise WorkflowError("an order amount cannot be negative", field="amount")
         if amount == self.amount:
             return False
-        self._amount_corrected(
-            amount=amount,
-            previous=self.amount,
-            occurred_on=on,
-            handled_by=by,
-            owner=self.owner,
-        )
+        self._step(self.AmountCorrected, step, amount=amount, previous=self.amount)
         return True
 
-    class AmountCorrected(Aggregate.Event):
+    class AmountCorrected(Step):
         amount: Decimal
         previous: Decimal
-        occurred_on: date
-        handled_by: str
-        owner: str
 
-    @event(AmountCorrected)
-    def _amount_corrected(
-        self,
-        amount: Decimal,
-        previous: Decimal,
-        occurred_on: date,
-        handled_by: str,
-        owner: str,
-    ) -> None:
-        self.amount = amount
+        def apply(self, order: Order) -> None:
+            order.amount = self.amount
+            order.recorded["submit"]["amount"] = str(self.amount)

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from domain.errors import RulebookError
 
 DEFAULT_RULEBOOK_ID = "songsong-2019"
-SHIPPED_RULEBOOKS = ("songsong-2019", "online-cs")
+SHIPPED_RULEBOOKS = ("songsong-2019", "songsong-2019-workflow", "online-cs")
 TOTAL_POINTS = Decimal(100)
 ZERO = Decimal(0)
 ONE = Decimal(1)

@@ -1,9 +1,12 @@
-"""Records imported from the performance software: chat statistics, clock
-records, exam results, spot checks and monitoring-report submissions.
+"""Observations: facts recorded by the performance software, the order system or
+a supervisor — chat statistics, clock records, exam results, spot checks and
+simulated receptions, monitoring-report submissions, complaints and promotion
+activities.
 
-Each record has a natural key (the agent, the business date and, for some kinds,
-a name), so importing the same file twice adds nothing, and a row that differs
-from what was recorded is kept as a correction, never a silent overwrite.
+Each observation has a natural key (the agent, the business date and, for most
+kinds, a reference), so importing the same file twice adds nothing, and a row
+that differs from what was recorded is kept as a correction, never a silent
+overwrite.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.derived import Derived, Occurs, Samples
 
-_NAMESPACE = uuid5(NAMESPACE_URL, "appraisal:measurement")
+_NAMESPACE = uuid5(NAMESPACE_URL, "appraisal:observation")
 ONE = Decimal(1)
 
 
@@ -84,6 +87,36 @@ def _spot_check(values: Mapping[str, Any]) -> list[Derived]:
             "attitude_fault", detail={"check": values["check"], "kind": values["kind"]}
         )
     ]
+
+
+COMPLAINT_ITEM = "complaint"
+SEVERITIES = ("normal", "severe")
+CHANNELS = {
+    "own_channel": "soft article on a self-built channel",
+    "paid_article": "paid soft article on the company platform",
+    "brand_post": "brand post on a self-media platform",
+    "friends": "likely customers added as QQ/WeChat friends",
+    "moments": "service account moments/space maintained",
+}
+
+
+def credit_item(channel: str) -> str:
+    """The rule item a promotion channel's activity counts towards."""
+    return f"promo_{channel}"
+
+
+def _complaint(values: Mapping[str, Any]) -> list[Derived]:
+    severity = None if values["severity"] == "normal" else values["severity"]
+    detail = {"complaint": values["complaint"], "order_no": values["order_no"]}
+    return [
+        Occurs(COMPLAINT_ITEM, ONE, severity, detail),
+        Samples("complaint_share", ONE, Decimal(0)),
+    ]
+
+
+def _promotion(values: Mapping[str, Any]) -> list[Derived]:
+    detail = {"channel": values["channel"], "reference": values["reference"]}
+    return [Occurs(credit_item(values["channel"]), detail=detail)]
 
 
 def _report(values: Mapping[str, Any]) -> list[Derived]:
@@ -177,6 +210,29 @@ KINDS: dict[str, Kind] = {
             ("report",),
             _report,
         ),
+        Kind(
+            "complaints",
+            "customer complaint against the agent",
+            (
+                Field("complaint", str, "the complaint's number"),
+                Field("severity", str, "how severe", choices=SEVERITIES),
+                Field("order_no", str, "the order complained about, if any"),
+                Field("description", str, "what the customer said"),
+            ),
+            ("complaint",),
+            _complaint,
+        ),
+        Kind(
+            "promotion",
+            "promotion activity on one of scheme B's five channels",
+            (
+                Field("channel", str, "the channel", choices=tuple(CHANNELS)),
+                Field("reference", str, "link or reference to the work"),
+                Field("note", str, "what was done"),
+            ),
+            ("channel", "reference"),
+            _promotion,
+        ),
     )
 }
 
@@ -185,8 +241,8 @@ def natural_key(kind: Kind, values: Mapping[str, Any]) -> str:
     return "|".join(str(values[name]) for name in kind.key)
 
 
-class Measurement(Aggregate):
-    """One imported record, known by its natural key."""
+class Observation(Aggregate):
+    """One observation, known by its natural key."""
 
     @staticmethod
     def create_id(kind: str, agent_id: str, occurred_on: date, key: str) -> UUID:

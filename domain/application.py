@@ -31,8 +31,8 @@ from domain.errors import (
     RebuildNotFoundError,
 )
 from domain.month import Month
-from domain.recording import FactRecording
 from domain.rebuild import Rebuild
+from domain.recording import FactRecording
 from domain.register import Catalog, RulesRegister
 from domain.rulebook import Occurrence, Rulebook
 

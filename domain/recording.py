@@ -112,6 +112,13 @@ Outcome = tuple[str, UUID, int | None]
 
 
 @dataclass(frozen=True)
+class RatingOutcome:
+    outcome: str
+    """given, revised or unchanged"""
+    recorded: Recorded | None
+
+
+@dataclass(frozen=True)
 class NewRating:
     agent_id: str
     month: Month
@@ -448,8 +455,8 @@ class FactRecording:
 
     # Ratings
 
-    def rate(self, principal: Principal, new: NewRating) -> Recorded | None:
-        """Give or revise a 360 rating; None if it is the same as before."""
+    def rate(self, principal: Principal, new: NewRating) -> RatingOutcome:
+        """Give or revise a 360 rating (unchanged if it is the same as before)."""
         from domain.application import Recorded
 
         agent = self.get_agent(new.agent_id)
@@ -472,11 +479,13 @@ class FactRecording:
                 dimensions=dimensions,
                 comment=new.comment,
             )
+            outcome = "given"
         else:
             if not rating.revise(dimensions, new.comment):
-                return None
+                return RatingOutcome("unchanged", None)
+            outcome = "revised"
         (recording,) = self.save(rating)
-        return Recorded.of(recording)
+        return RatingOutcome(outcome, Recorded.of(recording))
 
     @staticmethod
     def _may_rate(principal: Principal, agent: Agent, assessor: Assessor) -> None:

@@ -36,6 +36,10 @@ class PostgresScoreboardView(SqlScoreboardView, PostgresTrackingRecorder):
         "summary TEXT NOT NULL, position BIGINT NOT NULL, "
         "PRIMARY KEY (agent_id, month))",
         "CREATE INDEX IF NOT EXISTS {scorecards_month} ON {scorecards} (month)",
+        "CREATE TABLE IF NOT EXISTS {orders} (order_id TEXT PRIMARY KEY, "
+        "order_no TEXT NOT NULL UNIQUE, owner TEXT NOT NULL, "
+        "submitted_on DATE NOT NULL, amount NUMERIC NOT NULL, steps TEXT NOT NULL, "
+        "position BIGINT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS {publications} (position BIGINT PRIMARY KEY, "
         "rulebook_id TEXT NOT NULL, version INTEGER NOT NULL, "
         "effective_from TEXT NOT NULL, generation INTEGER NOT NULL, "

@@ -12,6 +12,7 @@ Each generation of the read models is a projection of its own (``scoreboard``,
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from domain.application import event_id
 from domain.contributions import contribution
 from domain.derived import Derived, Occurs, Samples
 from domain.month import Month
+from domain.orders import Order
 from domain.register import ROOT_GENERATION, Catalog, Publication, RulesRegister
 from domain.scoring import Fact, Scorecard, score
 
@@ -73,6 +75,16 @@ class RankingEntry:
 
 
 @dataclass(frozen=True)
+class OrderRecord:
+    order_no: str
+    owner: str
+    submitted_on: date
+    amount: Decimal
+    steps: list[dict[str, Any]]
+    position: int
+
+
+@dataclass(frozen=True)
 class PublicationRecord:
     """A published rulebook version as this generation of the read models sees it."""
 
@@ -90,6 +102,7 @@ class Changes:
     facts: list[dict[str, Any]] = field(default_factory=list)
     superseded: list[dict[str, Any]] = field(default_factory=list)
     publications: list[dict[str, Any]] = field(default_factory=list)
+    order_steps: list[dict[str, Any]] = field(default_factory=list)
 
     def agent_months(self) -> set[tuple[str, str]]:
         return {(f["agent_id"], f["month"]) for f in self.facts}
@@ -157,6 +170,55 @@ def _ledger(derived: Derived) -> dict[str, Any]:
     return {"kind": "rated", "item": derived.assessor, "detail": detail}
 
 
+_STEP_NAMES: dict[type, str] = {
+    Order.Submitted: "submit",
+    Order.Processed: "process",
+    Order.Checked: "check",
+    Order.Paid: "pay",
+    Order.FeedbackGiven: "feedback",
+    Order.DisputeOpened: "dispute",
+    Order.DisputeResolved: "resolve",
+    Order.Finished: "finish",
+    Order.AmountCorrected: "correct_amount",
+}
+_STEP_COMMON = {
+    "originator_id", "originator_version", "timestamp", "originator_topic",
+    "order_no", "owner", "occurred_on", "handled_by", "recorded_by",
+}  # fmt: skip
+
+
+def _order_step(event: Any, position: int, changes: Changes) -> None:
+    """Order events go to the ledger (their metric samples) and to the orders table."""
+    fold_fact(event, position, changes)
+    values = {
+        f.name: _plain(getattr(event, f.name))
+        for f in dataclasses.fields(event)
+        if f.name not in _STEP_COMMON
+    }
+    changes.order_steps.append(
+        {
+            "order_id": str(event.originator_id),
+            "order_no": getattr(event, "order_no", None),
+            "owner": event.owner,
+            "step": _STEP_NAMES[type(event)],
+            "values": values,
+            "occurred_on": event.occurred_on.isoformat(),
+            "handled_by": event.handled_by,
+            "recorded_by": event.recorded_by,
+            "event_id": event_id(event),
+            "position": position,
+        }
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, bool | int | str) or value is None else str(value)
+
+
+for _event_class in _STEP_NAMES:
+    fold.register(_event_class, _order_step)
+
+
 @fold.register
 def _(event: RulesRegister.Published, position: int, changes: Changes) -> None:
     changes.publications.append(
@@ -192,6 +254,9 @@ class ScoreboardView(TrackingRecorder, ABC):
 
     @abstractmethod
     def agent(self, agent_id: str) -> AgentRecord | None: ...
+
+    @abstractmethod
+    def order(self, order_no: str) -> OrderRecord | None: ...
 
     @abstractmethod
     def agents(self, team: str | None = None) -> list[AgentRecord]: ...

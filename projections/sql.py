@@ -23,6 +23,7 @@ from projections.scoreboard import (
     AgentRecord,
     Changes,
     DeductionRecord,
+    OrderRecord,
     PublicationRecord,
     RankingEntry,
     ScoreboardView,
@@ -41,7 +42,8 @@ PUBLICATION_COLUMNS = (
 SCORECARD_COLUMNS = (
     "agent_id, month, total_centi, rulebook_id, rulebook_version, summary, position"
 )
-TABLES = ("agents", "facts", "scorecards", "publications")
+ORDER_COLUMNS = "order_id, order_no, owner, submitted_on, amount, steps, position"
+TABLES = ("agents", "facts", "scorecards", "publications", "orders")
 RESCORE_CHUNK = 500  # agent-months per ledger query; keeps bound parameters < 1,000
 
 
@@ -124,6 +126,15 @@ class SqlScoreboardView(ScoreboardView):
         f"SELECT {PUBLICATION_COLUMNS} FROM {{publications}} ORDER BY position"
     )
     COUNT_PUBLICATIONS = "SELECT COUNT(*) AS n FROM {publications}"
+    SELECT_ORDER_BY_ID = (
+        f"SELECT {ORDER_COLUMNS} FROM {{orders}} WHERE order_id = :order_id"
+    )
+    SELECT_ORDER = f"SELECT {ORDER_COLUMNS} FROM {{orders}} WHERE order_no = :order_no"
+    UPSERT_ORDER = (
+        f"INSERT INTO {{orders}} ({ORDER_COLUMNS}) VALUES ({_params(ORDER_COLUMNS)}) "
+        "ON CONFLICT (order_id) DO UPDATE SET amount = excluded.amount, "
+        "steps = excluded.steps, position = excluded.position"
+    )
     UPSERT_SCORECARD = (
         f"INSERT INTO {{scorecards}} ({SCORECARD_COLUMNS}) "
         f"VALUES ({_params(SCORECARD_COLUMNS)}) "
@@ -165,6 +176,9 @@ class SqlScoreboardView(ScoreboardView):
         "SUPERSEDE",
         "SELECT_PUBLICATIONS",
         "COUNT_PUBLICATIONS",
+        "SELECT_ORDER_BY_ID",
+        "SELECT_ORDER",
+        "UPSERT_ORDER",
         "UPSERT_SCORECARD",
         "SELECT_SCORECARD_ROWS",
         "DELETE_SCORECARD",
@@ -207,6 +221,8 @@ class SqlScoreboardView(ScoreboardView):
                     self.INSERT_FACT,
                     [f | {"detail": json.dumps(f["detail"])} for f in changes.facts],
                 )
+            if changes.order_steps:
+                self._fold_orders(cursor, changes.order_steps)
             touched = changes.agent_months()
             for superseded in changes.superseded:  # in log order, after the inserts
                 cursor.execute(self.SELECT_SUPERSEDED, superseded)
@@ -223,6 +239,51 @@ class SqlScoreboardView(ScoreboardView):
                 touched |= self._months_under_new_rules(cursor, changes)
             if touched:
                 self._rescore(cursor, sorted(touched))
+
+    def _fold_orders(self, cursor: Any, steps: list[dict[str, Any]]) -> None:
+        """Append each step to its order's row (read once, written once a batch)."""
+        orders: dict[str, dict[str, Any]] = {}
+        for step in steps:
+            order = orders.get(step["order_id"])
+            if order is None and step["step"] != "submit":
+                cursor.execute(self.SELECT_ORDER_BY_ID, {"order_id": step["order_id"]})
+                order = dict(cursor.fetchone())
+                order["steps"] = json.loads(order["steps"])
+            if order is None:
+                order = {
+                    "order_id": step["order_id"],
+                    "order_no": step["order_no"],
+                    "owner": step["owner"],
+                    "submitted_on": step["occurred_on"],
+                    "amount": step["values"]["amount"],
+                    "steps": [],
+                }
+            if step["step"] == "correct_amount":
+                order["amount"] = step["values"]["amount"]
+            order["steps"].append({k: v for k, v in step.items() if k != "order_id"})
+            order["position"] = step["position"]
+            orders[step["order_id"]] = order
+        cursor.executemany(
+            self.UPSERT_ORDER,
+            [
+                o | {"steps": json.dumps(o["steps"]), "amount": str(o["amount"])}
+                for o in orders.values()
+            ],
+        )
+
+    def order(self, order_no: str) -> OrderRecord | None:
+        rows = self._select(self.SELECT_ORDER, {"order_no": order_no})
+        if not rows:
+            return None
+        row = rows[0]
+        return OrderRecord(
+            order_no=row["order_no"],
+            owner=row["owner"],
+            submitted_on=_date(row["submitted_on"]),  # type: ignore[arg-type]
+            amount=Decimal(row["amount"]),
+            steps=json.loads(row["steps"]),
+            position=row["position"],
+        )
 
     def _months_under_new_rules(
         self, cursor: Any, changes: Changes

@@ -1,0 +1,147 @@
+"""Schemas of the facts beyond deductions: orders, complaints, promotion
+activities and 360 ratings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from domain.observations import CHANNELS, SEVERITIES
+from domain.orders import workflow
+from domain.ratings import DIMENSIONS, SCALE
+from domain.recording import ORDER_STEPS
+from domain.rulebook import Assessor
+from web.schemas import CODE, MonthField, Points
+
+REFERENCE = validate.Length(min=1, max=100)
+AMOUNT = validate.Range(min=0, max=10**9)
+STEP_FIELDS = {
+    "process": {"case"},
+    "check": {"batch", "passed"},
+    "pay": set(),
+    "feedback": set(),
+    "dispute": {"reason"},
+    "resolve": {"number", "outcome"},
+    "finish": {"outcome"},
+    "correct_amount": {"amount"},
+}
+
+
+class OrderIn(Schema):
+    order_no = fields.String(required=True, validate=REFERENCE)
+    agent_id = fields.String(required=True, validate=CODE)
+    case = fields.String(
+        required=True, validate=validate.OneOf(workflow().submit_cases)
+    )
+    amount = fields.Decimal(required=True, allow_nan=False, validate=AMOUNT)
+    occurred_on = fields.Date(required=True)
+    handled_by = fields.String(validate=CODE, load_default=None)
+
+
+class OrderStepIn(Schema):
+    step = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            [s for s in ORDER_STEPS if s != "submit"] + ["correct_amount"]
+        ),
+    )
+    occurred_on = fields.Date(required=True)
+    handled_by = fields.String(validate=CODE, load_default=None)
+    case = fields.String(validate=validate.OneOf(workflow().process_cases))
+    batch = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
+    passed = fields.Boolean()
+    note = fields.String(validate=validate.Length(max=2000))
+    reason = fields.String(validate=validate.OneOf(workflow().dispute_reasons))
+    number = fields.Integer(strict=True, validate=validate.Range(min=1, max=10_000))
+    outcome = fields.String(validate=validate.Length(min=1, max=40))
+    amount = fields.Decimal(allow_nan=False, validate=AMOUNT)
+
+    @validates_schema
+    def fields_fit_the_step(self, data: dict[str, Any], **_: Any) -> None:
+        step = data.get("step")
+        if step not in STEP_FIELDS:
+            return
+        allowed = STEP_FIELDS[step] | ({"note"} if step == "check" else set())
+        given = set(data) - {"step", "occurred_on", "handled_by"}
+        errors = {name: [f"Not used by a {step} step."] for name in given - allowed}
+        errors |= {
+            name: [f"Required for a {step} step."] for name in STEP_FIELDS[step] - given
+        }
+        if errors:
+            raise ValidationError(errors)
+
+
+class OrderStepOut(Schema):
+    step = fields.String()
+    values = fields.Dict()
+    occurred_on = fields.Date()
+    handled_by = fields.String()
+    recorded_by = fields.String()
+    event_id = fields.String()
+    position = fields.Integer()
+
+
+class OrderOut(Schema):
+    order_no = fields.String()
+    owner = fields.String()
+    submitted_on = fields.Date()
+    amount = Points()
+    steps = fields.List(fields.Nested(OrderStepOut))
+    position = fields.Integer()
+
+
+class RecordedOut(Schema):
+    id = fields.String()
+    event_id = fields.String()
+    position = fields.Integer()
+    recorded_at = fields.DateTime()
+
+
+class ComplaintIn(Schema):
+    complaint_no = fields.String(required=True, validate=REFERENCE)
+    agent_id = fields.String(required=True, validate=CODE)
+    occurred_on = fields.Date(required=True)
+    severity = fields.String(load_default="normal", validate=validate.OneOf(SEVERITIES))
+    order_no = fields.String(load_default="", validate=validate.Length(max=100))
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class PromotionIn(Schema):
+    agent_id = fields.String(required=True, validate=CODE)
+    channel = fields.String(required=True, validate=validate.OneOf(tuple(CHANNELS)))
+    occurred_on = fields.Date(required=True)
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ObservedOut(Schema):
+    outcome = fields.String(metadata={"description": "recorded, corrected, unchanged"})
+    observation_id = fields.UUID()
+    position = fields.Integer(allow_none=True)
+
+
+class RatingIn(Schema):
+    agent_id = fields.String(required=True, validate=CODE)
+    month = MonthField(required=True, metadata={"type": "string"})
+    assessor = fields.String(
+        required=True, validate=validate.OneOf([a.value for a in Assessor])
+    )
+    dimensions = fields.Dict(
+        required=True,
+        keys=fields.String(
+            validate=validate.OneOf(
+                sorted({d for ds in DIMENSIONS.values() for d in ds})
+            )
+        ),
+        values=fields.Decimal(
+            allow_nan=False, validate=validate.Range(min=0, max=SCALE)
+        ),
+    )
+    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class RatingOut(Schema):
+    outcome = fields.String(metadata={"description": "given, revised, unchanged"})
+    rating_id = fields.String(allow_none=True)
+    position = fields.Integer(allow_none=True)

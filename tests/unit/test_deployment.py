@@ -77,3 +77,14 @@ def test_ci_runs_exactly_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     command = next(line for line in ci.splitlines() if "pytest" in line)
     assert f"```sh\n{command}\n```" in readme
+
+
+def test_the_facts_doc_lists_every_observation_kind_metric_and_workflow_case():
+    from domain.metrics import METRICS
+    from domain.observations import KINDS
+    from domain.orders import workflow
+
+    doc = (ROOT / "docs" / "facts.md").read_text(encoding="utf-8")
+    names = [*KINDS, *METRICS, *workflow().submit_cases, *workflow().process_cases]
+    names += [*workflow().dispute_reasons, *workflow().finish_outcomes]
+    assert [name for name in names if f"`{name}`" not in doc] == []

@@ -113,7 +113,12 @@ class Order(Aggregate):
         self.finished: str | None = None
         self.abnormal = False
         self.recorded: dict[str, dict[str, Any]] = {
-            "submit": {"case": case, "amount": str(amount), "on": str(occurred_on)}
+            "submit": {
+                "owner": owner,
+                "case": case,
+                "amount": format(Decimal(amount).normalize(), "f"),
+                "on": str(occurred_on),
+            }
         }
 
     def recorded_as(self, key: str) -> dict[str, Any] | None:
@@ -201,7 +206,7 @@ class Order(Aggregate):
 
     # Step 3: check, in numbered batches by kinds of checker
 
-    def check(self, batch: int, passed: bool, note: str, step: StepBy) -> None:
+    def check(self, batch: int, passed: bool, step: StepBy, note: str = "") -> None:
         checkers = workflow().checkers
         if batch not in checkers:
             raise WorkflowError(
@@ -351,4 +356,6 @@ class Order(Aggregate):
 
         def apply(self, order: Order) -> None:
             order.amount = self.amount
-            order.recorded["submit"]["amount"] = str(self.amount)
+            order.recorded["submit"]["amount"] = format(
+                Decimal(self.amount).normalize(), "f"
+            )

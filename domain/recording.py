@@ -88,7 +88,11 @@ class OrderRow:
     def values(self) -> dict[str, Any]:
         """What the step records, as ``Order.recorded_as`` keeps it."""
         kept: dict[str, Any] = {
-            "submit": {"case": self.case, "amount": str(self.amount)},
+            "submit": {
+                "owner": self.agent_id,
+                "case": self.case,
+                "amount": _amount(self.amount),
+            },
             "process": {"case": self.case},
             "check": {"passed": self.passed},
             "dispute": {"reason": self.reason},
@@ -96,6 +100,11 @@ class OrderRow:
             "finish": {"outcome": self.outcome},
         }
         return {**kept.get(self.step, {}), "on": str(self.occurred_on)}
+
+
+def _amount(value: Decimal | str | None) -> str | None:
+    """Amounts compare by value: 100 and 100.00 are the same amount."""
+    return None if value is None else format(Decimal(value).normalize(), "f")
 
 
 ORDER_STEPS = (
@@ -418,7 +427,10 @@ class FactRecording:
             return ("unchanged", order.id, None)
         differs = sorted(k for k in now if now[k] != before.get(k))
         if row.step == "submit" and differs == ["amount"] and row.amount is not None:
-            order.correct_amount(row.amount, StepBy(row.occurred_on, principal.user))
+            if not order.correct_amount(
+                row.amount, StepBy(row.occurred_on, principal.user)
+            ):
+                return ("unchanged", order.id, None)
             return ("corrected", order.id, order.version)
         field = "occurred_on" if differs[0] == "on" else differs[0]
         raise InvalidFactError(
@@ -443,7 +455,7 @@ class FactRecording:
             )
         {
             "process": lambda: order.process(need("case"), by),
-            "check": lambda: order.check(need("batch"), need("passed"), row.note, by),
+            "check": lambda: order.check(need("batch"), need("passed"), by, row.note),
             "pay": lambda: order.pay(by),
             "feedback": lambda: order.give_feedback(by),
             "dispute": lambda: order.open_dispute(need("reason"), by),

@@ -55,9 +55,31 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     api = Api(app)
     errors.register(app)
     context.register(app)
-    from web import agents, deductions, health, rebuilds, rulebooks, scorecards
+    from web import (
+        agents,
+        deductions,
+        health,
+        imports,
+        observations,
+        orders,
+        ratings,
+        rebuilds,
+        rulebooks,
+        scorecards,
+    )
 
-    for module in (health, agents, deductions, scorecards, rulebooks, rebuilds):
+    for module in (
+        health,
+        agents,
+        deductions,
+        observations,
+        orders,
+        ratings,
+        imports,
+        scorecards,
+        rulebooks,
+        rebuilds,
+    ):
         api.register_blueprint(module.blp)
     return app
 

@@ -75,7 +75,7 @@ class OrderStepIn(Schema):
 class OrderStepOut(Schema):
     step = fields.String()
     values = fields.Dict()
-    occurred_on = fields.Date()
+    occurred_on = fields.String(metadata={"format": "date"})
     handled_by = fields.String()
     recorded_by = fields.String()
     event_id = fields.String()

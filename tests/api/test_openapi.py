@@ -22,6 +22,13 @@ EXPECTED = {
     "/read-models": {"get"},
     "/read-models/{generation}/activate": {"post"},
     "/read-models/{generation}": {"delete"},
+    "/imports/{kind}": {"post"},
+    "/orders": {"post"},
+    "/orders/{order_no}": {"get"},
+    "/orders/{order_no}/steps": {"post"},
+    "/complaints": {"post"},
+    "/promotion-activities": {"post"},
+    "/ratings": {"post"},
 }
 
 

@@ -134,10 +134,10 @@ def test_scheme_a_online_cs_month(runtime):
     ]
     outcomes = runtime.app.import_order_rows(ADMIN, steps, source="test")
     assert all(getattr(o, "outcome", None) == "recorded" for o in outcomes), outcomes
-    observe(runtime, "complaints", ("a1", 13, {"complaint": "C-9", "severity": "normal",
-                                               "order_no": "O2", "description": ""}))  # fmt: skip
-    observe(runtime, "reports", ("a1", 15, {"report": "weekly-42", "on_time": False,
-                                            "complete": False, "truthful": True}))  # fmt: skip
+    complaint = {"complaint": "C-9", "severity": "normal", "order_no": "O2"}
+    observe(runtime, "complaints", ("a1", 13, complaint | {"description": ""}))
+    report = {"report": "weekly-42", "on_time": False, "complete": False}
+    observe(runtime, "reports", ("a1", 15, report | {"truthful": True}))
     clock = {"late_minutes": 12, "early_leave_minutes": 0, "leave_days": "0"}
     observe(runtime, "clock", ("a1", 16, clock))
     observe(
@@ -146,32 +146,34 @@ def test_scheme_a_online_cs_month(runtime):
         ("a1", 17, {"exam": "products", "score": "85"}),
         ("a1", 18, {"exam": "service", "score": "70"}),
     )
-    observe(runtime, "spot_checks", ("a1", 19, {"check": "S-1", "kind": "simulated_reception",
-                                                "passed": False, "note": "curt"}))  # fmt: skip
-    rate = runtime.app.rate
-    rate(Principal("a1", Role.AGENT), NewRating("a1", OCTOBER, Assessor.SELF,
-                                                {"task_completion": Decimal(90)}))  # fmt: skip
-    rate(SUPERVISOR, NewRating("a1", OCTOBER, Assessor.SUPERVISOR,
-                               {"performance": Decimal(80), "ability": Decimal(70)}))  # fmt: skip
-    rate(Principal("a2", Role.AGENT), NewRating("a1", OCTOBER, Assessor.PEER,
-                                                {"collaboration": Decimal(60),
-                                                 "service": Decimal(80)}))  # fmt: skip
-    rate(Principal("sup-t2", Role.SUPERVISOR, "t2"), NewRating(
-        "a1", OCTOBER, Assessor.PEER, {"collaboration": Decimal(90), "service": Decimal(90)}
-    ))  # fmt: skip
+    check = {"check": "S-1", "kind": "simulated_reception", "passed": False}
+    observe(runtime, "spot_checks", ("a1", 19, check | {"note": "curt"}))
+    for rater, assessor, dimensions in (
+        (Principal("a1", Role.AGENT), Assessor.SELF, {"task_completion": 90}),
+        (SUPERVISOR, Assessor.SUPERVISOR, {"performance": 80, "ability": 70}),
+        (Principal("a2", Role.AGENT), Assessor.PEER,
+         {"collaboration": 60, "service": 80}),
+        (Principal("s2", Role.SUPERVISOR, "t2"), Assessor.PEER,
+         {"collaboration": 90, "service": 90}),
+    ):  # fmt: skip
+        scores = {name: Decimal(value) for name, value in dimensions.items()}
+        runtime.app.rate(rater, NewRating("a1", OCTOBER, assessor, scores))
     runtime.catch_up()
 
     a1 = card(runtime, "a1")
     assert (a1.rulebook_id, a1.rulebook_version) == ("online-cs", 1)
     # chat: conversion (30 + 15) / (60 + 40) = 0.45 -> [0.4, 0.5) -> 6
-    #       response (20 x 60 + 45 x 40) / 100 = 30 s -> 6 + (30 - 15) / (90 - 15) x -6 = 4.8
+    #       response (20 x 60 + 45 x 40) / 100 = 30 s
+    #                -> 6 + (30 - 15) / (90 - 15) x (0 - 6) = 4.8
     #       churn (3 + 2) / 100 = 0.05 -> [0.05, 0.1) -> 4;   6 + 4.8 + 4 = 14.8
     # orders: amount 6000 -> 7 x 6000 / 100000 = 0.42; valid 2/3 -> 0; paid 2/3 -> 0;
     #         refunded 1/2 -> 0; average 2000 -> capped at 500 -> 4;   4.42
     # other (deduct 10): complaints 1/3 -> -10; abnormal 1/3 -> -5; floor -> 0
     # management (15): report late -3, incomplete -2 -> 10
-    # standards (10): late -1; exams (85 + 70) / 2 = 77.5 -> -2; reception failed -2 -> 5
-    # assessment: 20 x (0.15 x 0.90 + 0.60 x 0.75 + 0.25 x (0.70 + 0.90) / 2) = 15.70
+    # standards (10): late -1; exams (85 + 70) / 2 = 77.5 -> -2;
+    #                 simulated reception failed -2 -> 5
+    # assessment: 20 x (0.15 x 0.90 + 0.60 x 0.75 + 0.25 x (0.70 + 0.90) / 2)
+    #             = 20 x 0.785 = 15.70
     assert subtotals(a1) == {
         "chat": Decimal("14.8"), "orders": Decimal("4.42"), "other": 0,
         "management": 10, "standards": 5, "assessment": Decimal("15.7"),

@@ -47,11 +47,11 @@ def test_finishing_an_order_never_processed_is_refused():
 def test_a_sixth_check_batch_is_refused_and_a_batch_is_checked_once():
     placed = order()
     placed.process("standard", by(D1))
-    placed.check(5, True, "", by(D2))
+    placed.check(5, True, by(D2), "")
     with pytest.raises(WorkflowError, match="no batch 6"):
-        placed.check(6, True, "", by(D2))
+        placed.check(6, True, by(D2), "")
     with pytest.raises(WorkflowError, match="already recorded"):
-        placed.check(5, True, "", by(D2))
+        placed.check(5, True, by(D2), "")
 
 
 def test_a_step_before_the_submission_date_is_refused():
@@ -107,8 +107,8 @@ def test_late_feedback_or_a_dispute_means_not_served_well():
 def test_an_order_counts_as_abnormal_once_however_often_it_goes_wrong():
     placed = order()
     placed.process("standard", by(D1))
-    placed.check(1, False, "wrong address", by(D1))
-    placed.check(2, False, "still wrong", by(D2))
+    placed.check(1, False, by(D1), "wrong address")
+    placed.check(2, False, by(D2), "still wrong")
     placed.finish("redone", by(D3))
     abnormal = [samples(e).get("abnormal_order_share") for e in placed.pending_events]
     assert [a for a in abnormal if a] == [(0, 1), (1, 0)]

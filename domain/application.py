@@ -257,14 +257,14 @@ class AppraisalApp(FactRecording, Application[UUID]):
         self._require_admin(principal, "switch read models")
         register = self.rules_register()
         register.switch(generation, principal.user, reason)
-        (recording,) = self.save(register)
+        (*_, recording) = self.save(register)
         return recording.notification.id
 
     def drop_generation(self, principal: Principal, generation: int) -> int:
         self._require_admin(principal, "drop read models")
         register = self.rules_register()
         register.drop(generation, principal.user)
-        (recording,) = self.save(register)
+        (*_, recording) = self.save(register)
         return recording.notification.id
 
     @staticmethod

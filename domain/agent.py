@@ -7,6 +7,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.errors import ConflictError, InvalidFactError
+
 _NAMESPACE = uuid5(NAMESPACE_URL, "appraisal:agent")
 
 
@@ -41,3 +43,25 @@ class Agent(Aggregate):
         self.supervisor = supervisor
         self.joined_on = joined_on
         self.registered_by = registered_by
+        self.left_on: date | None = None
+
+    def leave(self, left_on: date, by: str) -> None:
+        """Record the agent's last working day."""
+        if self.joined_on and left_on < self.joined_on:
+            raise InvalidFactError(
+                f"{self.agent_id} joined on {self.joined_on}, after {left_on}",
+                field="left_on",
+            )
+        if self.left_on is not None:
+            raise ConflictError(
+                f"{self.agent_id} left on {self.left_on}", field="left_on"
+            )
+        self.trigger_event(self.Left, agent_id=self.agent_id, left_on=left_on, by=by)
+
+    class Left(Aggregate.Event):
+        agent_id: str
+        left_on: date
+        by: str
+
+        def apply(self, agent: Agent) -> None:
+            agent.left_on = self.left_on

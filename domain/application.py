@@ -31,6 +31,8 @@ from domain.errors import (
     RebuildNotFoundError,
 )
 from domain.month import Month
+from domain.periods import CompanyCalendar, Period, Status
+from domain.plans import ImprovementPlan
 from domain.rebuild import Rebuild
 from domain.recording import FactRecording
 from domain.register import Catalog, RulesRegister
@@ -364,7 +366,8 @@ class AppraisalApp(FactRecording, Application[UUID]):
         self_service: bool = False,
     ) -> None:
         """Who may record a fact about ``agent`` dated ``on``, and when it may fall:
-        not in the future, not before the agent joined."""
+        not in the future, not outside the agent's time with the company, not in
+        a month whose period is closed or published."""
         own = self_service and principal.user == agent.agent_id
         if not (own or principal.may_record_for(agent.team)):
             raise NotPermittedError(
@@ -377,6 +380,95 @@ class AppraisalApp(FactRecording, Application[UUID]):
                 f"{on} is before {agent.agent_id} joined on {agent.joined_on}",
                 field="occurred_on",
             )
+        if agent.left_on and on > agent.left_on:
+            raise InvalidFactError(
+                f"{on} is after {agent.agent_id} left on {agent.left_on}",
+                field="occurred_on",
+            )
+        self.period(Month.of(on)).refuse_facts()
+
+    # Periods
+
+    def period(self, month: Month) -> Period:
+        """The month's period (open, if nothing was done to it yet)."""
+        try:
+            found: Period = self.repository.get(Period.create_id(str(month)))
+        except AggregateNotFoundError:
+            found = Period(month=str(month))
+        return found
+
+    def close_period(self, principal: Principal, month: Month) -> int:
+        self._require_admin(principal, "close periods")
+        period = self.period(month)
+        period.close(principal.user, self.today())
+        (*_, recording) = self.save(period)
+        return recording.notification.id
+
+    def publish_period(self, principal: Principal, month: Month) -> int:
+        """Issue the monthly report: rankings, rewards and duties follow from it."""
+        self._require_admin(principal, "publish periods")
+        period = self.period(month)
+        period.publish(principal.user, self.today())
+        (recording,) = self.save(period)
+        return recording.notification.id
+
+    def reopen_period(self, principal: Principal, month: Month, reason: str) -> int:
+        self._require_admin(principal, "reopen periods")
+        if not reason.strip():
+            raise InvalidFactError("say why the period is reopened", field="reason")
+        period = self.period(month)
+        period.reopen(principal.user, reason)
+        (recording,) = self.save(period)
+        return recording.notification.id
+
+    def close_day(self, principal: Principal, day: date, reason: str) -> int | None:
+        """Add a company closed day (not a working day for review windows)."""
+        self._require_admin(principal, "change the company calendar")
+        try:
+            calendar: CompanyCalendar = self.repository.get(CompanyCalendar.ID)
+        except AggregateNotFoundError:
+            calendar = CompanyCalendar()
+        if not calendar.close_day(day, reason, principal.user):
+            return None
+        (*_, recording) = self.save(calendar)
+        return recording.notification.id
+
+    def record_leaving(
+        self, principal: Principal, agent_id: str, left_on: date
+    ) -> Recorded:
+        self._require_admin(principal, "record that an agent left")
+        agent = self.get_agent(agent_id)
+        agent.leave(left_on, principal.user)
+        (recording,) = self.save(agent)
+        return Recorded.of(recording, agent_id)
+
+    def submit_plan(
+        self, principal: Principal, month: Month, agent_id: str, why: str, actions: str
+    ) -> Recorded:
+        """The improvement plan owed for a bottom-group agent of a published month."""
+        agent = self.get_agent(agent_id)
+        if not principal.may_record_for(agent.team):
+            raise NotPermittedError(
+                f"only {agent.agent_id}'s supervisor or an admin may submit the plan"
+            )
+        if self.period(month).status is not Status.PUBLISHED:
+            raise InvalidFactError(f"{month} has not been published", field="month")
+        plan_id = ImprovementPlan.create_id(str(month), agent_id)
+        try:
+            plan: ImprovementPlan = self.repository.get(plan_id)
+        except AggregateNotFoundError:
+            plan = ImprovementPlan(
+                month=str(month),
+                agent_id=agent_id,
+                why=why,
+                actions=actions,
+                submitted_by=principal.user,
+                submitted_on=self.today(),
+            )
+        else:
+            plan.revise(why, actions, principal.user, self.today())
+        (recording,) = self.save(plan)
+        return Recorded.of(recording)
 
     def _check_deduction(
         self, principal: Principal, agent: Agent, rulebook: Rulebook, new: NewDeduction

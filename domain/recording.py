@@ -28,6 +28,7 @@ from domain.rulebook import Assessor
 if TYPE_CHECKING:
     from domain.agent import Agent
     from domain.application import Recorded
+    from domain.periods import Period
 
 
 class OrderNotFoundError(NotFoundError):
@@ -181,6 +182,7 @@ class FactRecording:
     ``get_agent``, ``check_fact``, ``today``, ``repository`` and ``save`` it uses."""
 
     get_agent: Callable[[str], Agent]
+    period: Callable[[Month], Period]
     check_fact: Callable[..., None]
     today: Callable[[], date]
     repository: Any
@@ -527,6 +529,7 @@ class FactRecording:
                 )
         if new.month > Month.of(self.today()):
             raise InvalidFactError(f"{new.month} has not begun", field="month")
+        self.period(new.month).refuse_facts()  # ratings are accepted until it closes
         if agent.joined_on and new.month.last_day < agent.joined_on:
             raise InvalidFactError(
                 f"{agent.agent_id} joined on {agent.joined_on}, after {new.month}",

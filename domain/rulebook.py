@@ -184,6 +184,8 @@ class Rulebook:
     commission_base: Decimal = ZERO
     quarter_rewards: tuple[Decimal, ...] = ()
     bottom_group: int = 3
+    min_working_days: int = 10
+    """Agents present fewer working days in a month are listed but not ranked."""
     document: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     _items: dict[str, tuple[Category, Item]] = field(
         init=False, repr=False, compare=False
@@ -296,6 +298,7 @@ class _Parser:
             commission_base=self.decimal(money, "commission_base", ZERO),
             quarter_rewards=tuple(Decimal(str(r)) for r in rewards),
             bottom_group=int(self.get(data, "bottom_group", 3)),
+            min_working_days=int(self.get(data, "min_working_days", 10)),
             document=json.loads(json.dumps(data, default=str)),
         )
 

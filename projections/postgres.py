@@ -19,13 +19,13 @@ class PostgresScoreboardView(SqlScoreboardView, PostgresTrackingRecorder):
         "CREATE TABLE IF NOT EXISTS {agents} (agent_id TEXT PRIMARY KEY, "
         "name TEXT NOT NULL, team TEXT NOT NULL, supervisor TEXT NOT NULL, "
         "joined_on DATE, registered_at TIMESTAMPTZ NOT NULL, "
-        "position BIGINT NOT NULL)",
+        "position BIGINT NOT NULL, left_on DATE, left_position BIGINT)",
         "CREATE TABLE IF NOT EXISTS {facts} (position BIGINT NOT NULL, "
         "ordinal INTEGER NOT NULL, event_id TEXT NOT NULL, fact_id TEXT NOT NULL, "
         "source TEXT NOT NULL, kind TEXT NOT NULL, agent_id TEXT NOT NULL, "
         "month TEXT NOT NULL, occurred_on DATE NOT NULL, item TEXT NOT NULL, "
         "detail TEXT NOT NULL, recorded_by TEXT NOT NULL, "
-        "recorded_at TIMESTAMPTZ NOT NULL, superseded_by BIGINT, "
+        "recorded_at TIMESTAMPTZ NOT NULL, superseded_by BIGINT, excluded TEXT, "
         "PRIMARY KEY (position, ordinal))",
         "CREATE INDEX IF NOT EXISTS {facts_agent_month} ON {facts} (agent_id, month)",
         "CREATE INDEX IF NOT EXISTS {facts_month} ON {facts} (month)",
@@ -40,6 +40,16 @@ class PostgresScoreboardView(SqlScoreboardView, PostgresTrackingRecorder):
         "order_no TEXT NOT NULL UNIQUE, owner TEXT NOT NULL, "
         "submitted_on DATE NOT NULL, amount NUMERIC NOT NULL, steps TEXT NOT NULL, "
         "position BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {periods} (period_id TEXT PRIMARY KEY, "
+        "month TEXT NOT NULL UNIQUE, status TEXT NOT NULL, history TEXT NOT NULL, "
+        "position BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {closed_days} (day DATE PRIMARY KEY, "
+        "reason TEXT NOT NULL, position BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {plans} (month TEXT NOT NULL, "
+        "agent_id TEXT NOT NULL, why TEXT NOT NULL, actions TEXT NOT NULL, "
+        "submitted_by TEXT NOT NULL, first_submitted_on DATE NOT NULL, "
+        "submitted_on DATE NOT NULL, position BIGINT NOT NULL, "
+        "PRIMARY KEY (month, agent_id))",
         "CREATE TABLE IF NOT EXISTS {publications} (position BIGINT PRIMARY KEY, "
         "rulebook_id TEXT NOT NULL, version INTEGER NOT NULL, "
         "effective_from TEXT NOT NULL, generation INTEGER NOT NULL, "

@@ -31,8 +31,14 @@ from domain.contributions import contribution
 from domain.derived import Derived, Occurs, Samples
 from domain.month import Month
 from domain.orders import Order
+from domain.periods import CompanyCalendar, Period
+from domain.plans import ImprovementPlan
+from domain.ranking import rank
 from domain.register import ROOT_GENERATION, Catalog, Publication, RulesRegister
 from domain.scoring import Fact, Scorecard, score
+from projections.calendar import WorkingCalendar
+
+NOW = 2**62  # an "as of" position later than any event
 
 
 @dataclass(frozen=True)
@@ -44,9 +50,17 @@ class AgentRecord:
     joined_on: date | None
     registered_at: datetime
     position: int
+    left_on: date | None = None
 
     def present_in(self, month: Month) -> bool:
-        return self.joined_on is None or self.joined_on <= month.last_day
+        joined = self.joined_on is None or self.joined_on <= month.last_day
+        return joined and (self.left_on is None or self.left_on >= month.first_day)
+
+    def working_days_in(self, month: Month, calendar: WorkingCalendar) -> int:
+        """The month's working days between joining and leaving."""
+        first = max(self.joined_on or month.first_day, month.first_day)
+        last = min(self.left_on or month.last_day, month.last_day)
+        return calendar.working_days(first, last)
 
 
 @dataclass(frozen=True)
@@ -67,11 +81,15 @@ class DeductionRecord:
 
 @dataclass(frozen=True)
 class RankingEntry:
+    """An agent present in the month: ranked, or listed unranked because they
+    were present fewer working days than the rulebook's minimum."""
+
     agent_id: str
     name: str
     team: str
     total: Decimal
-    rank: int
+    rank: int | None
+    present_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,10 @@ class Changes:
     superseded: list[dict[str, Any]] = field(default_factory=list)
     publications: list[dict[str, Any]] = field(default_factory=list)
     order_steps: list[dict[str, Any]] = field(default_factory=list)
+    departures: list[dict[str, Any]] = field(default_factory=list)
+    period_events: list[dict[str, Any]] = field(default_factory=list)
+    closed_days: list[dict[str, Any]] = field(default_factory=list)
+    plans: list[dict[str, Any]] = field(default_factory=list)
 
     def agent_months(self) -> set[tuple[str, str]]:
         return {(f["agent_id"], f["month"]) for f in self.facts}
@@ -126,6 +148,8 @@ def _(event: Agent.Registered, position: int, changes: Changes) -> None:
             "joined_on": event.joined_on.isoformat() if event.joined_on else None,
             "registered_at": event.timestamp.isoformat(),
             "position": position,
+            "left_on": None,
+            "left_position": None,
         }
     )
 
@@ -145,6 +169,7 @@ def fold_fact(event: Any, position: int, changes: Changes) -> bool:
         "occurred_on": found.occurred_on.isoformat(),
         "recorded_by": found.recorded_by,
         "recorded_at": event.timestamp.isoformat(),
+        "excluded": None,
     }
     for ordinal, derived in enumerate(found.derived):
         changes.facts.append(base | {"ordinal": ordinal} | _ledger(derived))
@@ -220,6 +245,67 @@ for _event_class in _STEP_NAMES:
 
 
 @fold.register
+def _(event: Agent.Left, position: int, changes: Changes) -> None:
+    changes.departures.append(
+        {
+            "agent_id": event.agent_id,
+            "left_on": event.left_on.isoformat(),
+            "left_position": position,
+        }
+    )
+
+
+def _period_event(kind: str) -> Any:
+    def folded(event: Any, position: int, changes: Changes) -> None:
+        published_on = getattr(event, "published_on", None)
+        changes.period_events.append(
+            {
+                "period_id": str(event.originator_id),
+                "month": getattr(event, "month", None),
+                "event": kind,
+                "by": event.by,
+                "reason": getattr(event, "reason", None),
+                "published_on": published_on.isoformat() if published_on else None,
+                "at": event.timestamp.isoformat(),
+                "position": position,
+            }
+        )
+
+    return folded
+
+
+fold.register(Period.Opened, _period_event("opened"))
+fold.register(Period.Closed, _period_event("closed"))
+fold.register(Period.Published, _period_event("published"))
+fold.register(Period.Reopened, _period_event("reopened"))
+
+
+@fold.register
+def _(event: CompanyCalendar.DayClosed, position: int, changes: Changes) -> None:
+    changes.closed_days.append(
+        {"day": event.day.isoformat(), "reason": event.reason, "position": position}
+    )
+
+
+def _plan(event: Any, position: int, changes: Changes) -> None:
+    changes.plans.append(
+        {
+            "month": event.month,
+            "agent_id": event.agent_id,
+            "why": event.why,
+            "actions": event.actions,
+            "submitted_by": event.submitted_by,
+            "submitted_on": event.submitted_on.isoformat(),
+            "position": position,
+        }
+    )
+
+
+fold.register(ImprovementPlan.Submitted, _plan)
+fold.register(ImprovementPlan.Revised, _plan)
+
+
+@fold.register
 def _(event: RulesRegister.Published, position: int, changes: Changes) -> None:
     changes.publications.append(
         {
@@ -236,7 +322,11 @@ def _(event: RulesRegister.Published, position: int, changes: Changes) -> None:
 
 
 class ScoreboardView(TrackingRecorder, ABC):
-    """Abstract scoreboard view; SQLite and PostgreSQL implement it."""
+    """Abstract scoreboard view; SQLite and PostgreSQL implement it.
+
+    Reads take ``as_of``, a log position: the view as it stood after that event
+    (the present by default), as a filter over the ledger, not a replay.
+    """
 
     lineage: tuple[int, ...] = (ROOT_GENERATION,)
     """The generations whose rulebook versions this view honours."""
@@ -246,37 +336,41 @@ class ScoreboardView(TrackingRecorder, ABC):
         """Store the rows, re-score touched agent-months, record tracking."""
 
     @abstractmethod
-    def catalog(self) -> Catalog:
-        """The rulebook versions this view honours, as of its position."""
+    def catalog(self, as_of: int = NOW) -> Catalog:
+        """The rulebook versions this view honours."""
 
     @abstractmethod
-    def publications(self) -> list[PublicationRecord]: ...
+    def publications(self, as_of: int = NOW) -> list[PublicationRecord]: ...
 
     @abstractmethod
     def agent(self, agent_id: str) -> AgentRecord | None: ...
 
     @abstractmethod
-    def order(self, order_no: str) -> OrderRecord | None: ...
+    def agents(
+        self, team: str | None = None, as_of: int = NOW
+    ) -> list[AgentRecord]: ...
 
     @abstractmethod
-    def agents(self, team: str | None = None) -> list[AgentRecord]: ...
+    def order(self, order_no: str) -> OrderRecord | None: ...
 
     @abstractmethod
     def deduction(self, deduction_id: str) -> DeductionRecord | None: ...
 
     @abstractmethod
-    def facts(self, agent_id: str, month: Month) -> list[Fact]: ...
+    def facts(self, agent_id: str, month: Month, as_of: int = NOW) -> list[Fact]: ...
 
     @abstractmethod
     def facts_of_months(
-        self, months: Sequence[Month]
+        self, months: Sequence[Month], as_of: int = NOW
     ) -> dict[tuple[str, str], list[Fact]]:
         """Every agent-month's ledger in the given months."""
 
     @abstractmethod
-    def ranking(self, month: Month, team: str | None = None) -> list[RankingEntry]:
-        """Competition ranking (1, 2, 2, 4) of the agents present in ``month``;
-        ties are listed by agent id."""
+    def totals(self, month: Month) -> dict[str, Decimal]:
+        """Stored totals of the month's scorecards (agents with facts)."""
+
+    @abstractmethod
+    def calendar(self, as_of: int = NOW) -> WorkingCalendar: ...
 
     @abstractmethod
     def scorecard_rows(self) -> list[tuple[str, str, int, str, int]]:
@@ -287,9 +381,54 @@ class ScoreboardView(TrackingRecorder, ABC):
     def drop(self) -> None:
         """Remove this view's tables and tracking."""
 
-    def scorecard(self, agent_id: str, month: Month) -> Scorecard:
+    def scorecard(self, agent_id: str, month: Month, as_of: int = NOW) -> Scorecard:
         """The agent's scorecard for the month, from the ledger."""
-        return score(self.catalog().for_month(month), self.facts(agent_id, month))
+        rulebook = self.catalog(as_of).for_month(month)
+        return score(rulebook, self.facts(agent_id, month, as_of))
+
+    def month_totals(self, month: Month, as_of: int = NOW) -> dict[str, Decimal]:
+        """Every agent's total for the month, those without facts included."""
+        rulebook = self.catalog(as_of).for_month(month)
+        empty = score(rulebook, ()).total
+        agents = [a.agent_id for a in self.agents(as_of=as_of) if a.present_in(month)]
+        if as_of == NOW:
+            stored = self.totals(month)
+            return {a: stored.get(a, empty) for a in agents}
+        ledgers = self.facts_of_months([month], as_of)
+        return {
+            a: score(rulebook, ledgers.get((a, str(month)), ())).total for a in agents
+        }
+
+    def ranking(
+        self, month: Month, team: str | None = None, as_of: int = NOW
+    ) -> list[RankingEntry]:
+        """Competition ranking (1, 2, 2, 4) of the agents present in ``month``,
+        ties listed by agent id; agents present fewer working days than the
+        rulebook's minimum follow, unranked."""
+        rulebook = self.catalog(as_of).for_month(month)
+        calendar = self.calendar(as_of)
+        totals = self.month_totals(month, as_of)
+        roster = {
+            a.agent_id: a
+            for a in self.agents(as_of=as_of)
+            if a.agent_id in totals and (team is None or a.team == team)
+        }
+        days = {a: roster[a].working_days_in(month, calendar) for a in roster}
+        eligible = {
+            a: totals[a] for a in roster if days[a] >= rulebook.min_working_days
+        }
+        entries = [
+            RankingEntry(
+                r.agent_id, roster[r.agent_id].name, roster[r.agent_id].team,
+                r.total, r.rank, days[r.agent_id],
+            )
+            for r in rank(eligible)
+        ]  # fmt: skip
+        unranked = sorted(set(roster) - set(eligible), key=lambda a: (-totals[a], a))
+        return entries + [
+            RankingEntry(a, roster[a].name, roster[a].team, totals[a], None, days[a])
+            for a in unranked
+        ]
 
 
 class ScoreboardProjection(Projection[ScoreboardView]):

@@ -19,22 +19,32 @@ from domain.month import Month
 from domain.register import Catalog, Publication
 from domain.rulebook import Assessor
 from domain.scoring import CENT, Fact, MetricSample, Occurred, Rated, Scorecard, score
+from projections.calendar import WorkingCalendar
 from projections.scoreboard import (
+    NOW,
     AgentRecord,
     Changes,
     DeductionRecord,
     OrderRecord,
     PublicationRecord,
-    RankingEntry,
     ScoreboardView,
 )
+from projections.sql_cycle import CycleTables
 
-AGENT_COLUMNS = "agent_id, name, team, supervisor, joined_on, registered_at, position"
+AGENT_COLUMNS = (
+    "agent_id, name, team, supervisor, joined_on, registered_at, position, "
+    "left_on, left_position"
+)
 FACT_COLUMNS = (
     "position, ordinal, event_id, fact_id, source, kind, agent_id, month, "
-    "occurred_on, item, detail, recorded_by, recorded_at"
+    "occurred_on, item, detail, recorded_by, recorded_at, excluded"
 )
-CURRENT = "superseded_by IS NULL"
+LIVE = "superseded_by IS NULL"
+# The facts that counted at position :as_of (NOW for the present).
+AS_OF = (
+    "position <= :as_of AND (superseded_by IS NULL OR superseded_by > :as_of) "
+    "AND excluded IS NULL"
+)
 PUBLICATION_COLUMNS = (
     "position, rulebook_id, version, effective_from, generation, document, "
     "published_by, published_at"
@@ -43,7 +53,10 @@ SCORECARD_COLUMNS = (
     "agent_id, month, total_centi, rulebook_id, rulebook_version, summary, position"
 )
 ORDER_COLUMNS = "order_id, order_no, owner, submitted_on, amount, steps, position"
-TABLES = ("agents", "facts", "scorecards", "publications", "orders")
+TABLES = (
+    "agents", "facts", "scorecards", "publications", "orders",
+    "periods", "closed_days", "plans",
+)  # fmt: skip
 RESCORE_CHUNK = 500  # agent-months per ledger query; keeps bound parameters < 1,000
 
 
@@ -72,7 +85,7 @@ def _in(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
     return ", ".join(f":{name}" for name in params), params
 
 
-class SqlScoreboardView(ScoreboardView):
+class SqlScoreboardView(CycleTables, ScoreboardView):
     """Scoreboard queries and updates written once for both SQL backends."""
 
     INSERT_AGENT = (
@@ -89,41 +102,47 @@ class SqlScoreboardView(ScoreboardView):
     SELECT_AGENT = f"SELECT {AGENT_COLUMNS} FROM {{agents}} WHERE agent_id = :agent_id"
     SELECT_AGENTS = (
         f"SELECT {AGENT_COLUMNS} FROM {{agents}} "
-        "WHERE (CAST(:team AS TEXT) IS NULL OR team = :team) ORDER BY agent_id"
+        "WHERE (CAST(:team AS TEXT) IS NULL OR team = :team) "
+        "AND position <= :as_of ORDER BY agent_id"
+    )
+    RECORD_DEPARTURE = (
+        "UPDATE {agents} SET left_on = :left_on, left_position = :left_position "
+        "WHERE agent_id = :agent_id"
     )
     SELECT_DEDUCTION = (
         f"SELECT {FACT_COLUMNS} FROM {{facts}} WHERE fact_id = :fact_id "
-        f"AND source = 'deduction' AND {CURRENT} ORDER BY position LIMIT 1"
+        f"AND source = 'deduction' AND {LIVE} ORDER BY position LIMIT 1"
     )
     SELECT_FACTS = (
         f"SELECT {FACT_COLUMNS} FROM {{facts}} "
-        f"WHERE agent_id = :agent_id AND month = :month AND {CURRENT} "
+        f"WHERE agent_id = :agent_id AND month = :month AND {AS_OF} "
         "ORDER BY position, ordinal"
     )
     # {pairs} is filled per batch with "(:a0, :m0), (:a1, :m1), ..."
     SELECT_FACTS_OF = (
         f"SELECT {FACT_COLUMNS} FROM {{facts}} "
-        f"WHERE (agent_id, month) IN (VALUES {{pairs}}) AND {CURRENT} "
+        f"WHERE (agent_id, month) IN (VALUES {{pairs}}) AND {AS_OF} "
         "ORDER BY position, ordinal"
     )
     SELECT_FACTS_IN_MONTHS = (
         f"SELECT {FACT_COLUMNS} FROM {{facts}} WHERE month IN ({{months}}) "
-        f"AND {CURRENT} ORDER BY position, ordinal"
+        f"AND {AS_OF} ORDER BY position, ordinal"
     )
     SELECT_AGENT_MONTHS_FROM = (
         f"SELECT DISTINCT agent_id, month FROM {{facts}} WHERE month >= :month "
-        f"AND {CURRENT}"
+        f"AND {AS_OF}"
     )
     SELECT_SUPERSEDED = (
         "SELECT DISTINCT agent_id, month FROM {facts} "
-        f"WHERE fact_id = :fact_id AND position < :position AND {CURRENT}"
+        f"WHERE fact_id = :fact_id AND position < :position AND {LIVE}"
     )
     SUPERSEDE = (
         "UPDATE {facts} SET superseded_by = :position "
-        f"WHERE fact_id = :fact_id AND position < :position AND {CURRENT}"
+        f"WHERE fact_id = :fact_id AND position < :position AND {LIVE}"
     )
     SELECT_PUBLICATIONS = (
-        f"SELECT {PUBLICATION_COLUMNS} FROM {{publications}} ORDER BY position"
+        f"SELECT {PUBLICATION_COLUMNS} FROM {{publications}} "
+        "WHERE position <= :as_of ORDER BY position"
     )
     COUNT_PUBLICATIONS = "SELECT COUNT(*) AS n FROM {publications}"
     SELECT_ORDER_BY_ID = (
@@ -150,18 +169,8 @@ class SqlScoreboardView(ScoreboardView):
         "SELECT agent_id, month, total_centi, rulebook_id, rulebook_version "
         "FROM {scorecards} ORDER BY agent_id, month"
     )
-    # Agents with no scorecard row for the month had no facts: they score what
-    # the rulebook gives an empty month (:empty_centi).
-    SELECT_RANKING = (
-        "SELECT agent_id, name, team, total_centi, "
-        "RANK() OVER (ORDER BY total_centi DESC) AS rank FROM ("
-        "  SELECT a.agent_id, a.name, a.team, "
-        "  COALESCE(s.total_centi, :empty_centi) AS total_centi "
-        "  FROM {agents} a LEFT JOIN {scorecards} s "
-        "  ON s.agent_id = a.agent_id AND s.month = :month "
-        "  WHERE (a.joined_on IS NULL OR a.joined_on <= :month_end) "
-        "  AND (CAST(:team AS TEXT) IS NULL OR a.team = :team)"
-        ") present ORDER BY total_centi DESC, agent_id"
+    SELECT_TOTALS = (
+        "SELECT agent_id, total_centi FROM {scorecards} WHERE month = :month"
     )
     STATEMENTS = (
         "INSERT_AGENT",
@@ -169,6 +178,7 @@ class SqlScoreboardView(ScoreboardView):
         "INSERT_PUBLICATION",
         "SELECT_AGENT",
         "SELECT_AGENTS",
+        "RECORD_DEPARTURE",
         "SELECT_DEDUCTION",
         "SELECT_FACTS",
         "SELECT_AGENT_MONTHS_FROM",
@@ -182,24 +192,19 @@ class SqlScoreboardView(ScoreboardView):
         "UPSERT_SCORECARD",
         "SELECT_SCORECARD_ROWS",
         "DELETE_SCORECARD",
-        "SELECT_RANKING",
+        "SELECT_TOTALS",
     )
-    TEMPLATES = ("SELECT_FACTS_OF", "SELECT_FACTS_IN_MONTHS")
+    TEMPLATES = ("SELECT_FACTS_OF", "SELECT_FACTS_IN_MONTHS", "SELECT_PERIODS_OF")
 
     def _setup(self, tables: dict[str, str]) -> None:
         """Bind table names and parameter style into every statement."""
         self.tables = tables
         self._cached: tuple[int, Catalog] | None = None
-        for name in self.STATEMENTS:
+        for name in (*self.STATEMENTS, *self.CYCLE_STATEMENTS):
             setattr(self, name, self._dialect(getattr(self, name).format(**tables)))
         for name in self.TEMPLATES:  # completed per call
-            setattr(
-                self,
-                name,
-                getattr(self, name).format(
-                    **tables, pairs="{pairs}", months="{months}"
-                ),
-            )
+            later = {"pairs": "{pairs}", "months": "{months}", "ids": "{ids}"}
+            setattr(self, name, getattr(self, name).format(**tables, **later))
 
     def _dialect(self, statement: str) -> str:
         return statement
@@ -216,6 +221,9 @@ class SqlScoreboardView(ScoreboardView):
             self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
             if changes.agents:
                 cursor.executemany(self.INSERT_AGENT, changes.agents)
+            if changes.departures:
+                cursor.executemany(self.RECORD_DEPARTURE, changes.departures)
+            self._fold_cycle(cursor, changes)  # before the facts: it may exclude some
             if changes.facts:
                 cursor.executemany(
                     self.INSERT_FACT,
@@ -293,7 +301,7 @@ class SqlScoreboardView(ScoreboardView):
         if not honoured:
             return set()
         earliest = min(p["effective_from"] for p in honoured)
-        cursor.execute(self.SELECT_AGENT_MONTHS_FROM, {"month": earliest})
+        cursor.execute(self.SELECT_AGENT_MONTHS_FROM, {"month": earliest, "as_of": NOW})
         return {(row["agent_id"], row["month"]) for row in cursor.fetchall()}
 
     def _rescore(self, cursor: Any, touched: list[tuple[str, str]]) -> None:
@@ -302,7 +310,7 @@ class SqlScoreboardView(ScoreboardView):
         ledgers: dict[tuple[str, str], list[Fact]] = {key: [] for key in touched}
         for start in range(0, len(touched), RESCORE_CHUNK):
             chunk = touched[start : start + RESCORE_CHUNK]
-            params: dict[str, str] = {}
+            params: dict[str, Any] = {"as_of": NOW}
             for i, (agent_id, month) in enumerate(chunk):
                 params[f"a{i}"], params[f"m{i}"] = agent_id, month
             pairs = ", ".join(f"(:a{i}, :m{i})" for i in range(len(chunk)))
@@ -330,7 +338,7 @@ class SqlScoreboardView(ScoreboardView):
         cursor.execute(self.COUNT_PUBLICATIONS, {})
         count = cursor.fetchone()["n"]
         if self._cached is None or self._cached[0] != count:
-            cursor.execute(self.SELECT_PUBLICATIONS, {})
+            cursor.execute(self.SELECT_PUBLICATIONS, {"as_of": NOW})
             publications = [self._publication(row) for row in cursor.fetchall()]
             self._cached = (
                 count,
@@ -338,14 +346,15 @@ class SqlScoreboardView(ScoreboardView):
             )
         return self._cached[1]
 
-    def catalog(self) -> Catalog:
-        with self._transaction(commit=False) as cursor:
-            return self._catalog(cursor)
+    def catalog(self, as_of: int = NOW) -> Catalog:
+        if as_of == NOW:
+            with self._transaction(commit=False) as cursor:
+                return self._catalog(cursor)
+        return Catalog([p.publication for p in self.publications(as_of)], self.lineage)
 
-    def publications(self) -> list[PublicationRecord]:
-        return [
-            self._publication(r) for r in self._select(self.SELECT_PUBLICATIONS, {})
-        ]
+    def publications(self, as_of: int = NOW) -> list[PublicationRecord]:
+        rows = self._select(self.SELECT_PUBLICATIONS, {"as_of": as_of})
+        return [self._publication(r) for r in rows]
 
     def _publication(self, row: Any) -> PublicationRecord:
         publication = Publication(
@@ -375,10 +384,9 @@ class SqlScoreboardView(ScoreboardView):
         rows = self._select(self.SELECT_AGENT, {"agent_id": agent_id})
         return self._agent(rows[0]) if rows else None
 
-    def agents(self, team: str | None = None) -> list[AgentRecord]:
-        return [
-            self._agent(r) for r in self._select(self.SELECT_AGENTS, {"team": team})
-        ]
+    def agents(self, team: str | None = None, as_of: int = NOW) -> list[AgentRecord]:
+        rows = self._select(self.SELECT_AGENTS, {"team": team, "as_of": as_of})
+        return [self._agent(r, as_of) for r in rows]
 
     def deduction(self, deduction_id: str) -> DeductionRecord | None:
         rows = self._select(self.SELECT_DEDUCTION, {"fact_id": deduction_id})
@@ -401,42 +409,30 @@ class SqlScoreboardView(ScoreboardView):
             position=row["position"],
         )
 
-    def facts(self, agent_id: str, month: Month) -> list[Fact]:
-        params = {"agent_id": agent_id, "month": str(month)}
+    def facts(self, agent_id: str, month: Month, as_of: int = NOW) -> list[Fact]:
+        params = {"agent_id": agent_id, "month": str(month), "as_of": as_of}
         return [self._fact(r) for r in self._select(self.SELECT_FACTS, params)]
 
     def facts_of_months(
-        self, months: Sequence[Month]
+        self, months: Sequence[Month], as_of: int = NOW
     ) -> dict[tuple[str, str], list[Fact]]:
         placeholders, params = _in("m", [str(m) for m in months])
         statement = self._dialect(
             self.SELECT_FACTS_IN_MONTHS.format(months=placeholders)
         )
         ledgers: dict[tuple[str, str], list[Fact]] = {}
-        for row in self._select(statement, params):
-            ledgers.setdefault((row["agent_id"], row["month"]), []).append(
-                self._fact(row)
-            )
+        for row in self._select(statement, params | {"as_of": as_of}):
+            key = (row["agent_id"], row["month"])
+            ledgers.setdefault(key, []).append(self._fact(row))
         return ledgers
 
-    def ranking(self, month: Month, team: str | None = None) -> list[RankingEntry]:
-        empty = score(self.catalog().for_month(month), ())
-        params = {
-            "month": str(month),
-            "month_end": month.last_day.isoformat(),
-            "team": team,
-            "empty_centi": _centi(empty.total),
-        }
-        return [
-            RankingEntry(
-                agent_id=r["agent_id"],
-                name=r["name"],
-                team=r["team"],
-                total=Decimal(r["total_centi"]) * CENT,
-                rank=r["rank"],
-            )
-            for r in self._select(self.SELECT_RANKING, params)
-        ]
+    def totals(self, month: Month) -> dict[str, Decimal]:
+        """Every stored scorecard total of the month (agents with facts)."""
+        rows = self._select(self.SELECT_TOTALS, {"month": str(month)})
+        return {r["agent_id"]: Decimal(r["total_centi"]) * CENT for r in rows}
+
+    def calendar(self, as_of: int = NOW) -> WorkingCalendar:
+        return WorkingCalendar(self.closed_days(as_of))
 
     def scorecard_rows(self) -> list[tuple[str, str, int, str, int]]:
         return [
@@ -453,13 +449,15 @@ class SqlScoreboardView(ScoreboardView):
     # Row mapping
 
     @staticmethod
-    def _agent(row: Any) -> AgentRecord:
+    def _agent(row: Any, as_of: int = NOW) -> AgentRecord:
+        left = row["left_position"] is not None and row["left_position"] <= as_of
         return AgentRecord(
             agent_id=row["agent_id"],
             name=row["name"],
             team=row["team"],
             supervisor=row["supervisor"],
             joined_on=_date(row["joined_on"]),
+            left_on=_date(row["left_on"]) if left else None,
             registered_at=_datetime(row["registered_at"]),
             position=row["position"],
         )

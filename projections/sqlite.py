@@ -13,13 +13,14 @@ class SQLiteScoreboardView(SqlScoreboardView, SQLiteTrackingRecorder):
     CREATE_TABLES = (
         "CREATE TABLE IF NOT EXISTS agents (agent_id TEXT PRIMARY KEY, "
         "name TEXT NOT NULL, team TEXT NOT NULL, supervisor TEXT NOT NULL, "
-        "joined_on TEXT, registered_at TEXT NOT NULL, position INTEGER NOT NULL)",
+        "joined_on TEXT, registered_at TEXT NOT NULL, position INTEGER NOT NULL, "
+        "left_on TEXT, left_position INTEGER)",
         "CREATE TABLE IF NOT EXISTS facts (position INTEGER NOT NULL, "
         "ordinal INTEGER NOT NULL, event_id TEXT NOT NULL, fact_id TEXT NOT NULL, "
         "source TEXT NOT NULL, kind TEXT NOT NULL, agent_id TEXT NOT NULL, "
         "month TEXT NOT NULL, occurred_on TEXT NOT NULL, item TEXT NOT NULL, "
         "detail TEXT NOT NULL, recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL, "
-        "superseded_by INTEGER, PRIMARY KEY (position, ordinal))",
+        "superseded_by INTEGER, excluded TEXT, PRIMARY KEY (position, ordinal))",
         "CREATE INDEX IF NOT EXISTS facts_agent_month ON facts (agent_id, month)",
         "CREATE INDEX IF NOT EXISTS facts_month ON facts (month)",
         "CREATE INDEX IF NOT EXISTS facts_fact_id ON facts (fact_id)",
@@ -33,6 +34,16 @@ class SQLiteScoreboardView(SqlScoreboardView, SQLiteTrackingRecorder):
         "order_no TEXT NOT NULL UNIQUE, owner TEXT NOT NULL, "
         "submitted_on TEXT NOT NULL, amount TEXT NOT NULL, steps TEXT NOT NULL, "
         "position INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS periods (period_id TEXT PRIMARY KEY, "
+        "month TEXT NOT NULL UNIQUE, status TEXT NOT NULL, history TEXT NOT NULL, "
+        "position INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS closed_days (day TEXT PRIMARY KEY, "
+        "reason TEXT NOT NULL, position INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS plans (month TEXT NOT NULL, "
+        "agent_id TEXT NOT NULL, why TEXT NOT NULL, actions TEXT NOT NULL, "
+        "submitted_by TEXT NOT NULL, "
+        "first_submitted_on TEXT NOT NULL, submitted_on TEXT NOT NULL, "
+        "position INTEGER NOT NULL, PRIMARY KEY (month, agent_id))",
         "CREATE TABLE IF NOT EXISTS publications (position INTEGER PRIMARY KEY, "
         "rulebook_id TEXT NOT NULL, version INTEGER NOT NULL, "
         "effective_from TEXT NOT NULL, generation INTEGER NOT NULL, "

@@ -131,6 +131,9 @@ class RulebookSchema(Schema):
     grades = fields.List(fields.Nested(GradeSchema))
     money = fields.Nested(MoneySchema)
     bottom_group = fields.Integer(strict=True, validate=validate.Range(min=0, max=100))
+    min_working_days = fields.Integer(
+        strict=True, validate=validate.Range(min=0, max=31)
+    )
 
 
 def parse_rulebook(document: Any) -> Rulebook:

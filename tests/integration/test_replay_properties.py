@@ -187,8 +187,11 @@ def test_sql_ranks_agree_with_the_domain_and_previews_of_rules_in_force_are_empt
         runtime.app.register_agents(ADMIN, [NewAgent(a, a, "t1", "s") for a in AGENTS])
         record(runtime, history)
         runtime.catch_up()
+        head = runtime.position
         for month in MONTHS:
+            # the stored totals and the ledger read as of the head agree
             entries = runtime.view.ranking(month)
+            assert entries == runtime.view.ranking(month, as_of=head)
             expected = rank({e.agent_id: e.total for e in entries})
             assert [(e.agent_id, e.rank) for e in entries] == [
                 (r.agent_id, r.rank) for r in expected

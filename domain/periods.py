@@ -1,0 +1,155 @@
+"""The monthly appraisal period: open while the month runs and in its review
+window, then closed, published (the monthly report is issued), and reopened by
+an admin with a reason when something must be corrected.
+
+Facts for a closed or published month are refused. The review window for month
+M is the first five working days of M+1 under the company's calendar (mainland
+China's public holidays and official make-up working days, plus the company's
+own closed days).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from enum import StrEnum
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import ConflictError, DomainError
+from domain.month import Month
+
+_NAMESPACE = uuid5(NAMESPACE_URL, "appraisal:period")
+REVIEW_DAYS = 5
+PLAN_DAYS = 7
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    PUBLISHED = "published"
+    REOPENED = "reopened"
+
+    @property
+    def accepts_facts(self) -> bool:
+        return self in (Status.OPEN, Status.REOPENED)
+
+
+class PeriodClosedError(DomainError):
+    """Raised when a fact falls in a month whose period is closed or published."""
+
+
+def review_window(
+    month: Month, is_working_day: Callable[[date], bool], days: int = REVIEW_DAYS
+) -> tuple[date, date]:
+    """The first ``days`` working days of the month after ``month``."""
+    found: list[date] = []
+    day = month.next().first_day
+    while len(found) < days:
+        if is_working_day(day):
+            found.append(day)
+        day += timedelta(days=1)
+    return found[0], found[-1]
+
+
+class Period(Aggregate):
+    """One month's appraisal period."""
+
+    @staticmethod
+    def create_id(month: str) -> UUID:
+        return uuid5(_NAMESPACE, month)
+
+    class Opened(Aggregate.Created):
+        month: str
+
+    @event(Opened)
+    def __init__(self, month: str) -> None:
+        self.month = month
+        self.status = Status.OPEN
+
+    def refuse_facts(self) -> None:
+        """Raise unless facts may still be recorded for this month."""
+        if not self.status.accepts_facts:
+            raise PeriodClosedError(
+                f"the {self.month} period is {self.status.value}; an admin can "
+                f"reopen it (POST /periods/{self.month}/reopen) to record this",
+                field="occurred_on",
+            )
+
+    def close(self, by: str, today: date) -> None:
+        if Month.parse(self.month).last_day >= today:
+            raise ConflictError(
+                f"{self.month} has not ended; it can be closed from "
+                f"{Month.parse(self.month).next().first_day}",
+                field="month",
+            )
+        if not self.status.accepts_facts:
+            raise ConflictError(f"the {self.month} period is already {self.status}")
+        self._closed(by=by)
+
+    class Closed(Aggregate.Event):
+        by: str
+
+        def apply(self, period: Period) -> None:
+            period.status = Status.CLOSED
+
+    def _closed(self, by: str) -> None:
+        self.trigger_event(self.Closed, by=by)
+
+    def publish(self, by: str, today: date) -> None:
+        if self.status is not Status.CLOSED:
+            raise ConflictError(
+                f"the {self.month} period is {self.status}; close it before publishing"
+            )
+        self.trigger_event(self.Published, by=by, published_on=today)
+
+    class Published(Aggregate.Event):
+        by: str
+        published_on: date
+
+        def apply(self, period: Period) -> None:
+            period.status = Status.PUBLISHED
+
+    def reopen(self, by: str, reason: str) -> None:
+        if self.status.accepts_facts:
+            raise ConflictError(f"the {self.month} period is {self.status}")
+        self.trigger_event(self.Reopened, by=by, reason=reason)
+
+    class Reopened(Aggregate.Event):
+        by: str
+        reason: str
+
+        def apply(self, period: Period) -> None:
+            period.status = Status.REOPENED
+
+
+class CompanyCalendar(Aggregate):
+    """The company's own closed days, on top of the public holiday calendar."""
+
+    ID = uuid5(NAMESPACE_URL, "appraisal:company-calendar")
+
+    @staticmethod
+    def create_id() -> UUID:
+        return CompanyCalendar.ID
+
+    class Started(Aggregate.Created):
+        pass
+
+    @event(Started)
+    def __init__(self) -> None:
+        self.closed: dict[str, str] = {}
+
+    def close_day(self, day: date, reason: str, by: str) -> bool:
+        if day.isoformat() in self.closed:
+            return False
+        self.trigger_event(self.DayClosed, day=day, reason=reason, by=by)
+        return True
+
+    class DayClosed(Aggregate.Event):
+        day: date
+        reason: str
+        by: str
+
+        def apply(self, calendar: CompanyCalendar) -> None:
+            calendar.closed[self.day.isoformat()] = self.reason

@@ -62,6 +62,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         imports,
         observations,
         orders,
+        periods,
         ratings,
         rebuilds,
         rulebooks,
@@ -79,6 +80,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         scorecards,
         rulebooks,
         rebuilds,
+        periods,
     ):
         api.register_blueprint(module.blp)
     return app

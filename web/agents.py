@@ -7,12 +7,14 @@ from typing import Any
 from flask import url_for
 
 from domain.access import Role
-from domain.application import NewAgent
+from domain.application import NewAgent, Recorded
 from domain.month import Month
 from projections.scoreboard import AgentRecord
 from web.api import Blueprint
 from web.context import principal, runtime
+from web.cycle_schemas import LeaveIn
 from web.errors import fail
+from web.fact_schemas import RecordedOut
 from web.schemas import AgentIn, AgentList, AgentOut, AgentQuery
 
 blp = Blueprint("agents", __name__, url_prefix="/agents", description="The roster")
@@ -43,6 +45,17 @@ def list_agents(query: dict[str, Any]) -> dict[str, list[AgentRecord]]:
     if principal().role is Role.AGENT:
         agents = [a for a in agents if a.agent_id == principal().user]
     return {"agents": agents}
+
+
+@blp.route("/<agent_id>/leave", methods=["POST"])
+@blp.arguments(LeaveIn)
+@blp.response(201, RecordedOut)
+def record_leaving(data: dict[str, Any], agent_id: str) -> Recorded:
+    """Record an agent's last working day (admin). Later facts are refused; the
+    months they worked in part rank them only if present enough working days."""
+    recorded = runtime().app.record_leaving(principal(), agent_id, data["left_on"])
+    runtime().after_command()
+    return recorded
 
 
 @blp.route("/<agent_id>", methods=["GET"])

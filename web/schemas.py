@@ -48,6 +48,7 @@ class AgentOut(Schema):
     team = fields.String()
     supervisor = fields.String()
     joined_on = fields.Date(allow_none=True)
+    left_on = fields.Date(allow_none=True)
     registered_at = fields.DateTime()
     position = fields.Integer()
 
@@ -157,6 +158,12 @@ class ScorecardOut(Schema):
         metadata={"description": "No metric or rating missing"},
     )
     missing = fields.List(fields.String(), attribute="card.missing")
+    period = fields.String(metadata={"description": "The period's status"})
+    published_total = Points(
+        allow_none=True, metadata={"description": "The total when first published"}
+    )
+    changed_after_publication = fields.Boolean()
+    reopenings = fields.List(fields.Dict(), metadata={"description": "by, reason, at"})
     position = fields.Integer(
         metadata={"description": "Log position the read reflects"}
     )
@@ -167,7 +174,11 @@ class RankingQuery(Schema):
 
 
 class RankingEntryOut(Schema):
-    rank = fields.Integer()
+    rank = fields.Integer(
+        allow_none=True,
+        metadata={"description": "null: present too few working days to be ranked"},
+    )
+    present_days = fields.Integer(metadata={"description": "working days present"})
     agent_id = fields.String()
     name = fields.String()
     team = fields.String()
@@ -176,6 +187,7 @@ class RankingEntryOut(Schema):
 
 class RankingOut(Schema):
     month = fields.String()
+    period = fields.String(metadata={"description": "The period's status"})
     team = fields.String(allow_none=True)
     rulebook = fields.Nested(RulebookRef)
     entries = fields.List(fields.Nested(RankingEntryOut))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.month import Month
+from projections import cycle
 from web.agents import readable_agent
 from web.api import Blueprint
 from web.context import read_position, runtime
@@ -32,12 +33,18 @@ def get_scorecard(agent_id: str, month: str) -> dict[str, Any]:
     """An agent's scorecard for a month: total, categories and the lines behind them."""
     period = month_param(month)
     readable_agent(agent_id, period)
-    card = runtime().view.scorecard(agent_id, period)
+    view = runtime().view
+    card = view.scorecard(agent_id, period)
+    published = cycle.after_publication(view, agent_id, period, card)
     return {
         "agent_id": agent_id,
         "month": str(period),
         "rulebook": {"id": card.rulebook_id, "version": card.rulebook_version},
         "card": card,
+        "period": view.period(period).status.value,
+        "published_total": published.published_total,
+        "changed_after_publication": published.changed,
+        "reopenings": published.reopenings,
         "position": read_position(),
     }
 
@@ -54,5 +61,6 @@ def get_ranking(query: dict[str, Any], month: str) -> dict[str, Any]:
         "team": query.get("team"),
         "rulebook": {"id": rulebook.id, "version": rulebook.version},
         "entries": runtime().view.ranking(period, query.get("team")),
+        "period": runtime().view.period(period).status.value,
         "position": read_position(),
     }

@@ -29,6 +29,16 @@ EXPECTED = {
     "/complaints": {"post"},
     "/promotion-activities": {"post"},
     "/ratings": {"post"},
+    "/agents/{agent_id}/leave": {"post"},
+    "/periods/{month}": {"get"},
+    "/periods/{month}/close": {"post"},
+    "/periods/{month}/publish": {"post"},
+    "/periods/{month}/reopen": {"post"},
+    "/quarters/{quarter}/rewards": {"get"},
+    "/improvement-plans": {"get"},
+    "/improvement-plans/{duty_id}": {"post"},
+    "/payroll/{month}.csv": {"get"},
+    "/calendar/closed-days": {"get", "post"},
 }
 
 

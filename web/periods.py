@@ -1,0 +1,188 @@
+"""The monthly cycle: periods, quarterly rewards, improvement plans, payroll and
+the company calendar."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+from flask import Response
+
+from domain.access import Role
+from domain.month import Month
+from domain.periods import Status
+from projections import cycle
+from web.api import Blueprint
+from web.context import principal, runtime
+from web.cycle_schemas import (
+    ClosedDayIn,
+    ClosedDayListOut,
+    DutyListOut,
+    DutyQuery,
+    PeriodChangeOut,
+    PeriodOut,
+    PlanIn,
+    QuarterOut,
+    ReopenIn,
+)
+from web.errors import fail
+from web.fact_schemas import RecordedOut
+from web.scorecards import month_param
+
+blp = Blueprint("periods", __name__, description="The monthly cycle")
+QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+
+
+def _department_reader() -> None:
+    if not principal().may_read_department:
+        fail(403, "Agents may only read their own scores.", code="not_permitted")
+
+
+@blp.route("/periods/<month>", methods=["GET"])
+@blp.response(200, PeriodOut)
+def get_period(month: str) -> cycle.PeriodView:
+    """A month's period: status, review window (first five working days of the
+    next month), and every close, publication and reopening."""
+    return cycle.period_view(runtime().view, month_param(month), runtime().app.today())
+
+
+def _changed(month: Month, position: int) -> dict[str, Any]:
+    runtime().after_command()
+    status = runtime().app.period(month).status
+    return {"month": str(month), "status": status.value, "position": position}
+
+
+@blp.route("/periods/<month>/close", methods=["POST"])
+@blp.response(200, PeriodChangeOut)
+def close_period(month: str) -> dict[str, Any]:
+    """Close a month that has ended: facts for it are refused from now on (admin)."""
+    period = month_param(month)
+    return _changed(period, runtime().app.close_period(principal(), period))
+
+
+@blp.route("/periods/<month>/publish", methods=["POST"])
+@blp.response(200, PeriodChangeOut)
+def publish_period(month: str) -> dict[str, Any]:
+    """Issue the monthly report of a closed month (admin). Its bottom group's
+    supervisors then owe improvement plans; the quarter's last month grants the
+    quarter's rewards."""
+    period = month_param(month)
+    return _changed(period, runtime().app.publish_period(principal(), period))
+
+
+@blp.route("/periods/<month>/reopen", methods=["POST"])
+@blp.arguments(ReopenIn)
+@blp.response(200, PeriodChangeOut)
+def reopen_period(data: dict[str, Any], month: str) -> dict[str, Any]:
+    """Reopen a closed or published month, saying why (admin)."""
+    period = month_param(month)
+    position = runtime().app.reopen_period(principal(), period, data["reason"])
+    return _changed(period, position)
+
+
+@blp.route("/quarters/<quarter>/rewards", methods=["GET"])
+@blp.response(200, QuarterOut)
+def get_rewards(quarter: str) -> dict[str, Any]:
+    """A quarter's standings (average of three monthly totals) and the rewards
+    granted with its last month's report, with any later adjustment."""
+    _department_reader()
+    found = QUARTER.match(quarter)
+    if not found:
+        fail(
+            400, "Use a quarter as YYYY-Qn.", code="validation_failed", field="quarter"
+        )
+    view = cycle.quarter_view(runtime().view, int(found.group(1)), int(found.group(2)))
+    return {
+        **view.__dict__,
+        "quarter": quarter,
+        "months": [str(m) for m in view.months],
+    }
+
+
+@blp.route("/improvement-plans", methods=["GET"])
+@blp.arguments(DutyQuery, location="query")
+@blp.response(200, DutyListOut)
+def list_duties(query: dict[str, Any]) -> dict[str, Any]:
+    """Improvement plans owed by supervisors of published months' bottom groups."""
+    _department_reader()
+    found = cycle.duties(runtime().view, runtime().app.today())
+    wanted = query["status"]
+    return {"duties": [d for d in found if wanted in ("all", d.status)]}
+
+
+@blp.route("/improvement-plans/<duty_id>", methods=["POST"])
+@blp.arguments(PlanIn)
+@blp.response(201, RecordedOut)
+def submit_plan(data: dict[str, Any], duty_id: str) -> Any:
+    """Submit (or revise) the plan owed for a duty: why the agent fell behind and
+    what will change (the agent's supervisor, admin)."""
+    duties = cycle.duties(runtime().view, runtime().app.today())
+    duty = next((d for d in duties if d.duty_id == duty_id), None)
+    if duty is None or duty.status == "withdrawn":
+        fail(404, f"No improvement plan is owed for {duty_id!r}.", code="not_found")
+    recorded = runtime().app.submit_plan(
+        principal(), duty.month, duty.agent_id, data["why"], data["actions"]
+    )
+    runtime().after_command()
+    return recorded
+
+
+@blp.route("/payroll/<month>.csv", methods=["GET"])
+@blp.doc(responses={"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+def get_payroll(month: str) -> Response:
+    """The payroll of a published month as CSV: commission, fines, rewards and
+    net per agent, with a total row (admin, auditor)."""
+    if principal().role not in (Role.ADMIN, Role.AUDITOR):
+        fail(
+            403,
+            "Only an admin or an auditor may read the payroll.",
+            code="not_permitted",
+        )
+    period = month_param(month)
+    if runtime().view.period(period).status is not Status.PUBLISHED:
+        fail(
+            409,
+            f"{period} is not published; its payroll is not final.",
+            code="conflict",
+        )
+    return Response(_csv(cycle.payroll(runtime().view, period)), mimetype="text/csv")
+
+
+def _csv(lines: list[cycle.PayLine]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["agent_id", "name", "team", "total", "grade", "commission", "fines",
+         "rewards", "net", "currency"]
+    )  # fmt: skip
+    for line in lines:
+        writer.writerow(
+            [line.agent_id, line.name, line.team, f"{line.total:.2f}", line.grade or "",
+             f"{line.commission:.2f}", f"{line.fines:.2f}", f"{line.rewards:.2f}",
+             f"{line.net:.2f}", line.currency]
+        )  # fmt: skip
+    sums = [sum((getattr(x, f) for x in lines), cycle.ZERO)
+            for f in ("commission", "fines", "rewards", "net")]  # fmt: skip
+    writer.writerow(["TOTAL", "", "", "", "", *(f"{s:.2f}" for s in sums), ""])
+    return out.getvalue()
+
+
+@blp.route("/calendar/closed-days", methods=["GET"])
+@blp.response(200, ClosedDayListOut)
+def list_closed_days() -> dict[str, Any]:
+    """The company's own closed days (not working days in review windows)."""
+    days = runtime().view.closed_days(cycle.NOW)
+    return {"closed_days": [{"day": d, "reason": r} for d, r in sorted(days.items())]}
+
+
+@blp.route("/calendar/closed-days", methods=["POST"])
+@blp.arguments(ClosedDayIn)
+@blp.response(201, PeriodChangeOut)
+def add_closed_day(data: dict[str, Any]) -> dict[str, Any]:
+    """Close the company for a day (admin)."""
+    position = runtime().app.close_day(principal(), data["day"], data["reason"])
+    runtime().after_command()
+    return {"month": str(Month.of(data["day"])), "status": "closed day",
+            "position": position or runtime().position}  # fmt: skip

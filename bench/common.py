@@ -1,5 +1,6 @@
 """What the benchmarks share: the command line, a database of their own, loading
-through the application, raw keyset scans of the event table, and reporting.
+through the application, the event store's size and counts, raw ``COPY`` and
+keyset-scan baselines, and reporting.
 
 Every benchmark run works in a database of its own, ``appraisal_bench_<hex>``,
 created through the maintenance connection ``--database-url`` and dropped at
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import resource
 import secrets
 import signal
@@ -21,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, NoReturn, TypeVar
+from uuid import UUID
 
 import psycopg
 from psycopg import sql
@@ -41,6 +44,8 @@ KEYSET_PAGE = (
 )
 
 R = TypeVar("R")
+D = TypeVar("D")
+Row = tuple[Any, ...]
 
 
 class BenchError(Exception):
@@ -62,15 +67,23 @@ class Timing:
 
 
 def argument_parser(
-    prog: str, doc: str | None, *, events: int, agents: int
+    prog: str,
+    doc: str | None,
+    *,
+    events: int | None,
+    agents: int,
+    batch: int = 1000,
+    batch_help: str | None = None,
 ) -> argparse.ArgumentParser:
-    """The options every benchmark takes, with its own defaults."""
+    """The options every benchmark takes, with its own defaults; no
+    ``--events`` when ``events`` is None."""
     parser = argparse.ArgumentParser(
         prog=prog, description=doc.split("\n\n")[0] if doc else None
     )
-    parser.add_argument("--events", type=positive, default=events)
+    if events is not None:
+        parser.add_argument("--events", type=positive, default=events)
     parser.add_argument("--agents", type=positive, default=agents)
-    parser.add_argument("--batch", type=positive, default=1000)
+    parser.add_argument("--batch", type=positive, default=batch, help=batch_help)
     parser.add_argument("--seed", type=int, default=synthetic.DEFAULT_SEED)
     parser.add_argument(
         "--database-url",
@@ -93,10 +106,28 @@ def run_in_fresh_database(
     run: Callable[[str, synthetic.Dataset, int], R],
     report: Callable[[argparse.Namespace, synthetic.Dataset, R], str],
 ) -> int:
-    """Generate the data set, ``run`` it in a database of its own, print the
+    """Generate the synthetic deductions, ``run`` them in a database of their
+    own, print the ``report``; the exit status of the benchmark."""
+    return run_in_database(
+        args,
+        partial(
+            synthetic.generate, events=args.events, agents=args.agents, seed=args.seed
+        ),
+        run,
+        report,
+    )
+
+
+def run_in_database(
+    args: argparse.Namespace,
+    generate: Callable[[], D],
+    run: Callable[[str, D, int], R],
+    report: Callable[[argparse.Namespace, D, R], str],
+) -> int:
+    """``generate`` a data set, ``run`` it in a database of its own, print the
     ``report``; the exit status of the benchmark."""
     raise_on_sigterm()
-    dataset = synthetic.generate(events=args.events, agents=args.agents, seed=args.seed)
+    dataset = generate()
     try:
         with temporary_database(args.database_url) as url:
             results = run(url, dataset, args.batch)
@@ -139,9 +170,14 @@ def raise_on_sigterm() -> None:
 
 
 def timed(action: Callable[[], object]) -> float:
+    return measured(action)[1]
+
+
+def measured(action: Callable[[], R]) -> tuple[R, float]:
+    """What ``action`` returned and the seconds it took."""
     started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
+    result = action()
+    return result, time.perf_counter() - started
 
 
 def server_version(url: str) -> str:
@@ -177,6 +213,76 @@ def _record(runtime: Runtime, chunk: Sequence[NewDeduction]) -> None:
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+# The event store
+
+
+def stored_state_size(url: str, topic_prefix: str) -> int:
+    """The mean size in bytes of the stored state of the events whose topic
+    starts with ``topic_prefix`` (a whole topic names one event class)."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            sql.SQL(
+                "SELECT avg(octet_length(state))::int FROM {} "
+                "WHERE starts_with(topic, %s)"
+            ).format(sql.Identifier(EVENTS_TABLE)),
+            (topic_prefix,),
+        ).fetchone()
+    if not row or row[0] is None:
+        raise BenchError(f"no {topic_prefix}* events in {EVENTS_TABLE}")
+    return int(row[0])
+
+
+def count_events(url: str) -> int:
+    """The rows of the events table."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(EVENTS_TABLE))
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def random_uuid(rng: random.Random) -> UUID:
+    return UUID(int=rng.getrandbits(128), version=4)
+
+
+# Raw COPY into a plain table
+
+
+def create_table(conn: psycopg.Connection[Any], statement: str, table: str) -> None:
+    """``statement`` with ``{table}`` for the table's name, committed."""
+    conn.execute(sql.SQL(statement).format(table=sql.Identifier(table)))
+    conn.commit()
+
+
+def column_list(columns: Sequence[str]) -> sql.Composable:
+    return sql.SQL(", ").join(map(sql.Identifier, columns))
+
+
+def copy_rows(
+    url: str,
+    table: str,
+    statement: str,
+    columns: Sequence[str],
+    rows: Sequence[Row],
+    phase: str = "baseline: COPY",
+) -> Timing:
+    """Create ``table`` by ``statement`` (untimed), then time ``rows`` into it
+    in one ``COPY ... FROM STDIN``, one transaction."""
+    copy_statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), column_list(columns)
+    )
+    with psycopg.connect(url) as conn:
+        create_table(conn, statement, table)
+
+        def copy() -> None:
+            with conn.cursor() as cursor, cursor.copy(copy_statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            conn.commit()
+
+        return Timing(phase, len(rows), timed(copy))
 
 
 # Raw keyset scans of the event table

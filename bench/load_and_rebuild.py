@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -32,19 +31,23 @@ from psycopg.conninfo import conninfo_to_dict
 
 from bench import synthetic
 from bench.common import (
-    EVENTS_TABLE,
     PRINCIPAL,
     BenchError,
+    Row,
     Timing,
     argument_parser,
     batch_summary,
     chunks,
+    column_list,
+    copy_rows,
+    create_table,
     keyset_scan,
     load_through_application,
     peak_rss_mib,
     ratio,
     run_in_fresh_database,
     server_version,
+    stored_state_size,
     timed,
 )
 from projections.runtime import Runtime, StoreConfig
@@ -68,7 +71,6 @@ BASELINE_TABLE = (
     "note text NOT NULL, recorded_by text NOT NULL, "
     "recorded_at timestamptz NOT NULL, payload bytea NOT NULL)"
 )
-Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -103,20 +105,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 # Phase 2: raw insert baselines
 
 
-def stored_state_size(url: str) -> int:
-    """The mean size in bytes of a stored deduction event's state."""
-    with psycopg.connect(url) as conn:
-        row = conn.execute(
-            sql.SQL(
-                "SELECT avg(octet_length(state))::int FROM {} WHERE topic = %s"
-            ).format(sql.Identifier(EVENTS_TABLE)),
-            (DEDUCTION_TOPIC,),
-        ).fetchone()
-    if not row or row[0] is None:
-        raise BenchError(f"no {DEDUCTION_TOPIC} events in {EVENTS_TABLE}")
-    return int(row[0])
-
-
 def baseline_rows(dataset: synthetic.Dataset, payload_bytes: int) -> list[Row]:
     """The deductions as plain rows with a random payload of the event's size."""
     rng = random.Random(dataset.seed)
@@ -137,31 +125,9 @@ def baseline_rows(dataset: synthetic.Dataset, payload_bytes: int) -> list[Row]:
     ]
 
 
-def _create_baseline_table(conn: psycopg.Connection[Any], table: str) -> None:
-    conn.execute(sql.SQL(BASELINE_TABLE).format(table=sql.Identifier(table)))
-    conn.commit()
-
-
-def _columns() -> sql.Composable:
-    return sql.SQL(", ").join(map(sql.Identifier, BASELINE_COLUMNS))
-
-
 def copy_baseline(url: str, rows: Sequence[Row]) -> Timing:
     """Every row in one ``COPY ... FROM STDIN``, one transaction."""
-    table = "bench_copy"
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table), _columns()
-    )
-    with psycopg.connect(url) as conn:
-        _create_baseline_table(conn, table)
-
-        def copy() -> None:
-            with conn.cursor() as cursor, cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            conn.commit()
-
-        return Timing("baseline: COPY", len(rows), timed(copy))
+    return copy_rows(url, "bench_copy", BASELINE_TABLE, BASELINE_COLUMNS, rows)
 
 
 def executemany_baseline(url: str, rows: Sequence[Row], batch: int) -> Timing:
@@ -169,10 +135,10 @@ def executemany_baseline(url: str, rows: Sequence[Row], batch: int) -> Timing:
     table = "bench_executemany"
     placeholders = sql.SQL(", ").join(sql.Placeholder() * len(BASELINE_COLUMNS))
     statement = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
-        sql.Identifier(table), _columns(), placeholders
+        sql.Identifier(table), column_list(BASELINE_COLUMNS), placeholders
     )
     with psycopg.connect(url) as conn:
-        _create_baseline_table(conn, table)
+        create_table(conn, BASELINE_TABLE, table)
 
         def insert() -> None:
             for chunk in chunks(rows, batch):
@@ -227,7 +193,7 @@ def run(url: str, dataset: synthetic.Dataset, batch: int) -> Results:
     runtime = Runtime(StoreConfig(database_url=url))
     with closing(runtime):
         load, batch_seconds = load_through_application(runtime, dataset, batch)
-        payload_bytes = stored_state_size(url)
+        payload_bytes = stored_state_size(url, DEDUCTION_TOPIC)
         rows = baseline_rows(dataset, payload_bytes)
         copy = copy_baseline(url, rows)
         many = executemany_baseline(url, rows, batch)

@@ -9,6 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
+
+
+class Standing(Protocol):
+    @property
+    def agent_id(self) -> str: ...
+
+    @property
+    def total(self) -> Decimal: ...
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,7 @@ def top(ranked: Sequence[Ranked], places: int) -> set[str]:
     return {r.agent_id for r in ranked if r.rank <= places}
 
 
-def bottom(ranked: Sequence[Ranked], size: int) -> set[str]:
+def bottom(ranked: Sequence[Standing], size: int) -> set[str]:
     """The last ``size`` agents, with everyone tied with the first of them."""
     if size <= 0 or not ranked:
         return set()

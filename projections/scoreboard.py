@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import singledispatch
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking, TrackingRecorder
@@ -37,6 +37,9 @@ from domain.ranking import rank
 from domain.register import ROOT_GENERATION, Catalog, Publication, RulesRegister
 from domain.scoring import Fact, Scorecard, score
 from projections.calendar import WorkingCalendar
+
+if TYPE_CHECKING:
+    from projections.sql_cycle import PeriodRecord, PlanRecord
 
 NOW = 2**62  # an "as of" position later than any event
 
@@ -380,6 +383,18 @@ class ScoreboardView(TrackingRecorder, ABC):
     @abstractmethod
     def drop(self) -> None:
         """Remove this view's tables and tracking."""
+
+    @abstractmethod
+    def period(self, month: Month) -> PeriodRecord: ...
+
+    @abstractmethod
+    def periods(self) -> list[PeriodRecord]: ...
+
+    @abstractmethod
+    def plans(self) -> list[PlanRecord]: ...
+
+    @abstractmethod
+    def closed_days(self, as_of: int) -> dict[date, str]: ...
 
     def scorecard(self, agent_id: str, month: Month, as_of: int = NOW) -> Scorecard:
         """The agent's scorecard for the month, from the ledger."""

@@ -60,6 +60,7 @@ def test_the_ranking_of_a_team_lists_only_that_team(department):
             "team": "t2",
             "rank": 1,
             "total": "99.00",
+            "present_days": 18,  # October 2026 has 18 working days
         }
     ]
 

@@ -80,6 +80,8 @@ class DeductionRecord:
     recorded_at: datetime
     event_id: str
     position: int
+    excluded: str | None = None
+    """Why the deduction does not count (recorded into a closed month), if so."""
 
 
 @dataclass(frozen=True)
@@ -266,7 +268,7 @@ def _period_event(kind: str) -> Any:
                 "period_id": str(event.originator_id),
                 "month": getattr(event, "month", None),
                 "event": kind,
-                "by": event.by,
+                "by": getattr(event, "by", "system"),
                 "reason": getattr(event, "reason", None),
                 "published_on": published_on.isoformat() if published_on else None,
                 "at": event.timestamp.isoformat(),

@@ -407,6 +407,7 @@ class SqlScoreboardView(CycleTables, ScoreboardView):
             recorded_at=_datetime(row["recorded_at"]),
             event_id=row["event_id"],
             position=row["position"],
+            excluded=row["excluded"],
         )
 
     def facts(self, agent_id: str, month: Month, as_of: int = NOW) -> list[Fact]:

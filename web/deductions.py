@@ -34,6 +34,7 @@ def record_deduction(
         "recorded_at": recorded.recorded_at,
         "event_id": recorded.event_id,
         "position": recorded.position,
+        "excluded": None,
     }
     location = url_for("deductions.get_deduction", deduction_id=recorded.id)
     return body, 201, {"Location": location}

@@ -91,6 +91,9 @@ class DeductionOut(Schema):
     recorded_at = fields.DateTime()
     event_id = fields.String()
     position = fields.Integer()
+    excluded = fields.String(
+        allow_none=True, metadata={"description": "Why it does not count, if so"}
+    )
 
 
 # Scorecards and rankings

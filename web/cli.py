@@ -8,6 +8,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -332,6 +333,83 @@ def _uuid(text: str) -> UUID:
         return UUID(text)
     except ValueError:
         raise click.BadParameter(f"{text!r} is not a rebuild id") from None
+
+
+@main.group()
+def period() -> None:
+    """A month's appraisal period: close, publish, reopen, show."""
+
+
+@period.command("show")
+@click.argument("month")
+@click.pass_obj
+def show_period(settings: Settings, month: str) -> None:
+    """Status, review window and history of a month's period."""
+    from projections.cycle import period_view
+
+    with _opened(settings) as runtime:
+        runtime.catch_up()
+        found = period_view(runtime.view, _month(month), runtime.app.today())
+    click.echo(f"{found.month}: {found.status.value} ({found.phase})")
+    click.echo(f"review window: {found.review_from} to {found.review_to}")
+    for entry in found.history:
+        reason = f": {entry['reason']}" if entry.get("reason") else ""
+        click.echo(f"  {entry['at'][:19]} {entry['event']} by {entry['by']}{reason}")
+
+
+def _period_command(name: str, doc: str, needs_reason: bool = False) -> None:
+    @period.command(name, help=doc)
+    @click.argument("month")
+    @click.option("--reason", required=needs_reason, help="Why (required to reopen).")
+    @click.pass_obj
+    def command(settings: Settings, month: str, reason: str | None) -> None:
+        with _opened(settings) as runtime:
+            act = getattr(runtime.app, f"{name}_period")
+            args = (_admin(), _month(month), *((reason,) if needs_reason else ()))
+            position = _domain(act, *args)
+        click.echo(f"{month} {PAST[name]} at position {position}")
+
+
+PAST = {"close": "closed", "publish": "published", "reopen": "reopened"}
+_period_command("close", "Close a month that has ended: its facts are final.")
+_period_command("publish", "Issue a closed month's report.")
+_period_command("reopen", "Reopen a closed or published month.", needs_reason=True)
+
+
+@main.group()
+def calendar() -> None:
+    """The company's own closed days."""
+
+
+@calendar.command("close-day")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--reason", required=True)
+@click.pass_obj
+def close_day(settings: Settings, day: datetime, reason: str) -> None:
+    """Make DAY (YYYY-MM-DD) a non-working day for review windows."""
+    with _opened(settings) as runtime:
+        position = _domain(runtime.app.close_day, _admin(), day.date(), reason)
+    click.echo(f"{day.date()} closed" if position else f"{day.date()} was closed")
+
+
+@main.command()
+@click.argument("month")
+@click.option("--output", "-o", type=click.File("w"), default="-", help="CSV file.")
+@click.pass_obj
+def payroll(settings: Settings, month: str, output: Any) -> None:
+    """Write the payroll of a published month as CSV."""
+    from domain.periods import Status
+    from projections.cycle import payroll as lines
+    from web.periods import payroll_csv
+
+    with _opened(settings) as runtime:
+        runtime.catch_up()
+        period = _month(month)
+        if runtime.view.period(period).status is not Status.PUBLISHED:
+            raise click.UsageError(
+                f"{period} is not published; its payroll is not final"
+            )
+        output.write(payroll_csv(lines(runtime.view, period)))
 
 
 @main.group()

@@ -147,10 +147,12 @@ def get_payroll(month: str) -> Response:
             f"{period} is not published; its payroll is not final.",
             code="conflict",
         )
-    return Response(_csv(cycle.payroll(runtime().view, period)), mimetype="text/csv")
+    return Response(
+        payroll_csv(cycle.payroll(runtime().view, period)), mimetype="text/csv"
+    )
 
 
-def _csv(lines: list[cycle.PayLine]) -> str:
+def payroll_csv(lines: list[cycle.PayLine]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(

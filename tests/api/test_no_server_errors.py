@@ -31,10 +31,16 @@ COMMANDS = {
     "/rulebooks/preview": {"rulebook": shipped_document("songsong-2019"),
                            "from": "2026-01", "to": "2026-02"},
     "/read-models/1/activate": {"reason": "r"},
+    "/periods/2026-09/reopen": {"reason": "r"},
+    "/periods/2026-09/close": {"unexpected": 1},
+    "/agents/a1/leave": {"left_on": TODAY},
+    "/calendar/closed-days": {"day": TODAY, "reason": "r"},
+    "/improvement-plans/x": {"why": "w", "actions": "a"},
 }  # fmt: skip
 READS = [
     "/agents/{x}", "/deductions/{x}", "/orders/{x}", "/agents/{x}/scorecards/{x}",
     "/rankings/{x}", "/rulebooks/{x}/versions/1", "/rebuilds/{x}",
+    "/periods/{x}", "/quarters/{x}/rewards", "/payroll/{x}.csv",
 ]  # fmt: skip
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)

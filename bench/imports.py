@@ -1,0 +1,440 @@
+"""Benchmark: import a month of chat statistics and an order-system export the
+way ``appraisal import`` does.
+
+    python -m bench.imports --agents 400
+
+Works in a database of its own like ``bench.load_and_rebuild`` (see
+``bench.common``). ``bench.exports`` writes a synthetic month (seeded) as CSV
+into a temporary directory: chat statistics, one row per agent and day, and the
+order system's rows of steps, about ``--orders-per-day`` orders per agent and
+working day. The agents are registered through the application (not timed).
+Timed:
+
+1. import ``chat.csv``, then ``orders.csv``, through ``web.importing.import_rows``
+   (the entry point of ``appraisal import`` and ``POST /imports/{kind}``) as an
+   admin, ``--batch`` rows a transaction (the importer's own chunk size by
+   default); the events written are counted in the events table before and
+   after, and no row may be rejected;
+2. import ``chat.csv`` again: every row unchanged, no event written;
+3. baseline: the same chat rows and order-step rows by one raw ``COPY`` each
+   into plain tables with comparable columns and a random ``payload`` of the
+   mean stored event state of that kind;
+4. context (``--no-catch-up`` skips it): ``Runtime.catch_up``, bringing the
+   read models up to date over the whole log.
+
+``--profile N`` also prints the N functions of the imports with the most own
+time (cProfile; the import timings are then inflated by the profiler).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import random
+import sys
+import tempfile
+from collections.abc import Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+from psycopg.conninfo import conninfo_to_dict
+from tqdm import tqdm
+
+from bench import common, exports
+from bench.common import PRINCIPAL, BenchError, Row, Timing
+from bench.exports import ExportFile, Exports
+from domain.month import Month
+from domain.recording import ORDER_STEPS
+from projections.runtime import Runtime, StoreConfig
+from web.importing import CHUNK_ROWS, ImportSummary, import_rows
+
+FORM = "csv"
+CHAT_TOPIC = "domain.observations:Observation.Recorded"
+ORDER_TOPICS = "domain.orders:Order."
+EXTRA_COLUMNS = ("id", "recorded_by", "source", "recorded_at", "payload")
+CHAT_TABLE = (
+    "CREATE TABLE {table} (id uuid PRIMARY KEY, agent_id text NOT NULL, "
+    "date date NOT NULL, consultations integer NOT NULL, "
+    "conversions integer NOT NULL, avg_response_seconds numeric NOT NULL, "
+    "customers_lost integer NOT NULL, recorded_by text NOT NULL, "
+    "source text NOT NULL, recorded_at timestamptz NOT NULL, payload bytea NOT NULL)"
+)
+ORDER_TABLE = (
+    "CREATE TABLE {table} (id uuid PRIMARY KEY, order_no text NOT NULL, "
+    'step text NOT NULL, date date NOT NULL, agent_id text, "case" text, '
+    "amount numeric, batch integer, passed boolean, note text, reason text, "
+    "number integer, outcome text, recorded_by text NOT NULL, "
+    "source text NOT NULL, recorded_at timestamptz NOT NULL, payload bytea NOT NULL)"
+)
+PHASE_WIDTH = 30
+SAMPLE_ERRORS = 5
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ImportRun:
+    """One file through the importer: rows read, events written, seconds."""
+
+    phase: str
+    rows: int
+    events: int
+    seconds: float
+    summary: ImportSummary
+
+    @property
+    def timing(self) -> Timing:
+        """Per row, to compare with a baseline."""
+        return Timing(self.phase, self.rows, self.seconds)
+
+
+@dataclass(frozen=True)
+class Results:
+    chat: ImportRun
+    orders: ImportRun
+    chat_again: ImportRun
+    copy_chat: Timing
+    copy_orders: Timing
+    catch_up: Timing | None
+    chat_payload: int
+    order_payload: int
+    server_version: str
+    peak_rss: tuple[tuple[str, float], ...]
+    profile: list[str] = field(default_factory=list)
+
+
+# Command line
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = common.argument_parser(
+        "python -m bench.imports",
+        __doc__,
+        events=None,
+        agents=400,
+        batch=CHUNK_ROWS,
+        batch_help="rows a transaction (default: the importer's, %(default)s)",
+    )
+    parser.add_argument(
+        "--teams", type=common.positive, default=10, help="(default: %(default)s)"
+    )
+    parser.add_argument(
+        "--month",
+        type=past_month,
+        default=exports.DEFAULT_MONTH,
+        help="YYYY-MM, a month that is over (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--orders-per-day",
+        type=float,
+        default=3.0,
+        help="orders per agent and working day, on average (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-catch-up",
+        dest="catch_up",
+        action="store_false",
+        help="do not time bringing the read models up to date afterwards",
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print the N functions of the imports with the most own time",
+    )
+    return parser.parse_args(argv)
+
+
+def past_month(text: str) -> Month:
+    try:
+        month = Month.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if month.last_day >= date.today():
+        raise argparse.ArgumentTypeError(f"{month} is not over; facts must be past")
+    return month
+
+
+def generate(args: argparse.Namespace, directory: Path) -> Exports:
+    print(f"writing a month of exports into {directory} ...", file=sys.stderr)
+    return exports.generate(
+        directory,
+        agents=args.agents,
+        teams=args.teams,
+        month=args.month,
+        orders_per_day=args.orders_per_day,
+        seed=args.seed,
+    )
+
+
+# Phases 1 and 2: the imports
+
+
+def import_file(
+    runtime: Runtime,
+    url: str,
+    export: ExportFile,
+    chunk_rows: int,
+    phase: str,
+    profiler: cProfile.Profile | None,
+) -> ImportRun:
+    """``export`` through ``web.importing.import_rows``, as ``appraisal import``
+    reads a file; the events it wrote, counted in the events table."""
+    before = common.count_events(url)
+    with (
+        export.path.open("rb") as stream,
+        tqdm(total=len(export.rows), desc=phase, unit="row", file=sys.stderr) as bar,
+    ):
+
+        def advance(row: int) -> None:
+            bar.update(max(row - bar.n, 0))
+
+        def run() -> ImportSummary:
+            return import_rows(
+                runtime.app,
+                PRINCIPAL,
+                export.kind,
+                stream,
+                FORM,
+                source=f"bench:{export.path.name}",
+                chunk_rows=chunk_rows,
+                on_progress=advance,
+            )
+
+        if profiler is not None:
+            run = partial(profiler.runcall, run)
+        summary, seconds = common.measured(run)
+    events = common.count_events(url) - before
+    imported = ImportRun(phase, summary.rows, events, seconds, summary)
+    verify_import(imported, len(export.rows))
+    return imported
+
+
+def verify_import(imported: ImportRun, rows: int) -> None:
+    """Every row read, none rejected, one event per recorded or corrected row."""
+    summary = imported.summary
+    if summary.rejected:
+        sample = "; ".join(
+            f"row {e.row} {e.field}: {e.message}"
+            for e in summary.errors[:SAMPLE_ERRORS]
+        )
+        raise BenchError(f"{imported.phase}: {summary.rejected} rejected: {sample}")
+    if summary.rows != rows:
+        raise BenchError(f"{imported.phase}: read {summary.rows} rows of {rows}")
+    if imported.events != summary.recorded + summary.corrected:
+        raise BenchError(
+            f"{imported.phase}: {imported.events} events written for "
+            f"{summary.recorded} recorded and {summary.corrected} corrected rows"
+        )
+
+
+def verify_unchanged(imported: ImportRun) -> None:
+    if imported.events or imported.summary.unchanged != imported.rows:
+        raise BenchError(
+            f"{imported.phase}: {imported.summary.unchanged} of {imported.rows} "
+            f"rows unchanged, {imported.events} events written"
+        )
+
+
+# Phase 3: raw COPY baselines
+
+
+def baseline_rows(export: ExportFile, payload_bytes: int, seed: int) -> list[Row]:
+    """The file's rows with the columns an event adds: an id, who recorded it,
+    the source, when, and a random payload the size of a stored event state."""
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    source = f"bench:{export.path.name}"
+    return [
+        (*row, common.random_uuid(rng), PRINCIPAL.user, source, now, payload)
+        for row in export.rows
+        for payload in (rng.randbytes(payload_bytes),)
+    ]
+
+
+def copy_baseline(
+    url: str, export: ExportFile, statement: str, payload_bytes: int, seed: int
+) -> Timing:
+    rows = baseline_rows(export, payload_bytes, seed)
+    return common.copy_rows(
+        url,
+        f"bench_copy_{export.kind}",
+        statement,
+        (*export.columns, *EXTRA_COLUMNS),
+        rows,
+        phase=f"baseline: COPY {export.kind}",
+    )
+
+
+# Phase 4: the read models
+
+
+def catch_up(runtime: Runtime) -> Timing:
+    """Fold every event not yet in the live view (all of them, on PostgreSQL)."""
+    print("catching up the read models ...", file=sys.stderr)
+    start = runtime.position
+    seconds = common.timed(runtime.catch_up)
+    if runtime.position != runtime.head:
+        raise BenchError(f"read models at {runtime.position}, log at {runtime.head}")
+    return Timing("catch_up (context)", runtime.position - start, seconds)
+
+
+# The whole run
+
+
+def run(
+    url: str,
+    data: Exports,
+    batch: int,
+    *,
+    with_catch_up: bool = True,
+    profile: int = 0,
+) -> Results:
+    profiler = cProfile.Profile() if profile else None
+    rss = [("generation", common.peak_rss_mib())]
+
+    def after(phase: str, result: T) -> T:
+        rss.append((phase, common.peak_rss_mib()))
+        return result
+
+    runtime = Runtime(StoreConfig(database_url=url))
+    with closing(runtime):
+        runtime.app.register_agents(PRINCIPAL, list(data.agents))
+        one = partial(import_file, runtime, url, chunk_rows=batch, profiler=profiler)
+        chat = after("import chat", one(data.chat, phase="import chat.csv"))
+        orders = after("import orders", one(data.orders, phase="import orders.csv"))
+        chat_again = after(
+            "re-import chat", one(data.chat, phase="re-import chat.csv (unchanged)")
+        )
+        verify_unchanged(chat_again)
+        chat_payload = common.stored_state_size(url, CHAT_TOPIC)
+        order_payload = common.stored_state_size(url, ORDER_TOPICS)
+        copy_chat = copy_baseline(url, data.chat, CHAT_TABLE, chat_payload, data.seed)
+        copy_orders = after(
+            "COPY",
+            copy_baseline(url, data.orders, ORDER_TABLE, order_payload, data.seed),
+        )
+        caught_up = after("catch_up", catch_up(runtime)) if with_catch_up else None
+    return Results(
+        chat=chat,
+        orders=orders,
+        chat_again=chat_again,
+        copy_chat=copy_chat,
+        copy_orders=copy_orders,
+        catch_up=caught_up,
+        chat_payload=chat_payload,
+        order_payload=order_payload,
+        server_version=common.server_version(url),
+        peak_rss=tuple(rss),
+        profile=profile_lines(profiler, profile) if profiler else [],
+    )
+
+
+def profile_lines(profiler: cProfile.Profile, top: int) -> list[str]:
+    """The ``top`` functions by own time, as pstats prints them."""
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats(pstats.SortKey.TIME).print_stats(top)
+    return [line for line in text.getvalue().splitlines() if line.strip()]
+
+
+# Report
+
+
+def _rate(count: int | None, seconds: float) -> str:
+    if count is None:
+        return "-"
+    return f"{count / seconds:.0f}" if seconds else "inf"
+
+
+def _line(phase: str, rows: int | None, events: int | None, seconds: float) -> str:
+    def shown(count: int | None) -> str:
+        return "-" if count is None else str(count)
+
+    return (
+        f"{phase:<{PHASE_WIDTH}} {shown(rows):>8} {shown(events):>8} "
+        f"{seconds:>8.2f} {_rate(rows, seconds):>8} {_rate(events, seconds):>9}"
+    )
+
+
+def _summary(run: ImportRun) -> str:
+    s = run.summary
+    return (
+        f"  {run.phase}: {s.rows} rows: {s.recorded} recorded, {s.corrected} "
+        f"corrected, {s.unchanged} unchanged, {s.rejected} rejected "
+        f"(position {s.position})"
+    )
+
+
+def _size(export: ExportFile) -> str:
+    return (
+        f"{export.path.name} {len(export.rows)} rows, {export.size} bytes "
+        f"({export.size / 2**20:.1f} MiB)"
+    )
+
+
+def _ratio(label: str, imported: ImportRun, copy: Timing) -> str:
+    return common.ratio(label, imported.timing, copy, PHASE_WIDTH)
+
+
+def report(args: argparse.Namespace, data: Exports, res: Results) -> str:
+    host = conninfo_to_dict(args.database_url).get("host", "?")
+    steps = data.step_counts()
+    step_mix = ", ".join(f"{s} {steps[s]}" for s in ORDER_STEPS if steps[s])
+    imports = (res.chat, res.orders, res.chat_again)
+    lines = [
+        f"PostgreSQL {res.server_version} at {host}; {len(data.agents)} agents in "
+        f"{len(data.teams)} teams, month {data.month}, seed {data.seed}, "
+        f"{args.batch} rows a transaction",
+        f"files: {_size(data.chat)}; {_size(data.orders)}, {data.order_count} orders",
+        f"order steps: {step_mix} ({steps['check failed']} checks failed)",
+        f"baseline payload: chat {res.chat_payload} B, "
+        f"order steps {res.order_payload} B (mean stored event state)",
+        "",
+        f"{'phase':<{PHASE_WIDTH}} {'rows':>8} {'events':>8} {'seconds':>8} "
+        f"{'rows/s':>8} {'events/s':>9}",
+        f"{'-' * PHASE_WIDTH} {'-' * 8} {'-' * 8} {'-' * 8} {'-' * 8} {'-' * 9}",
+    ]
+    lines += [_line(r.phase, r.rows, r.events, r.seconds) for r in imports]
+    lines += [
+        _line(t.phase, t.events, None, t.seconds)
+        for t in (res.copy_chat, res.copy_orders)
+    ]
+    if res.catch_up is not None:
+        caught = res.catch_up
+        lines.append(_line(caught.phase, None, caught.events, caught.seconds))
+    lines += [
+        "",
+        "ratios (import seconds per COPY second, per row):",
+        _ratio("import chat / COPY chat", res.chat, res.copy_chat),
+        _ratio("import orders / COPY orders", res.orders, res.copy_orders),
+        _ratio("re-import chat / COPY chat", res.chat_again, res.copy_chat),
+        "",
+        "import summaries:",
+        *map(_summary, imports),
+        f"peak RSS: {common.peak_rss_mib():.1f} MiB; after "
+        + ", ".join(f"{phase} {mib:.1f}" for phase, mib in res.peak_rss),
+    ]
+    if res.profile:
+        lines += ["", "profile of the imports (timings above inflated):", *res.profile]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="appraisal_bench_") as directory:
+        return common.run_in_database(
+            args,
+            partial(generate, args, Path(directory)),
+            partial(run, with_catch_up=args.catch_up, profile=args.profile),
+            report,
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

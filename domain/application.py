@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, cast
@@ -39,6 +41,10 @@ from domain.register import Catalog, RulesRegister
 from domain.rulebook import Occurrence, Rulebook
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Aggregates read by the batch command under way in this thread (see reads_once).
+_BATCH_READS: ContextVar[dict[UUID, Any] | None] = ContextVar(
+    "batch_reads", default=None
+)
 
 
 class DateAsISO(Transcoding):
@@ -308,9 +314,35 @@ class AppraisalApp(FactRecording, Application[UUID]):
             Recorded.of(r, a.agent_id) for r, a in zip(recordings, agents, strict=True)
         ]
 
+    @contextmanager
+    def reads_once(self) -> Iterator[None]:
+        """Within one batch command, read each agent and period only once."""
+        if _BATCH_READS.get() is not None:
+            yield
+            return
+        token = _BATCH_READS.set({})
+        try:
+            yield
+        finally:
+            _BATCH_READS.reset(token)
+
+    def _read(self, aggregate_id: UUID) -> Any:
+        """An aggregate, from this batch's reads if one is under way."""
+        memo = _BATCH_READS.get()
+        if memo is None:
+            return self.repository.get(aggregate_id)
+        if aggregate_id not in memo:
+            try:
+                memo[aggregate_id] = self.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                memo[aggregate_id] = None
+        if memo[aggregate_id] is None:
+            raise AggregateNotFoundError(aggregate_id)
+        return memo[aggregate_id]
+
     def get_agent(self, agent_id: str) -> Agent:
         try:
-            agent: Agent = self.repository.get(Agent.create_id(agent_id))
+            agent: Agent = self._read(Agent.create_id(agent_id))
         except AggregateNotFoundError:
             raise AgentNotFoundError(
                 f"no agent is registered as {agent_id!r}", field="agent_id"
@@ -327,6 +359,12 @@ class AppraisalApp(FactRecording, Application[UUID]):
         self, principal: Principal, batch: Sequence[NewDeduction]
     ) -> list[Recorded]:
         """Record many deductions in one transaction: all of them or none."""
+        with self.reads_once():
+            return self._record_deductions(principal, batch)
+
+    def _record_deductions(
+        self, principal: Principal, batch: Sequence[NewDeduction]
+    ) -> list[Recorded]:
         agents: dict[str, Agent] = {}
         deductions = []
         catalog = self.catalog()
@@ -392,7 +430,7 @@ class AppraisalApp(FactRecording, Application[UUID]):
     def period(self, month: Month) -> Period:
         """The month's period (open, if nothing was done to it yet)."""
         try:
-            found: Period = self.repository.get(Period.create_id(str(month)))
+            found: Period = self._read(Period.create_id(str(month)))
         except AggregateNotFoundError:
             found = Period(month=str(month))
         return found

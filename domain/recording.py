@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -182,6 +183,7 @@ class FactRecording:
     ``get_agent``, ``check_fact``, ``today``, ``repository`` and ``save`` it uses."""
 
     get_agent: Callable[[str], Agent]
+    reads_once: Callable[[], AbstractContextManager[None]]
     period: Callable[[Month], Period]
     check_fact: Callable[..., None]
     today: Callable[[], date]
@@ -211,7 +213,10 @@ class FactRecording:
     ) -> list[Observed]:
         """Record a batch in one transaction. A row whose natural key is known
         is unchanged if equal, else recorded as a correction."""
-        rows = [(new, self.check_observation(principal, kind, new)) for new in batch]
+        with self.reads_once():
+            rows = [
+                (new, self.check_observation(principal, kind, new)) for new in batch
+            ]
         try:
             return self._observe(principal, kind, rows, source, known={})
         except IntegrityError:
@@ -232,8 +237,9 @@ class FactRecording:
         known: dict[UUID, Observation] = {}
         for new, values in rows:
             key = self._observation_id(kind, new, values)
-            if key not in known and key in self.repository:
-                known[key] = self.repository.get(key)
+            if key not in known:
+                with suppress(AggregateNotFoundError):
+                    known[key] = self.repository.get(key)
         return known
 
     def _observe(
@@ -355,11 +361,12 @@ class FactRecording:
         results: list[
             Outcome | InvalidFactError | NotFoundError | NotPermittedError
         ] = []
-        for row in rows:
-            try:
-                results.append(self._order_row(principal, row, orders))
-            except (InvalidFactError, NotFoundError, NotPermittedError) as refused:
-                results.append(refused)
+        with self.reads_once():
+            for row in rows:
+                try:
+                    results.append(self._order_row(principal, row, orders))
+                except (InvalidFactError, NotFoundError, NotPermittedError) as refused:
+                    results.append(refused)
         touched = [o for o in orders.values() if o is not None and o.pending_events]
         positions = {
             (r.domain_event.originator_id, r.domain_event.originator_version): (

@@ -57,7 +57,7 @@ TABLES = (
     "agents", "facts", "scorecards", "publications", "orders",
     "periods", "closed_days", "plans",
 )  # fmt: skip
-RESCORE_CHUNK = 500  # agent-months per ledger query; keeps bound parameters < 1,000
+RESCORE_CHUNK = 100  # agent-months per ledger query: bounds memory and parameters
 
 
 def _params(columns: str) -> str:
@@ -305,9 +305,9 @@ class SqlScoreboardView(CycleTables, ScoreboardView):
         return {(row["agent_id"], row["month"]) for row in cursor.fetchall()}
 
     def _rescore(self, cursor: Any, touched: list[tuple[str, str]]) -> None:
-        """Score every touched agent-month from its whole ledger, set-wise."""
+        """Score every touched agent-month from its whole ledger, a chunk of
+        agent-months at a time (one query, one batch of writes each)."""
         catalog = self._catalog(cursor)
-        ledgers: dict[tuple[str, str], list[Fact]] = {key: [] for key in touched}
         for start in range(0, len(touched), RESCORE_CHUNK):
             chunk = touched[start : start + RESCORE_CHUNK]
             params: dict[str, Any] = {"as_of": NOW}
@@ -317,19 +317,20 @@ class SqlScoreboardView(CycleTables, ScoreboardView):
             cursor.execute(
                 self._dialect(self.SELECT_FACTS_OF.format(pairs=pairs)), params
             )
+            ledgers: dict[tuple[str, str], list[Fact]] = {key: [] for key in chunk}
             for row in cursor.fetchall():
                 ledgers[(row["agent_id"], row["month"])].append(self._fact(row))
-        rows, emptied = [], []
-        for (agent_id, month), facts in ledgers.items():
-            if not facts:  # every fact of the month was corrected away
-                emptied.append({"agent_id": agent_id, "month": month})
-                continue
-            card = score(catalog.for_month(Month.parse(month)), facts)
-            rows.append(_scorecard_row(agent_id, month, card, facts))
-        if emptied:
-            cursor.executemany(self.DELETE_SCORECARD, emptied)
-        if rows:
-            cursor.executemany(self.UPSERT_SCORECARD, rows)
+            rows, emptied = [], []
+            for (agent_id, month), facts in ledgers.items():
+                if not facts:  # every fact of the month was corrected away
+                    emptied.append({"agent_id": agent_id, "month": month})
+                    continue
+                card = score(catalog.for_month(Month.parse(month)), facts)
+                rows.append(_scorecard_row(agent_id, month, card, facts))
+            if emptied:
+                cursor.executemany(self.DELETE_SCORECARD, emptied)
+            if rows:
+                cursor.executemany(self.UPSERT_SCORECARD, rows)
 
     # Rules
 

@@ -18,6 +18,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     AUDITOR = "auditor"
     AGENT = "agent"
+    REVIEWER = "reviewer"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,10 @@ class Principal:
     def may_read_agent(self, agent_id: str) -> bool:
         """Agents see only themselves; every other role sees the department."""
         return self.role is not Role.AGENT or self.user == agent_id
+
+    @property
+    def may_resolve_disputes(self) -> bool:
+        return self.role in (Role.ADMIN, Role.REVIEWER)
 
     @property
     def may_read_department(self) -> bool:

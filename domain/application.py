@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, ClassVar, cast
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -28,12 +29,13 @@ from domain.errors import (
     AgentAlreadyRegisteredError,
     AgentNotFoundError,
     ConflictError,
+    DeductionNotFoundError,
     InvalidFactError,
     NotPermittedError,
     RebuildNotFoundError,
 )
 from domain.month import Month
-from domain.periods import CompanyCalendar, Period, Status
+from domain.periods import CompanyCalendar, Period, Status, review_window
 from domain.plans import ImprovementPlan
 from domain.rebuild import Rebuild
 from domain.recording import FactRecording
@@ -123,6 +125,25 @@ class RebuildRequested:
 
 
 @dataclass(frozen=True)
+class NewDispute:
+    deduction_id: UUID
+    reason: str
+    evidence: str | None = None
+    proposed_quantity: int | None = None
+    proposed_points: Decimal | None = None
+    reviewer: str | None = None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    deduction_id: UUID
+    outcome: str
+    note: str = ""
+    quantity: int | None = None
+    points: Decimal | None = None
+
+
+@dataclass(frozen=True)
 class IssuedToken:
     token: str
     principal: Principal
@@ -148,9 +169,13 @@ class AppraisalApp(FactRecording, Application[UUID]):
         env: dict[str, str] | None = None,
         *,
         today: Callable[[], date] | None = None,
+        working_day: Callable[[date], bool] | None = None,
     ) -> None:
         super().__init__(env)
         self.today = today or company_today()
+        # The public calendar (holidays, make-up working days); the company's
+        # own closed days are added from its calendar aggregate.
+        self.public_working_day = working_day or (lambda day: day.weekday() < 5)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -458,6 +483,83 @@ class AppraisalApp(FactRecording, Application[UUID]):
         period.reopen(principal.user, reason)
         (recording,) = self.save(period)
         return recording.notification.id
+
+    def is_working_day(self, day: date) -> bool:
+        try:
+            calendar: CompanyCalendar = self._read(CompanyCalendar.ID)
+        except AggregateNotFoundError:
+            return self.public_working_day(day)
+        return day.isoformat() not in calendar.closed and self.public_working_day(day)
+
+    # Disputes
+
+    def get_deduction(self, deduction_id: UUID) -> Deduction:
+        try:
+            found = self.repository.get(deduction_id)
+        except AggregateNotFoundError:
+            found = None
+        if not isinstance(found, Deduction):
+            raise DeductionNotFoundError(
+                f"no deduction {deduction_id}", field="deduction_id"
+            )
+        return found
+
+    def dispute_deduction(self, principal: Principal, new: NewDispute) -> Recorded:
+        """The supervisor of the agent's team (or an admin) disputes a deduction,
+        by the end of the review window of its month (or the rulebook's days)."""
+        deduction = self.get_deduction(new.deduction_id)
+        agent = self.get_agent(deduction.agent_id)
+        if principal.role is Role.AGENT or not principal.may_record_for(agent.team):
+            raise NotPermittedError(
+                f"only the supervisor of team {agent.team!r} may dispute this deduction"
+            )
+        month = Month.of(deduction.occurred_on)
+        deadline = self.dispute_deadline(month)
+        if self.today() > deadline:
+            raise InvalidFactError(
+                f"deductions of {month} could be disputed until {deadline}",
+                field="deduction_id",
+            )
+        self.period(month).refuse_facts()
+        deduction.dispute(
+            principal.user,
+            new.reason,
+            new.evidence,
+            new.proposed_quantity,
+            new.proposed_points,
+            new.reviewer,
+        )
+        (recording,) = self.save(deduction)
+        return Recorded.of(recording)
+
+    def dispute_deadline(self, month: Month) -> date:
+        days = self.rulebook_for(month).dispute_days
+        if days is not None:
+            return month.last_day + timedelta(days=days)
+        return review_window(month, self.is_working_day)[1]
+
+    def resolve_dispute(self, principal: Principal, resolution: Resolution) -> Recorded:
+        """An admin, or the reviewer the dispute named, resolves it; never the
+        disputer. Overturning or adjusting changes the month's scores."""
+        deduction = self.get_deduction(resolution.deduction_id)
+        open_dispute = deduction.open_dispute
+        named = open_dispute["reviewer"] if open_dispute else None
+        allowed = principal.role is Role.ADMIN or (
+            principal.may_resolve_disputes and named in (None, principal.user)
+        )
+        if not allowed:
+            raise NotPermittedError(f"{principal.user} may not resolve this dispute")
+        if resolution.outcome != "upheld":
+            self.period(Month.of(deduction.occurred_on)).refuse_facts()
+        deduction.resolve(
+            principal.user,
+            resolution.outcome,
+            resolution.note,
+            resolution.quantity,
+            resolution.points,
+        )
+        (recording,) = self.save(deduction)
+        return Recorded.of(recording)
 
     def close_day(self, principal: Principal, day: date, reason: str) -> int | None:
         """Add a company closed day (not a working day for review windows)."""

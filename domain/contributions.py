@@ -48,6 +48,25 @@ def _(event: Deduction.Recorded) -> Contribution:
 
 
 @contribution.register
+def _(event: Deduction.DisputeResolved) -> Contribution | None:
+    """An upheld deduction stands; an overturned one stops counting; an adjusted
+    one counts from now on with its new quantity or points."""
+    if event.outcome == "upheld":
+        return None
+    derived: list[Derived] = []
+    if event.outcome == "adjusted":
+        detail = {"dispute": event.number, "note": event.note}
+        derived.append(
+            Occurs(event.item, Decimal(event.quantity), event.severity, detail,
+                   None if event.points is None else Decimal(event.points))
+        )  # fmt: skip
+    return Contribution(
+        event.agent_id, event.occurred_on, derived, "deduction",
+        replaces_earlier=True, recorded_by=event.by,
+    )  # fmt: skip
+
+
+@contribution.register
 def _(event: Observation.Recorded) -> Contribution:
     return Contribution(
         event.agent_id,

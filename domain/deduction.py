@@ -1,11 +1,23 @@
-"""Deductions: a rule item breached by an agent on a business date."""
+"""Deductions: a rule item breached by an agent on a business date, and the
+disputes a supervisor may raise against one.
+
+A dispute is resolved by an admin or reviewer who is not the disputer: upheld
+(the deduction stands), overturned (it no longer counts) or adjusted (it counts
+with a new quantity or a new number of points). One dispute is open at a time;
+an upheld dispute is reopened only with new evidence. Every step is an event;
+the recorded deduction itself is never edited.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+
+from domain.errors import ConflictError, InvalidFactError, NotPermittedError
 
 
 class Deduction(Aggregate):
@@ -43,3 +55,137 @@ class Deduction(Aggregate):
         self.evidence_ref = evidence_ref
         self.severity = severity
         self.recorded_by = recorded_by
+        self.disputes: list[dict[str, Any]] = []
+
+    # Disputes
+
+    @property
+    def open_dispute(self) -> dict[str, Any] | None:
+        last = self.disputes[-1] if self.disputes else None
+        return last if last and last["outcome"] is None else None
+
+    def dispute(
+        self,
+        by: str,
+        reason: str,
+        evidence: str | None,
+        proposed_quantity: int | None,
+        proposed_points: Decimal | None,
+        reviewer: str | None,
+    ) -> int:
+        if self.open_dispute is not None:
+            number = self.open_dispute["number"]
+            raise ConflictError(
+                f"dispute {number} of this deduction is still open",
+                field="deduction_id",
+            )
+        last = self.disputes[-1] if self.disputes else None
+        if last is not None and last["outcome"] in ("overturned", "adjusted"):
+            raise ConflictError(
+                f"this deduction was already {last['outcome']}", field="deduction_id"
+            )
+        seen = {d["evidence"] for d in self.disputes}
+        if (
+            last is not None
+            and last["outcome"] == "upheld"
+            and (not evidence or evidence in seen)
+        ):
+            raise InvalidFactError(
+                "the deduction was upheld; dispute it again only with new evidence",
+                field="evidence",
+            )
+        number = len(self.disputes) + 1
+        self.trigger_event(
+            self.Disputed,
+            agent_id=self.agent_id,
+            occurred_on=self.occurred_on,
+            number=number,
+            by=by,
+            reason=reason,
+            evidence=evidence,
+            proposed_quantity=proposed_quantity,
+            proposed_points=proposed_points,
+            reviewer=reviewer,
+        )
+        return number
+
+    class Disputed(Aggregate.Event):
+        agent_id: str
+        occurred_on: date
+        number: int
+        by: str
+        reason: str
+        evidence: str | None
+        proposed_quantity: int | None
+        proposed_points: Decimal | None
+        reviewer: str | None
+
+        def apply(self, deduction: Deduction) -> None:
+            deduction.disputes.append(
+                {"number": self.number, "by": self.by, "evidence": self.evidence,
+                 "reviewer": self.reviewer, "outcome": None}
+            )  # fmt: skip
+
+    def resolve(
+        self,
+        by: str,
+        outcome: str,
+        note: str,
+        quantity: int | None = None,
+        points: Decimal | None = None,
+    ) -> None:
+        open_dispute = self.open_dispute
+        if open_dispute is None:
+            raise ConflictError(
+                "this deduction has no open dispute", field="deduction_id"
+            )
+        if by == open_dispute["by"]:
+            raise NotPermittedError("the disputer cannot resolve their own dispute")
+        if outcome not in OUTCOMES:
+            raise InvalidFactError(
+                f"{outcome!r} is not one of {', '.join(OUTCOMES)}", field="outcome"
+            )
+        if outcome == "adjusted" and (quantity is None) == (points is None):
+            raise InvalidFactError(
+                "an adjustment gives a new quantity or new points, one of the two",
+                field="quantity",
+            )
+        if outcome != "adjusted" and (quantity is not None or points is not None):
+            raise InvalidFactError(
+                f"only an adjustment changes the quantity or points, not {outcome!r}",
+                field="outcome",
+            )
+        self.trigger_event(
+            self.DisputeResolved,
+            agent_id=self.agent_id,
+            item=self.item,
+            occurred_on=self.occurred_on,
+            number=open_dispute["number"],
+            by=by,
+            outcome=outcome,
+            note=note,
+            quantity=self.quantity if quantity is None else quantity,
+            points=points,
+            severity=self.severity,
+        )
+
+    class DisputeResolved(Aggregate.Event):
+        agent_id: str
+        item: str
+        occurred_on: date
+        number: int
+        by: str
+        outcome: str
+        note: str
+        quantity: int
+        """The quantity that counts from now on."""
+        points: Decimal | None
+        """Points that replace the rule item's, when the reviewer set them."""
+        severity: str | None
+
+        def apply(self, deduction: Deduction) -> None:
+            deduction.disputes[-1]["outcome"] = self.outcome
+            deduction.quantity = self.quantity
+
+
+OUTCOMES = ("upheld", "overturned", "adjusted")

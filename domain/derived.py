@@ -20,6 +20,7 @@ class Occurs:
     quantity: Decimal = Decimal(1)
     severity: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    points: Decimal | None = None
 
 
 @dataclass(frozen=True)

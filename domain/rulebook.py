@@ -186,6 +186,9 @@ class Rulebook:
     bottom_group: int = 3
     min_working_days: int = 10
     """Agents present fewer working days in a month are listed but not ranked."""
+    dispute_days: int | None = None
+    """Days after the month's end to dispute its deductions; None: until the
+    end of its review window."""
     document: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     _items: dict[str, tuple[Category, Item]] = field(
         init=False, repr=False, compare=False
@@ -299,6 +302,7 @@ class _Parser:
             quarter_rewards=tuple(Decimal(str(r)) for r in rewards),
             bottom_group=int(self.get(data, "bottom_group", 3)),
             min_working_days=int(self.get(data, "min_working_days", 10)),
+            dispute_days=self.get(data, "dispute_days", None),
             document=json.loads(json.dumps(data, default=str)),
         )
 

@@ -54,6 +54,8 @@ class Occurred(Fact):
     item: str
     quantity: Decimal | int = 1
     severity: str | None = None
+    points: Decimal | None = None
+    """Points set by a dispute's adjustment, replacing the rule item's."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -227,6 +229,8 @@ def _occurrences(item: Occurrence, facts: Sequence[Occurred]) -> list[Line]:
             )
             continue
         wanted = each * (1 if item.once_per_month else fact.quantity)
+        if fact.points is not None:
+            wanted, remark = fact.points, "points set when a dispute was resolved"
         if item.monthly_cap is not None and abs(moved + wanted) > item.monthly_cap:
             room = max(item.monthly_cap - abs(moved), ZERO)
             wanted = room.copy_sign(wanted) if room else ZERO

@@ -11,7 +11,9 @@ from psycopg.sql import SQL, Identifier
 from projections.sql import TABLES, SqlScoreboardView
 
 _NAMED_PARAM = re.compile(r"(?<![:\w]):(\w+)")
-INDEXES = ("facts_agent_month", "facts_month", "facts_fact_id", "scorecards_month")
+INDEXES = (
+    "facts_agent_month", "facts_month", "facts_fact_id", "scorecards_month", "log_at",
+)  # fmt: skip
 
 
 class PostgresScoreboardView(SqlScoreboardView, PostgresTrackingRecorder):
@@ -50,6 +52,16 @@ class PostgresScoreboardView(SqlScoreboardView, PostgresTrackingRecorder):
         "submitted_by TEXT NOT NULL, first_submitted_on DATE NOT NULL, "
         "submitted_on DATE NOT NULL, position BIGINT NOT NULL, "
         "PRIMARY KEY (month, agent_id))",
+        "CREATE TABLE IF NOT EXISTS {log} (position BIGINT PRIMARY KEY, "
+        "topic TEXT NOT NULL, at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {log_at} ON {log} (at)",
+        "CREATE TABLE IF NOT EXISTS {disputes} (deduction_id TEXT NOT NULL, "
+        "number INTEGER NOT NULL, agent_id TEXT NOT NULL, month TEXT NOT NULL, "
+        "disputed_by TEXT NOT NULL, reviewer TEXT, reason TEXT NOT NULL, "
+        "evidence TEXT, proposed_quantity INTEGER, proposed_points TEXT, "
+        "disputed_at TEXT NOT NULL, disputed_position BIGINT NOT NULL, outcome TEXT, "
+        "resolved_by TEXT, resolved_at TEXT, resolved_position BIGINT, note TEXT, "
+        "PRIMARY KEY (deduction_id, number))",
         "CREATE TABLE IF NOT EXISTS {publications} (position BIGINT PRIMARY KEY, "
         "rulebook_id TEXT NOT NULL, version INTEGER NOT NULL, "
         "effective_from TEXT NOT NULL, generation INTEGER NOT NULL, "

@@ -31,11 +31,12 @@ from psycopg.conninfo import conninfo_to_dict
 
 from domain.application import AppraisalApp
 from domain.register import ROOT_GENERATION
+from projections.calendar import WorkingCalendar
 from projections.postgres import PostgresScoreboardView
 from projections.scoreboard import (
     Changes,
     ScoreboardView,
-    fold,
+    fold_event,
     projection_for,
     projection_name,
 )
@@ -127,7 +128,9 @@ class Runtime:
         self.config = config
         self.env = config.environment()
         with _schema_lock(config):
-            self.app = AppraisalApp(self.env, today=today)
+            self.app = AppraisalApp(
+                self.env, today=today, working_day=WorkingCalendar().is_working_day
+            )
         self._views: dict[int, ScoreboardView] = {}
         self._factories: list[InfrastructureFactory[Any]] = []
         self._locks: dict[int, threading.Lock] = {}
@@ -203,7 +206,7 @@ class Runtime:
                 changes = Changes()
                 for notification in notifications:
                     event = self.app.mapper.to_domain_event(notification)
-                    fold(event, notification.id, changes)
+                    fold_event(event, notification.id, changes)
                 tracking = Tracking(self.app.name, notifications[-1].id)
                 try:
                     view.apply(changes, tracking)

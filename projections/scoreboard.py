@@ -28,6 +28,7 @@ from eventsourcing.projection import Projection
 from domain.agent import Agent
 from domain.application import event_id
 from domain.contributions import contribution
+from domain.deduction import Deduction
 from domain.derived import Derived, Occurs, Samples
 from domain.month import Month
 from domain.orders import Order
@@ -37,9 +38,11 @@ from domain.ranking import rank
 from domain.register import ROOT_GENERATION, Catalog, Publication, RulesRegister
 from domain.scoring import Fact, Scorecard, score
 from projections.calendar import WorkingCalendar
+from projections.sql_disputes import moment_text
 
 if TYPE_CHECKING:
     from projections.sql_cycle import PeriodRecord, PlanRecord
+    from projections.sql_disputes import DisputeRecord, LogEntry
 
 NOW = 2**62  # an "as of" position later than any event
 
@@ -108,6 +111,16 @@ class OrderRecord:
 
 
 @dataclass(frozen=True)
+class FactEntry:
+    """A ledger row as history: the fact, what produced it, whether it counts."""
+
+    fact: Fact
+    source: str
+    superseded_by: int | None
+    excluded: str | None
+
+
+@dataclass(frozen=True)
 class PublicationRecord:
     """A published rulebook version as this generation of the read models sees it."""
 
@@ -130,9 +143,21 @@ class Changes:
     period_events: list[dict[str, Any]] = field(default_factory=list)
     closed_days: list[dict[str, Any]] = field(default_factory=list)
     plans: list[dict[str, Any]] = field(default_factory=list)
+    log: list[dict[str, Any]] = field(default_factory=list)
+    disputes: list[dict[str, Any]] = field(default_factory=list)
+    resolutions: list[dict[str, Any]] = field(default_factory=list)
 
     def agent_months(self) -> set[tuple[str, str]]:
         return {(f["agent_id"], f["month"]) for f in self.facts}
+
+
+def fold_event(event: Any, position: int, changes: Changes) -> None:
+    """Every event goes to the log (its type and time); what it means, to ``fold``."""
+    changes.log.append(
+        {"position": position, "topic": type(event).__qualname__,
+         "at": moment_text(event.timestamp)}
+    )  # fmt: skip
+    fold(event, position, changes)
 
 
 @singledispatch
@@ -188,6 +213,8 @@ def _ledger(derived: Derived) -> dict[str, Any]:
         detail = {"quantity": str(derived.quantity), **derived.detail}
         if derived.severity:
             detail["severity"] = derived.severity
+        if derived.points is not None:
+            detail["points"] = str(derived.points)
         return {"kind": "occurred", "item": derived.item, "detail": detail}
     if isinstance(derived, Samples):
         detail = {
@@ -247,6 +274,42 @@ def _plain(value: Any) -> Any:
 
 for _event_class in _STEP_NAMES:
     fold.register(_event_class, _order_step)
+
+
+@fold.register
+def _(event: Deduction.Disputed, position: int, changes: Changes) -> None:
+    changes.disputes.append(
+        {
+            "deduction_id": str(event.originator_id),
+            "number": event.number,
+            "agent_id": event.agent_id,
+            "month": str(Month.of(event.occurred_on)),
+            "disputed_by": event.by,
+            "reviewer": event.reviewer,
+            "reason": event.reason,
+            "evidence": event.evidence,
+            "proposed_quantity": event.proposed_quantity,
+            "proposed_points": _plain(event.proposed_points),
+            "disputed_at": moment_text(event.timestamp),
+            "disputed_position": position,
+        }
+    )
+
+
+@fold.register
+def _(event: Deduction.DisputeResolved, position: int, changes: Changes) -> None:
+    fold_fact(event, position, changes)
+    changes.resolutions.append(
+        {
+            "deduction_id": str(event.originator_id),
+            "number": event.number,
+            "outcome": event.outcome,
+            "resolved_by": event.by,
+            "resolved_at": moment_text(event.timestamp),
+            "resolved_position": position,
+            "note": event.note,
+        }
+    )
 
 
 @fold.register
@@ -398,6 +461,22 @@ class ScoreboardView(TrackingRecorder, ABC):
     @abstractmethod
     def closed_days(self, as_of: int) -> dict[date, str]: ...
 
+    @abstractmethod
+    def disputes(
+        self, agent_id: str | None = None, month: str | None = None
+    ) -> list[DisputeRecord]: ...
+
+    @abstractmethod
+    def position_at(self, at: datetime) -> int:
+        """The last event recorded at or before ``at``."""
+
+    @abstractmethod
+    def log_entries(self, first: int, last: int) -> dict[int, LogEntry]: ...
+
+    @abstractmethod
+    def fact_history(self, agent_id: str, month: Month) -> list[FactEntry]:
+        """Every ledger row of the agent-month, counted or not, in log order."""
+
     def scorecard(self, agent_id: str, month: Month, as_of: int = NOW) -> Scorecard:
         """The agent's scorecard for the month, from the ledger."""
         rulebook = self.catalog(as_of).for_month(month)
@@ -462,7 +541,7 @@ class ScoreboardProjection(Projection[ScoreboardView]):
         self, domain_event: DomainEventProtocol[Any], tracking: Tracking
     ) -> None:
         changes = Changes()
-        fold(domain_event, tracking.notification_id, changes)
+        fold_event(domain_event, tracking.notification_id, changes)
         self.view.apply(changes, tracking)
 
 

@@ -25,11 +25,13 @@ from projections.scoreboard import (
     AgentRecord,
     Changes,
     DeductionRecord,
+    FactEntry,
     OrderRecord,
     PublicationRecord,
     ScoreboardView,
 )
 from projections.sql_cycle import CycleTables
+from projections.sql_disputes import DisputeTables
 
 AGENT_COLUMNS = (
     "agent_id, name, team, supervisor, joined_on, registered_at, position, "
@@ -55,7 +57,7 @@ SCORECARD_COLUMNS = (
 ORDER_COLUMNS = "order_id, order_no, owner, submitted_on, amount, steps, position"
 TABLES = (
     "agents", "facts", "scorecards", "publications", "orders",
-    "periods", "closed_days", "plans",
+    "periods", "closed_days", "plans", "log", "disputes",
 )  # fmt: skip
 RESCORE_CHUNK = 100  # agent-months per ledger query: bounds memory and parameters
 
@@ -85,7 +87,7 @@ def _in(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
     return ", ".join(f":{name}" for name in params), params
 
 
-class SqlScoreboardView(CycleTables, ScoreboardView):
+class SqlScoreboardView(CycleTables, DisputeTables, ScoreboardView):
     """Scoreboard queries and updates written once for both SQL backends."""
 
     INSERT_AGENT = (
@@ -119,6 +121,10 @@ class SqlScoreboardView(CycleTables, ScoreboardView):
         "ORDER BY position, ordinal"
     )
     # {pairs} is filled per batch with "(:a0, :m0), (:a1, :m1), ..."
+    SELECT_FACT_HISTORY = (
+        f"SELECT {FACT_COLUMNS}, superseded_by FROM {{facts}} "
+        "WHERE agent_id = :agent_id AND month = :month ORDER BY position, ordinal"
+    )
     SELECT_FACTS_OF = (
         f"SELECT {FACT_COLUMNS} FROM {{facts}} "
         f"WHERE (agent_id, month) IN (VALUES {{pairs}}) AND {AS_OF} "
@@ -181,6 +187,7 @@ class SqlScoreboardView(CycleTables, ScoreboardView):
         "RECORD_DEPARTURE",
         "SELECT_DEDUCTION",
         "SELECT_FACTS",
+        "SELECT_FACT_HISTORY",
         "SELECT_AGENT_MONTHS_FROM",
         "SELECT_SUPERSEDED",
         "SUPERSEDE",
@@ -200,7 +207,11 @@ class SqlScoreboardView(CycleTables, ScoreboardView):
         """Bind table names and parameter style into every statement."""
         self.tables = tables
         self._cached: tuple[int, Catalog] | None = None
-        for name in (*self.STATEMENTS, *self.CYCLE_STATEMENTS):
+        for name in (
+            *self.STATEMENTS,
+            *self.CYCLE_STATEMENTS,
+            *self.DISPUTE_STATEMENTS,
+        ):
             setattr(self, name, self._dialect(getattr(self, name).format(**tables)))
         for name in self.TEMPLATES:  # completed per call
             later = {"pairs": "{pairs}", "months": "{months}", "ids": "{ids}"}
@@ -224,6 +235,7 @@ class SqlScoreboardView(CycleTables, ScoreboardView):
             if changes.departures:
                 cursor.executemany(self.RECORD_DEPARTURE, changes.departures)
             self._fold_cycle(cursor, changes)  # before the facts: it may exclude some
+            self._fold_disputes(cursor, changes)
             if changes.facts:
                 cursor.executemany(
                     self.INSERT_FACT,
@@ -428,6 +440,13 @@ class SqlScoreboardView(CycleTables, ScoreboardView):
             ledgers.setdefault(key, []).append(self._fact(row))
         return ledgers
 
+    def fact_history(self, agent_id: str, month: Month) -> list[FactEntry]:
+        params = {"agent_id": agent_id, "month": str(month)}
+        return [
+            FactEntry(self._fact(r), r["source"], r["superseded_by"], r["excluded"])
+            for r in self._select(self.SELECT_FACT_HISTORY, params)
+        ]
+
     def totals(self, month: Month) -> dict[str, Decimal]:
         """Every stored scorecard total of the month (agents with facts)."""
         rows = self._select(self.SELECT_TOTALS, {"month": str(month)})
@@ -494,6 +513,7 @@ class SqlScoreboardView(CycleTables, ScoreboardView):
             item=row["item"],
             quantity=Decimal(detail["quantity"]),
             severity=detail.get("severity"),
+            points=Decimal(detail["points"]) if "points" in detail else None,
         )
 
 

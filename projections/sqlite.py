@@ -44,6 +44,16 @@ class SQLiteScoreboardView(SqlScoreboardView, SQLiteTrackingRecorder):
         "submitted_by TEXT NOT NULL, "
         "first_submitted_on TEXT NOT NULL, submitted_on TEXT NOT NULL, "
         "position INTEGER NOT NULL, PRIMARY KEY (month, agent_id))",
+        "CREATE TABLE IF NOT EXISTS log (position INTEGER PRIMARY KEY, "
+        "topic TEXT NOT NULL, at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS log_at ON log (at)",
+        "CREATE TABLE IF NOT EXISTS disputes (deduction_id TEXT NOT NULL, "
+        "number INTEGER NOT NULL, agent_id TEXT NOT NULL, month TEXT NOT NULL, "
+        "disputed_by TEXT NOT NULL, reviewer TEXT, reason TEXT NOT NULL, "
+        "evidence TEXT, proposed_quantity INTEGER, proposed_points TEXT, "
+        "disputed_at TEXT NOT NULL, disputed_position INTEGER NOT NULL, outcome TEXT, "
+        "resolved_by TEXT, resolved_at TEXT, resolved_position INTEGER, note TEXT, "
+        "PRIMARY KEY (deduction_id, number))",
         "CREATE TABLE IF NOT EXISTS publications (position INTEGER PRIMARY KEY, "
         "rulebook_id TEXT NOT NULL, version INTEGER NOT NULL, "
         "effective_from TEXT NOT NULL, generation INTEGER NOT NULL, "

@@ -25,7 +25,7 @@ from domain.rulebook import Occurrence, Rulebook, shipped_document
 from projections import rebuild
 from projections.preview import preview
 from projections.runtime import Runtime, StoreConfig
-from projections.scoreboard import Changes, ScoreboardView, fold
+from projections.scoreboard import Changes, ScoreboardView, fold_event
 
 ADMIN = Principal("admin", Role.ADMIN)
 TODAY = date(2026, 12, 31)
@@ -127,7 +127,9 @@ def replay(runtime: Runtime, lineage: tuple[int, ...]) -> ScoreboardView:
     changes = Changes()
     notifications = runtime.app.recorder.select_notifications(None, limit=1_000_000)
     for notification in notifications:
-        fold(runtime.app.mapper.to_domain_event(notification), notification.id, changes)
+        fold_event(
+            runtime.app.mapper.to_domain_event(notification), notification.id, changes
+        )
     view.apply(changes, Tracking(runtime.app.name, notifications[-1].id))
     return view
 

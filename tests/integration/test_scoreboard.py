@@ -145,11 +145,11 @@ def test_replaying_the_whole_log_into_empty_tables_gives_the_same_read_models(ru
 
     replayed = _fresh_view(runtime, "replay")
     changes = Changes()
-    from projections.scoreboard import fold
+    from projections.scoreboard import fold_event
 
     notifications = runtime.app.recorder.select_notifications(None, limit=10_000)
     for n in notifications:
-        fold(runtime.app.mapper.to_domain_event(n), n.id, changes)
+        fold_event(runtime.app.mapper.to_domain_event(n), n.id, changes)
     replayed.apply(changes, Tracking(runtime.app.name, notifications[-1].id))
 
     assert _snapshot(replayed) == _snapshot(runtime.view)

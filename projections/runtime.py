@@ -31,6 +31,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from domain.application import AppraisalApp
 from domain.register import ROOT_GENERATION
+from projections.audit import ChainStore
 from projections.calendar import WorkingCalendar
 from projections.postgres import PostgresScoreboardView
 from projections.scoreboard import (
@@ -131,6 +132,8 @@ class Runtime:
             self.app = AppraisalApp(
                 self.env, today=today, working_day=WorkingCalendar().is_working_day
             )
+            self.chain = ChainStore(self.app.recorder, config.is_postgres)
+            self.chain.install()
         self._views: dict[int, ScoreboardView] = {}
         self._factories: list[InfrastructureFactory[Any]] = []
         self._locks: dict[int, threading.Lock] = {}
@@ -223,9 +226,11 @@ class Runtime:
         return self.app.recorder.max_notification_id() or 0
 
     def after_command(self) -> None:
-        """Read-your-writes on the embedded default."""
+        """Read-your-writes on the embedded default; link new events into the
+        audit chain."""
         if self.config.projects_inline:
             self.catch_up()
+            self.chain.extend()
 
     def wait_for(self, position: int | None, timeout: float) -> int:
         """Block until the live read models include ``position``; return where
@@ -249,6 +254,7 @@ class Runtime:
         while not stop.is_set():
             generation = self.live_generation
             self.catch_up(self.view_for(generation))
+            self.chain.extend()
             if not self.config.is_postgres:
                 stop.wait(poll)
                 continue
@@ -265,6 +271,7 @@ class Runtime:
         ) as runner:
             while not stop.is_set() and self.live_generation == generation:
                 runner.run_forever(timeout=poll)
+                self.chain.extend()
                 if runner.is_interrupted.is_set():
                     break
 

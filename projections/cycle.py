@@ -87,10 +87,10 @@ class AfterPublication:
 
 
 def after_publication(
-    view: ScoreboardView, agent_id: str, month: Month, card: Scorecard
+    view: ScoreboardView, agent_id: str, month: Month, card: Scorecard, as_of: int = NOW
 ) -> AfterPublication:
     """Whether the scorecard changed since the month was first published, and why."""
-    period = view.period(month)
+    period = view.period(month).as_of(as_of)
     issued = publications(period)
     reopenings = [h for h in period.history if h["event"] == "reopened"]
     if not issued:

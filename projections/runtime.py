@@ -153,6 +153,21 @@ class Runtime:
         """The live generation's view: what readers see."""
         return self.view_for(self.live_generation)
 
+    def generation_at(self, position: int) -> int:
+        """The generation readers used right after the event at ``position``."""
+        topic = "domain.register:RulesRegister.Switched"
+        switches = self.app.recorder.select_notifications(
+            None, limit=1_000_000, stop=position, topics=[topic]
+        )
+        if not switches:
+            return ROOT_GENERATION
+        switched: Any = self.app.mapper.to_domain_event(switches[-1])
+        return int(switched.generation)
+
+    def view_as_of(self, position: int) -> ScoreboardView:
+        """The view readers used at ``position``: read it ``as_of`` that position."""
+        return self.view_for(self.generation_at(position))
+
     def view_for(self, generation: int) -> ScoreboardView:
         """Open (and create, if needed) the view of a generation."""
         with self._opening:

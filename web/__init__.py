@@ -57,7 +57,9 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     context.register(app)
     from web import (
         agents,
+        audit,
         deductions,
+        disputes,
         health,
         imports,
         observations,
@@ -81,6 +83,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         rulebooks,
         rebuilds,
         periods,
+        disputes,
+        audit,
     ):
         api.register_blueprint(module.blp)
     return app

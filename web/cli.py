@@ -178,7 +178,7 @@ def preview_rulebook(
 ) -> None:
     """Show what a candidate rulebook would change; store nothing."""
     from projections.preview import preview
-    from web.schemas import PreviewOut
+    from web.preview_schemas import PreviewOut
 
     candidate = _load_rulebook(path)
     with _opened(settings) as runtime:

@@ -134,6 +134,7 @@ class RulebookSchema(Schema):
     min_working_days = fields.Integer(
         strict=True, validate=validate.Range(min=0, max=31)
     )
+    dispute_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=366))
 
 
 def parse_rulebook(document: Any) -> Rulebook:

@@ -13,9 +13,9 @@ from projections.scoreboard import PublicationRecord
 from web.api import Blueprint
 from web.context import principal, runtime
 from web.errors import fail
+from web.preview_schemas import PreviewOut
 from web.schemas import (
     PreviewIn,
-    PreviewOut,
     PublishedOut,
     PublishIn,
     RulebookListOut,

@@ -162,6 +162,10 @@ class ScorecardOut(Schema):
     )
     missing = fields.List(fields.String(), attribute="card.missing")
     period = fields.String(metadata={"description": "The period's status"})
+    provisional = fields.Boolean(metadata={"description": "A dispute is open"})
+    disputed = fields.List(
+        fields.String(), metadata={"description": "Deductions with an open dispute"}
+    )
     published_total = Points(
         allow_none=True, metadata={"description": "The total when first published"}
     )
@@ -174,6 +178,11 @@ class ScorecardOut(Schema):
 
 class RankingQuery(Schema):
     team = fields.String(validate=CODE)
+    as_of = fields.AwareDateTime(metadata={"description": "A past time"})
+    position = fields.Integer(
+        validate=validate.Range(min=0, max=2**62),
+        metadata={"description": "A past notification position"},
+    )
 
 
 class RankingEntryOut(Schema):
@@ -271,52 +280,6 @@ class PreviewIn(Schema):
     rulebook = RulebookField(required=True, metadata={"type": "object"})
     from_ = MonthField(required=True, data_key="from", metadata={"type": "string"})
     to = MonthField(required=True, metadata={"type": "string"})
-
-
-class StandingOut(Schema):
-    rulebook = fields.String()
-    total = Points()
-    categories = fields.Method("_categories")
-    rank = fields.Integer()
-    grade = fields.String(allow_none=True)
-    commission = Points()
-    in_top = fields.Boolean()
-    in_bottom = fields.Boolean()
-
-    def _categories(self, standing: Any) -> dict[str, str]:
-        return {code: f"{score:.2f}" for code, score in standing.categories}
-
-
-class ChangeOut(Schema):
-    agent_id = fields.String()
-    month = fields.String()
-    delta = Points()
-    top = fields.String(allow_none=True, metadata={"description": "enters, leaves"})
-    bottom = fields.String(allow_none=True, metadata={"description": "enters, leaves"})
-    before = fields.Nested(StandingOut)
-    after = fields.Nested(StandingOut)
-
-
-class MoveOut(Schema):
-    agent_id = fields.String()
-    month = fields.String()
-    delta = Points()
-
-
-class PreviewSummaryOut(Schema):
-    agent_months_compared = fields.Integer(attribute="compared")
-    agent_months_changed = fields.Method("_changed")
-    agents_changed = fields.Integer()
-    largest_moves = fields.List(fields.Nested(MoveOut))
-
-    def _changed(self, preview: Any) -> int:
-        return len(preview.changes)
-
-
-class PreviewOut(Schema):
-    months = fields.List(fields.String())
-    summary = fields.Function(lambda preview: PreviewSummaryOut().dump(preview))
-    changes = fields.List(fields.Nested(ChangeOut))
 
 
 class RebuildIn(PublishIn):

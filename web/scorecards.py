@@ -6,8 +6,10 @@ from typing import Any
 
 from domain.month import Month
 from projections import cycle
+from projections.scoreboard import NOW, ScoreboardView
 from web.agents import readable_agent
 from web.api import Blueprint
+from web.audit_schemas import AsOfQuery
 from web.context import read_position, runtime
 from web.errors import fail
 from web.schemas import RankingOut, RankingQuery, ScorecardOut
@@ -27,25 +29,45 @@ def month_param(text: str) -> Month:
         )
 
 
+def view_as_of(query: dict[str, Any]) -> tuple[ScoreboardView, int]:
+    """The view and position to read: the present, or as it stood at the
+    ``as_of`` time or ``position`` the query names (exactly what readers saw)."""
+    if "as_of" in query:
+        position = runtime().view.position_at(query["as_of"])
+    elif "position" in query:
+        position = query["position"]
+        if position > read_position():
+            detail = f"position {position} is ahead of the read models"
+            fail(400, detail, code="validation_failed", field="position")
+    else:
+        return runtime().view, NOW
+    return runtime().view_as_of(position), position
+
+
 @blp.route("/agents/<agent_id>/scorecards/<month>")
+@blp.arguments(AsOfQuery, location="query")
 @blp.response(200, ScorecardOut)
-def get_scorecard(agent_id: str, month: str) -> dict[str, Any]:
-    """An agent's scorecard for a month: total, categories and the lines behind them."""
+def get_scorecard(query: dict[str, Any], agent_id: str, month: str) -> dict[str, Any]:
+    """An agent's scorecard for a month: total, categories and the lines behind
+    them; ``as_of`` (a time) or ``position`` read it as it stood then."""
     period = month_param(month)
     readable_agent(agent_id, period)
-    view = runtime().view
-    card = view.scorecard(agent_id, period)
-    published = cycle.after_publication(view, agent_id, period, card)
+    view, position = view_as_of(query)
+    card = view.scorecard(agent_id, period, position)
+    published = cycle.after_publication(view, agent_id, period, card, position)
+    disputes = [d for d in view.disputes(agent_id, str(period)) if d.open_at(position)]
     return {
         "agent_id": agent_id,
         "month": str(period),
         "rulebook": {"id": card.rulebook_id, "version": card.rulebook_version},
         "card": card,
-        "period": view.period(period).status.value,
+        "period": view.period(period).as_of(position).status.value,
+        "provisional": bool(disputes),
+        "disputed": [d.deduction_id for d in disputes],
         "published_total": published.published_total,
         "changed_after_publication": published.changed,
         "reopenings": published.reopenings,
-        "position": read_position(),
+        "position": position if position != NOW else read_position(),
     }
 
 
@@ -53,14 +75,16 @@ def get_scorecard(agent_id: str, month: str) -> dict[str, Any]:
 @blp.arguments(RankingQuery, location="query")
 @blp.response(200, RankingOut)
 def get_ranking(query: dict[str, Any], month: str) -> dict[str, Any]:
-    """The month's ranking, department-wide or for one team (1, 2, 2, 4 on ties)."""
+    """The month's ranking, department-wide or for one team (1, 2, 2, 4 on ties);
+    ``as_of`` (a time) or ``position`` read it as it stood then."""
     period = month_param(month)
-    rulebook = runtime().view.catalog().for_month(period)
+    view, position = view_as_of(query)
+    rulebook = view.catalog(position).for_month(period)
     return {
         "month": str(period),
         "team": query.get("team"),
         "rulebook": {"id": rulebook.id, "version": rulebook.version},
-        "entries": runtime().view.ranking(period, query.get("team")),
-        "period": runtime().view.period(period).status.value,
-        "position": read_position(),
+        "entries": view.ranking(period, query.get("team"), position),
+        "period": view.period(period).as_of(position).status.value,
+        "position": position if position != NOW else read_position(),
     }

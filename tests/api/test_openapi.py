@@ -39,6 +39,13 @@ EXPECTED = {
     "/improvement-plans/{duty_id}": {"post"},
     "/payroll/{month}.csv": {"get"},
     "/calendar/closed-days": {"get", "post"},
+    "/deductions/{deduction_id}/disputes": {"post"},
+    "/deductions/{deduction_id}/disputes/resolution": {"post"},
+    "/disputes": {"get"},
+    "/disputes/summary": {"get"},
+    "/agents/{agent_id}/scorecards/{month}/explain": {"get"},
+    "/audit/verify": {"get"},
+    "/audit/export": {"get"},
 }
 
 

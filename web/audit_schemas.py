@@ -1,0 +1,155 @@
+"""Schemas of disputes, explanations, time travel and audits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from domain.deduction import OUTCOMES
+from web.preview_schemas import ChangeOut
+from web.schemas import CODE, MonthField, Points, _text
+
+
+class AsOfQuery(Schema):
+    """Read the score as it stood at a past time or log position."""
+
+    as_of = fields.AwareDateTime(
+        metadata={"description": "A past time, e.g. 2026-11-03T10:00:00Z"}
+    )
+    position = fields.Integer(
+        strict=False, validate=validate.Range(min=0, max=2**62),
+        metadata={"description": "A past notification position"},
+    )  # fmt: skip
+
+    @validates_schema
+    def one_or_none(self, data: dict[str, Any], **_: Any) -> None:
+        if "as_of" in data and "position" in data:
+            raise ValidationError("Give as_of or position, not both.", "position")
+
+
+class DisputeIn(Schema):
+    reason = fields.String(required=True, validate=_text(2000))
+    evidence = fields.String(
+        load_default=None, validate=validate.Length(min=1, max=500)
+    )
+    proposed_quantity = fields.Integer(
+        strict=True, load_default=None, validate=validate.Range(min=0, max=1000)
+    )
+    proposed_points = fields.Decimal(
+        load_default=None, allow_nan=False, validate=validate.Range(min=-100, max=0)
+    )
+    reviewer = fields.String(load_default=None, validate=CODE)
+
+
+class ResolutionIn(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    quantity = fields.Integer(
+        strict=True, load_default=None, validate=validate.Range(min=0, max=1000)
+    )
+    points = fields.Decimal(
+        load_default=None, allow_nan=False, validate=validate.Range(min=-100, max=0)
+    )
+
+
+class DisputedOut(Schema):
+    deduction_id = fields.String()
+    position = fields.Integer()
+
+
+class ResolvedOut(Schema):
+    deduction_id = fields.String()
+    outcome = fields.String()
+    position = fields.Integer()
+    cascade = fields.List(
+        fields.Nested(ChangeOut),
+        metadata={"description": "Every agent whose standing changed: before, after"},
+    )
+
+
+class DisputeQuery(Schema):
+    status = fields.String(
+        load_default="open", validate=validate.OneOf(["open", "resolved", "all"])
+    )
+    team = fields.String(validate=CODE)
+    reviewer = fields.String(validate=CODE)
+    agent_id = fields.String(validate=CODE)
+    month = MonthField(metadata={"type": "string"})
+
+
+class DisputeOut(Schema):
+    deduction_id = fields.String()
+    number = fields.Integer()
+    agent_id = fields.String()
+    team = fields.String()
+    month = fields.String()
+    disputed_by = fields.String()
+    reviewer = fields.String(allow_none=True)
+    reason = fields.String()
+    evidence = fields.String(allow_none=True)
+    proposed_quantity = fields.Integer(allow_none=True)
+    proposed_points = Points(allow_none=True)
+    disputed_at = fields.DateTime()
+    disputed_position = fields.Integer()
+    outcome = fields.String(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    resolved_position = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True)
+    age_days = fields.Float(metadata={"description": "Days open, or taken to resolve"})
+
+
+class DisputeListOut(Schema):
+    disputes = fields.List(fields.Nested(DisputeOut))
+
+
+class DisputeSummaryOut(Schema):
+    open = fields.Integer()
+    resolved = fields.Integer()
+    median_days_to_resolve = fields.Float(allow_none=True)
+    shares = fields.Dict(
+        keys=fields.String(), values=fields.Float(),
+        metadata={"description": "Share of resolved disputes per outcome"},
+    )  # fmt: skip
+
+
+class EntryOut(Schema):
+    position = fields.Integer(allow_none=True)
+    event_type = fields.String()
+    what = fields.String()
+    points = Points()
+    running_total = Points()
+    status = fields.String()
+    category = fields.String(allow_none=True)
+    item = fields.String(allow_none=True)
+    rulebook = fields.String(allow_none=True)
+    occurred_on = fields.String(allow_none=True)
+    recorded_by = fields.String(allow_none=True)
+    recorded_at = fields.String(allow_none=True)
+    event_id = fields.String(allow_none=True)
+    inputs = fields.Dict()
+    facts = fields.List(fields.Dict())
+
+
+class ExplanationOut(Schema):
+    agent_id = fields.String()
+    month = fields.String()
+    rulebook = fields.String()
+    as_of = fields.Integer(metadata={"description": "The position it stood at"})
+    start = Points(metadata={"description": "Sum of the deduct categories' maxima"})
+    entries = fields.List(fields.Nested(EntryOut))
+    total = Points()
+    provisional = fields.Boolean(metadata={"description": "A dispute is open"})
+
+
+class VerificationOut(Schema):
+    ok = fields.Boolean()
+    events = fields.Integer()
+    seconds = fields.Float()
+    first_bad = fields.Dict(allow_none=True)
+
+
+class ExportQuery(Schema):
+    month = MonthField(required=True, metadata={"type": "string"})
+    agent_id = fields.String(validate=CODE)

@@ -11,7 +11,7 @@ reopening shows up as an adjustment, not a silent change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -112,6 +112,9 @@ class QuarterStanding:
     totals: tuple[Decimal, ...]
     average: Decimal
     place: int
+    reward: Decimal = ZERO
+    """What the place earns under the rulebook in force (before publication,
+    provisionally)."""
 
 
 def quarter_standings(
@@ -182,9 +185,12 @@ def quarter_view(view: ScoreboardView, year: int, quarter: int) -> QuarterView:
                 )
         held = now
     status = "published" if issued else "provisional"
-    return QuarterView(
-        year, quarter, months, status, quarter_standings(view, months), awards
-    )
+    amounts = view.catalog().for_month(months[-1]).quarter_rewards
+    standings = [
+        replace(s, reward=amounts[s.place - 1] if s.place <= len(amounts) else ZERO)
+        for s in quarter_standings(view, months)
+    ]
+    return QuarterView(year, quarter, months, status, standings, awards)
 
 
 def _winners(

@@ -47,6 +47,7 @@ class QuarterStandingOut(Schema):
     totals = fields.List(Points())
     average = Points()
     place = fields.Integer()
+    reward = Points(metadata={"description": "What the place earns (provisional)"})
 
 
 class AwardOut(Schema):

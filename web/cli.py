@@ -412,6 +412,44 @@ def payroll(settings: Settings, month: str, output: Any) -> None:
         output.write(payroll_csv(lines(runtime.view, period)))
 
 
+@main.command()
+@click.pass_obj
+def verify(settings: Settings) -> None:
+    """Check every stored event against the hash chain; exit 1 if any was altered."""
+    from tqdm import tqdm
+
+    from projections.audit import verify as check
+
+    with _opened(settings) as runtime, tqdm(unit="event", desc="verify") as bar:
+
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        result = check(runtime, advance)
+    if result.ok:
+        click.echo(f"verified {result.events} events in {result.seconds:.2f} s")
+        return
+    click.echo(f"TAMPERED: {result.first_bad['reason']}", err=True)  # type: ignore[index]
+    raise click.exceptions.Exit(1)
+
+
+@main.command()
+@click.argument("month")
+@click.option("--agent", "agent_id", help="One agent (default: the whole month).")
+@click.option("--output", "-o", type=click.File("w"), default="-", help="JSONL file.")
+@click.pass_obj
+def export(settings: Settings, month: str, agent_id: str | None, output: Any) -> None:
+    """Write the events behind an agent-month or a month as JSON Lines, the last
+    line holding their SHA-256."""
+    from projections.audit import export as lines
+
+    with _opened(settings) as runtime:
+        runtime.catch_up()
+        for line in lines(runtime, _month(month), agent_id):
+            output.write(line)
+
+
 @main.group()
 def token() -> None:
     """Bearer tokens."""

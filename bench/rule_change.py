@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import sys
 from collections.abc import Sequence
 from contextlib import closing
@@ -36,7 +37,7 @@ from bench.common import BenchError, Timing
 from domain.application import RebuildRequested
 from domain.month import Month
 from domain.rulebook import Rulebook, shipped_document
-from projections import rebuild
+from projections import audit, rebuild
 from projections.runtime import Runtime, StoreConfig
 
 RULEBOOK_ID = "songsong-2019"
@@ -45,7 +46,8 @@ OLD_POINTS = "-3"
 NEW_POINTS = "-5"
 EFFECTIVE_FROM = Month(2025, 4)
 DECODING_SCAN = "baseline: keyset scan + json.loads"
-PHASE_WIDTH = len(DECODING_SCAN)
+HASHING_SCAN = "baseline: keyset scan + sha256"
+PHASE_WIDTH = len("verify / keyset scan + sha256") + 8
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class Results:
     rebuild: Timing
     scan: Timing
     decoding_scan: Timing
+    chain: Timing
+    verify: Timing
+    hashing_scan: Timing
     batch_seconds: tuple[float, ...]
     rebuild_id: UUID
     generation: int
@@ -69,6 +74,9 @@ class Results:
             self.rebuild,
             self.scan,
             self.decoding_scan,
+            self.chain,
+            self.verify,
+            self.hashing_scan,
         )
 
 
@@ -171,6 +179,22 @@ def verify_rebuild(
 # The whole run
 
 
+def hashed(state: bytes) -> int:
+    return len(hashlib.sha256(state).digest())
+
+
+def tamper_evidence(runtime: Runtime) -> tuple[Timing, Timing]:
+    """Link the synthetic year into the hash chain, then verify all of it."""
+    events, chained = common.measured(runtime.chain.extend)
+    result, verified = common.measured(lambda: audit.verify(runtime))
+    if not result.ok:
+        raise common.BenchError(f"verification failed: {result.first_bad}")
+    return (
+        Timing("hash chain: link every event", events, chained),
+        Timing("verify the whole log", result.events, verified),
+    )
+
+
 def run(url: str, dataset: synthetic.Dataset, batch: int) -> Results:
     runtime = Runtime(StoreConfig(database_url=url))
     with closing(runtime):
@@ -183,12 +207,17 @@ def run(url: str, dataset: synthetic.Dataset, batch: int) -> Results:
         decoding = common.keyset_scan(
             url, batch, touch=common.decoded_fields, phase=DECODING_SCAN
         )
+        chain, verified = tamper_evidence(runtime)
+        hashing = common.keyset_scan(url, batch, touch=hashed, phase=HASHING_SCAN)
     return Results(
         load=replace(load, phase=f"{load.phase} (context)"),
         catch_up=caught_up,
         rebuild=rebuilt,
         scan=scan,
         decoding_scan=decoding,
+        chain=chain,
+        verify=verified,
+        hashing_scan=hashing,
         batch_seconds=batch_seconds,
         rebuild_id=rebuild_id,
         generation=generation,
@@ -228,6 +257,9 @@ def report(args: argparse.Namespace, dataset: synthetic.Dataset, res: Results) -
             f"rebuild / {DECODING_SCAN[10:]}", res.rebuild, res.decoding_scan, width
         ),
         common.ratio("rebuild / live catch_up", res.rebuild, res.catch_up, width),
+        common.ratio(
+            "verify / keyset scan + sha256", res.verify, res.hashing_scan, width
+        ),
         "",
         f"rebuild {res.rebuild_id}: live_generation {res.generation}, "
         f"agents_changed {summary['agents_changed']}, "

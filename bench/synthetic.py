@@ -19,7 +19,7 @@ from uuid import UUID
 
 from domain.application import NewAgent, NewDeduction
 from domain.month import Month
-from domain.rulebook import Item, Rulebook, shipped_rulebook
+from domain.rulebook import Occurrence, Rulebook, shipped_rulebook
 
 DEFAULT_SEED = 2025
 DEFAULT_TEAMS = 10
@@ -93,15 +93,20 @@ def make_agents(count: int, teams: int) -> list[NewAgent]:
     return roster
 
 
-def rule_items(rulebook: Rulebook) -> tuple[Item, ...]:
-    """Every rule item of the rulebook, in the rulebook's order."""
-    return tuple(item for category in rulebook.categories for item in category.items)
+def rule_items(rulebook: Rulebook) -> tuple[Occurrence, ...]:
+    """Every deduction item of the rulebook, in the rulebook's order."""
+    return tuple(
+        item
+        for category in rulebook.categories
+        for item in category.items
+        if isinstance(item, Occurrence) and item.points <= 0
+    )
 
 
 def make_deductions(
     rng: random.Random,
     roster: Sequence[NewAgent],
-    items: Sequence[Item],
+    items: Sequence[Occurrence],
     count: int,
     year: int,
 ) -> list[NewDeduction]:
@@ -112,7 +117,10 @@ def make_deductions(
 
 
 def _deduction(
-    rng: random.Random, roster: Sequence[NewAgent], items: Sequence[Item], year: int
+    rng: random.Random,
+    roster: Sequence[NewAgent],
+    items: Sequence[Occurrence],
+    year: int,
 ) -> NewDeduction:
     agent = rng.choice(roster)
     item = rng.choice(items)
@@ -134,7 +142,7 @@ def random_day(rng: random.Random, year: int) -> date:
     return date(year, month, rng.randint(1, calendar.monthrange(year, month)[1]))
 
 
-def quantity_for(rng: random.Random, item: Item) -> int:
+def quantity_for(rng: random.Random, item: Occurrence) -> int:
     """1 for items that count once a month (the application insists), else 1-3."""
     if item.once_per_month:
         return 1

@@ -20,19 +20,12 @@ from domain.rulebook import Rulebook, shipped_document
 from projections import audit, cycle, rebuild
 from projections.explain import cascade, explain
 from projections.runtime import Runtime
+from tests.clock import Clock
 
 ADMIN = Principal("admin", Role.ADMIN)
 SUPERVISOR = Principal("sup-t1", Role.SUPERVISOR, "t1")
 REVIEWER = Principal("rev", Role.REVIEWER)
 JUL, AUG, SEP = Month(2026, 7), Month(2026, 8), Month(2026, 9)
-
-
-class Clock:
-    def __init__(self, today: date) -> None:
-        self.today = today
-
-    def __call__(self) -> date:
-        return self.today
 
 
 @pytest.fixture

@@ -16,17 +16,10 @@ from domain.month import Month
 from domain.periods import PeriodClosedError
 from projections import cycle
 from projections.runtime import Runtime
+from tests.clock import Clock
 
 ADMIN = Principal("admin", Role.ADMIN)
 JUL, AUG, SEP = Month(2026, 7), Month(2026, 8), Month(2026, 9)
-
-
-class Clock:
-    def __init__(self, today: date) -> None:
-        self.today = today
-
-    def __call__(self) -> date:
-        return self.today
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Response, stream_with_context
@@ -9,10 +10,11 @@ from flask import Response, stream_with_context
 from domain.access import Role
 from projections import audit
 from projections.explain import Explanation, explain
+from projections.scoreboard import NOW
 from web.agents import readable_agent
 from web.api import Blueprint
 from web.audit_schemas import AsOfQuery, ExplanationOut, ExportQuery, VerificationOut
-from web.context import principal, runtime
+from web.context import principal, read_position, runtime
 from web.errors import fail
 from web.scorecards import month_param, view_as_of
 
@@ -35,7 +37,8 @@ def explain_scorecard(query: dict[str, Any], agent_id: str, month: str) -> Expla
     period = month_param(month)
     readable_agent(agent_id, period)
     view, position = view_as_of(query)
-    return explain(view, agent_id, period, position)
+    found = explain(view, agent_id, period, position)
+    return found if position != NOW else replace(found, as_of=read_position())
 
 
 @blp.route("/audit/verify", methods=["GET"])

@@ -35,7 +35,7 @@ class PostgresScoreboardView(SqlScoreboardView, PostgresTrackingRecorder):
         "CREATE TABLE IF NOT EXISTS {scorecards} (agent_id TEXT NOT NULL, "
         "month TEXT NOT NULL, total_centi BIGINT NOT NULL, "
         "rulebook_id TEXT NOT NULL, rulebook_version INTEGER NOT NULL, "
-        "summary TEXT NOT NULL, position BIGINT NOT NULL, "
+        "position BIGINT NOT NULL, "
         "PRIMARY KEY (agent_id, month))",
         "CREATE INDEX IF NOT EXISTS {scorecards_month} ON {scorecards} (month)",
         "CREATE TABLE IF NOT EXISTS {orders} (order_id TEXT PRIMARY KEY, "

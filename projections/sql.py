@@ -52,7 +52,7 @@ PUBLICATION_COLUMNS = (
     "published_by, published_at"
 )
 SCORECARD_COLUMNS = (
-    "agent_id, month, total_centi, rulebook_id, rulebook_version, summary, position"
+    "agent_id, month, total_centi, rulebook_id, rulebook_version, position"
 )
 ORDER_COLUMNS = "order_id, order_no, owner, submitted_on, amount, steps, position"
 TABLES = (
@@ -165,7 +165,7 @@ class SqlScoreboardView(CycleTables, DisputeTables, ScoreboardView):
         f"VALUES ({_params(SCORECARD_COLUMNS)}) "
         "ON CONFLICT (agent_id, month) DO UPDATE "
         "SET total_centi = excluded.total_centi, rulebook_id = excluded.rulebook_id, "
-        "rulebook_version = excluded.rulebook_version, summary = excluded.summary, "
+        "rulebook_version = excluded.rulebook_version, "
         "position = excluded.position"
     )
     DELETE_SCORECARD = (
@@ -520,19 +520,11 @@ class SqlScoreboardView(CycleTables, DisputeTables, ScoreboardView):
 def _scorecard_row(
     agent_id: str, month: str, card: Scorecard, facts: Sequence[Fact]
 ) -> dict[str, Any]:
-    summary = {
-        "categories": {c.code: str(c.score) for c in card.categories},
-        "grade": card.grade,
-        "commission": str(card.commission),
-        "fines": str(card.fines),
-        "complete": card.complete,
-    }
     return {
         "agent_id": agent_id,
         "month": month,
         "total_centi": _centi(card.total),
         "rulebook_id": card.rulebook_id,
         "rulebook_version": card.rulebook_version,
-        "summary": json.dumps(summary),
         "position": max(f.position for f in facts),
     }

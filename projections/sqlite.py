@@ -27,7 +27,7 @@ class SQLiteScoreboardView(SqlScoreboardView, SQLiteTrackingRecorder):
         "CREATE TABLE IF NOT EXISTS scorecards (agent_id TEXT NOT NULL, "
         "month TEXT NOT NULL, total_centi INTEGER NOT NULL, "
         "rulebook_id TEXT NOT NULL, rulebook_version INTEGER NOT NULL, "
-        "summary TEXT NOT NULL, position INTEGER NOT NULL, "
+        "position INTEGER NOT NULL, "
         "PRIMARY KEY (agent_id, month))",
         "CREATE INDEX IF NOT EXISTS scorecards_month ON scorecards (month)",
         "CREATE TABLE IF NOT EXISTS orders (order_id TEXT PRIMARY KEY, "

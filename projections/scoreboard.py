@@ -36,6 +36,7 @@ from domain.periods import CompanyCalendar, Period
 from domain.plans import ImprovementPlan
 from domain.ranking import rank
 from domain.register import ROOT_GENERATION, Catalog, Publication, RulesRegister
+from domain.rulebook import Rulebook
 from domain.scoring import Fact, Scorecard, score
 from projections.calendar import WorkingCalendar
 from projections.sql_disputes import moment_text
@@ -482,11 +483,12 @@ class ScoreboardView(TrackingRecorder, ABC):
         rulebook = self.catalog(as_of).for_month(month)
         return score(rulebook, self.facts(agent_id, month, as_of))
 
-    def month_totals(self, month: Month, as_of: int = NOW) -> dict[str, Decimal]:
-        """Every agent's total for the month, those without facts included."""
-        rulebook = self.catalog(as_of).for_month(month)
+    def _month_totals(
+        self, month: Month, rulebook: Rulebook, agents: list[str], as_of: int
+    ) -> dict[str, Decimal]:
+        """Each agent's total for the month, those without facts included: stored
+        totals for the present, the ledger as of a past position otherwise."""
         empty = score(rulebook, ()).total
-        agents = [a.agent_id for a in self.agents(as_of=as_of) if a.present_in(month)]
         if as_of == NOW:
             stored = self.totals(month)
             return {a: stored.get(a, empty) for a in agents}
@@ -503,12 +505,11 @@ class ScoreboardView(TrackingRecorder, ABC):
         rulebook's minimum follow, unranked."""
         rulebook = self.catalog(as_of).for_month(month)
         calendar = self.calendar(as_of)
-        totals = self.month_totals(month, as_of)
-        roster = {
-            a.agent_id: a
-            for a in self.agents(as_of=as_of)
-            if a.agent_id in totals and (team is None or a.team == team)
-        }
+        present = [a for a in self.agents(as_of=as_of) if a.present_in(month)]
+        totals = self._month_totals(
+            month, rulebook, [a.agent_id for a in present], as_of
+        )
+        roster = {a.agent_id: a for a in present if team is None or a.team == team}
         days = {a: roster[a].working_days_in(month, calendar) for a in roster}
         eligible = {
             a: totals[a] for a in roster if days[a] >= rulebook.min_working_days

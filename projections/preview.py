@@ -15,6 +15,7 @@ from domain.scoring import Fact, score
 from projections.scoreboard import ScoreboardView
 
 LARGEST_MOVES = 5
+"""How many of the largest score moves a preview or a rebuild reports."""
 
 
 @dataclass(frozen=True)

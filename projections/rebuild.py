@@ -20,11 +20,11 @@ from uuid import UUID
 
 from domain.rebuild import Rebuild
 from domain.scoring import CENT
+from projections.preview import LARGEST_MOVES
 from projections.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 Row = tuple[str, str, int, str, int]
-LARGEST_MOVES = 5
 REBUILD_BATCH = 20_000
 
 

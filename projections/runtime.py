@@ -250,18 +250,24 @@ class Runtime:
     def wait_for(self, position: int | None, timeout: float) -> int:
         """Block until the live read models include ``position``; return where
         they are."""
-        if self.config.projects_inline:
-            self.catch_up()
+        return self.read(position, timeout)[1]
+
+    def read(self, position: int | None, timeout: float) -> tuple[ScoreboardView, int]:
+        """The live view once it includes ``position``, and where it is: a
+        reader reads that view, so what it reads matches the position it reports."""
+        view = self.view
+        inline = self.config.projects_inline
+        reached = self.catch_up(view) if inline else self.position_of(view)
         deadline = time.monotonic() + timeout
         pause = 0.005
-        while True:
-            reached = self.position
-            if position is None or reached >= position:
-                return reached
+        while position is not None and reached < position:
             if time.monotonic() >= deadline:
                 raise ReadTimeoutError(position, reached)
             time.sleep(pause)
             pause = min(pause * 2, 0.1)
+            view = self.view
+            reached = self.position_of(view)
+        return view, reached
 
     def run_projector(self, stop: threading.Event, poll: float = 0.5) -> None:
         """Keep the live read models up to date until ``stop`` is set, following

@@ -11,7 +11,7 @@ from domain.application import NewAgent, Recorded
 from domain.month import Month
 from projections.scoreboard import AgentRecord
 from web.api import Blueprint
-from web.context import principal, runtime
+from web.context import principal, read_view, runtime
 from web.cycle_schemas import LeaveIn
 from web.errors import fail
 from web.fact_schemas import RecordedOut
@@ -41,7 +41,7 @@ def register_agent(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str,
 @blp.response(200, AgentList)
 def list_agents(query: dict[str, Any]) -> dict[str, list[AgentRecord]]:
     """The roster, optionally one team. Agents see only themselves."""
-    agents = runtime().view.agents(query.get("team"))
+    agents = read_view().agents(query.get("team"))
     if principal().role is Role.AGENT:
         agents = [a for a in agents if a.agent_id == principal().user]
     return {"agents": agents}
@@ -69,7 +69,7 @@ def readable_agent(agent_id: str, month: Month | None = None) -> AgentRecord:
     """The agent if the principal may see it (and it was on the roster in month)."""
     if not principal().may_read_agent(agent_id):
         fail(403, "Agents may only read their own records.", code="not_permitted")
-    agent = runtime().view.agent(agent_id)
+    agent = read_view().agent(agent_id)
     if agent is None:
         fail(
             404,

@@ -9,6 +9,7 @@ from flask import Flask, Response, current_app, g, request
 
 from domain.access import Principal
 from projections.runtime import Runtime
+from projections.scoreboard import ScoreboardView
 from web.config import Settings
 from web.errors import ProblemError
 
@@ -36,6 +37,11 @@ def principal() -> Principal:
 def read_position() -> int:
     """The log position the read models had reached when this read began."""
     return cast(int, g.read_position)
+
+
+def read_view() -> ScoreboardView:
+    """The live read models this read waited for: those ``read_position`` names."""
+    return cast(ScoreboardView, g.read_view)
 
 
 def _unauthorized(detail: str) -> ProblemError:
@@ -78,7 +84,7 @@ def wait_for_read_models() -> None:
                 errors={MIN_POSITION: [detail]},
             )
         wanted = int(raw)
-    g.read_position = runtime().wait_for(wanted, settings().read_timeout)
+    g.read_view, g.read_position = runtime().read(wanted, settings().read_timeout)
 
 
 def add_read_position(response: Response) -> Response:

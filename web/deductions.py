@@ -9,7 +9,7 @@ from flask import url_for
 from domain.application import NewDeduction
 from projections.scoreboard import DeductionRecord
 from web.api import Blueprint
-from web.context import principal, runtime
+from web.context import principal, read_view, runtime
 from web.errors import fail
 from web.schemas import DeductionIn, DeductionOut
 
@@ -44,7 +44,7 @@ def record_deduction(
 @blp.response(200, DeductionOut)
 def get_deduction(deduction_id: str) -> DeductionRecord:
     """One recorded deduction."""
-    found = runtime().view.deduction(deduction_id)
+    found = read_view().deduction(deduction_id)
     if found is None or not principal().may_read_agent(found.agent_id):
         fail(
             404,

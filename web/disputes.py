@@ -22,7 +22,7 @@ from web.audit_schemas import (
     ResolutionIn,
     ResolvedOut,
 )
-from web.context import principal, runtime, settings
+from web.context import principal, read_view, runtime, settings
 from web.errors import fail
 
 blp = Blueprint("disputes", __name__, description="Disputes of deductions")
@@ -59,10 +59,9 @@ def resolve(data: dict[str, Any], deduction_id: str) -> dict[str, Any]:
     resolution = Resolution(_deduction_id(deduction_id), **data)
     recorded = runtime().app.resolve_dispute(principal(), resolution)
     runtime().after_command()
-    runtime().wait_for(recorded.position, settings().read_timeout)
+    view, _ = runtime().read(recorded.position, settings().read_timeout)
     deduction = runtime().app.get_deduction(resolution.deduction_id)
     month = Month.of(deduction.occurred_on)
-    view = runtime().view
     changes = cascade(view, month, recorded.position - 1, recorded.position)
     return {
         "deduction_id": deduction_id,
@@ -75,7 +74,7 @@ def resolve(data: dict[str, Any], deduction_id: str) -> dict[str, Any]:
 def _visible(query: dict[str, Any]) -> list[tuple[DisputeRecord, str]]:
     if not principal().may_read_department:
         fail(403, "Agents may only read their own scores.", code="not_permitted")
-    view = runtime().view
+    view = read_view()
     month = query.get("month")
     teams = {a.agent_id: a.team for a in view.agents()}
     found = view.disputes(query.get("agent_id"), str(month) if month else None)

@@ -10,7 +10,7 @@ from domain.application import Recorded
 from domain.recording import NewOrder
 from projections.scoreboard import OrderRecord
 from web.api import Blueprint
-from web.context import principal, runtime
+from web.context import principal, read_view, runtime
 from web.errors import fail
 from web.fact_schemas import OrderIn, OrderOut, OrderStepIn, RecordedOut
 
@@ -51,7 +51,7 @@ def record_step(data: dict[str, Any], order_no: str) -> Recorded:
 @blp.response(200, OrderOut)
 def get_order(order_no: str) -> OrderRecord:
     """An order and every step recorded for it, with positions."""
-    found = runtime().view.order(order_no)
+    found = read_view().order(order_no)
     if found is None or not principal().may_read_agent(found.owner):
         fail(404, f"No order {order_no!r} is visible to you.", code="not_found")
     return found

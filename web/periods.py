@@ -15,7 +15,7 @@ from domain.month import Month
 from domain.periods import Status
 from projections import cycle
 from web.api import Blueprint
-from web.context import principal, runtime
+from web.context import principal, read_view, runtime
 from web.cycle_schemas import (
     ClosedDayIn,
     ClosedDayListOut,
@@ -45,7 +45,7 @@ def _department_reader() -> None:
 def get_period(month: str) -> cycle.PeriodView:
     """A month's period: status, review window (first five working days of the
     next month), and every close, publication and reopening."""
-    return cycle.period_view(runtime().view, month_param(month), runtime().app.today())
+    return cycle.period_view(read_view(), month_param(month), runtime().app.today())
 
 
 def _changed(month: Month, position: int) -> dict[str, Any]:
@@ -93,7 +93,7 @@ def get_rewards(quarter: str) -> dict[str, Any]:
         fail(
             400, "Use a quarter as YYYY-Qn.", code="validation_failed", field="quarter"
         )
-    view = cycle.quarter_view(runtime().view, int(found.group(1)), int(found.group(2)))
+    view = cycle.quarter_view(read_view(), int(found.group(1)), int(found.group(2)))
     return {
         **view.__dict__,
         "quarter": quarter,
@@ -107,7 +107,7 @@ def get_rewards(quarter: str) -> dict[str, Any]:
 def list_duties(query: dict[str, Any]) -> dict[str, Any]:
     """Improvement plans owed by supervisors of published months' bottom groups."""
     _department_reader()
-    found = cycle.duties(runtime().view, runtime().app.today())
+    found = cycle.duties(read_view(), runtime().app.today())
     wanted = query["status"]
     return {"duties": [d for d in found if wanted in ("all", d.status)]}
 
@@ -141,14 +141,14 @@ def get_payroll(month: str) -> Response:
             code="not_permitted",
         )
     period = month_param(month)
-    if runtime().view.period(period).status is not Status.PUBLISHED:
+    if read_view().period(period).status is not Status.PUBLISHED:
         fail(
             409,
             f"{period} is not published; its payroll is not final.",
             code="conflict",
         )
     return Response(
-        payroll_csv(cycle.payroll(runtime().view, period)), mimetype="text/csv"
+        payroll_csv(cycle.payroll(read_view(), period)), mimetype="text/csv"
     )
 
 
@@ -175,7 +175,7 @@ def payroll_csv(lines: list[cycle.PayLine]) -> str:
 @blp.response(200, ClosedDayListOut)
 def list_closed_days() -> dict[str, Any]:
     """The company's own closed days (not working days in review windows)."""
-    days = runtime().view.closed_days(cycle.NOW)
+    days = read_view().closed_days(cycle.NOW)
     return {"closed_days": [{"day": d, "reason": r} for d, r in sorted(days.items())]}
 
 

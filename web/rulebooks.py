@@ -11,7 +11,7 @@ from domain.register import Publication, default_publication
 from projections.preview import Preview, preview
 from projections.scoreboard import PublicationRecord
 from web.api import Blueprint
-from web.context import principal, runtime
+from web.context import principal, read_view, runtime
 from web.errors import fail
 from web.preview_schemas import PreviewOut
 from web.schemas import (
@@ -49,7 +49,7 @@ def list_versions() -> dict[str, Any]:
     """Every published version, and the one in force this month."""
     versions = [_version(r) for r in _records()]
     current = Month.of(runtime().app.today())
-    in_force = runtime().view.catalog().publication_for(current)
+    in_force = read_view().catalog().publication_for(current)
     return {
         "versions": versions,
         "in_force": next(v for v in versions if _same(v["publication"], in_force)),
@@ -75,7 +75,7 @@ def preview_rulebook(data: dict[str, Any]) -> Preview:
     if not principal().may_read_department:
         fail(403, "Agents may only read their own scores.", code="not_permitted")
     months = _months(data["from_"], data["to"])
-    return preview(runtime().view, data["rulebook"], months)
+    return preview(read_view(), data["rulebook"], months)
 
 
 def _months(first: Month, last: Month) -> list[Month]:
@@ -94,7 +94,7 @@ def _months(first: Month, last: Month) -> list[Month]:
 def _records() -> list[PublicationRecord]:
     default = default_publication()
     implicit = PublicationRecord(default, honoured=True, published_at=None, position=0)
-    return [implicit, *runtime().view.publications()]
+    return [implicit, *read_view().publications()]
 
 
 def _same(a: Publication, b: Publication) -> bool:

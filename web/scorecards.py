@@ -10,7 +10,7 @@ from projections.scoreboard import NOW, ScoreboardView
 from web.agents import readable_agent
 from web.api import Blueprint
 from web.audit_schemas import AsOfQuery
-from web.context import read_position, runtime
+from web.context import read_position, read_view, runtime
 from web.errors import fail
 from web.schemas import RankingOut, RankingQuery, ScorecardOut
 
@@ -33,14 +33,14 @@ def view_as_of(query: dict[str, Any]) -> tuple[ScoreboardView, int]:
     """The view and position to read: the present, or as it stood at the
     ``as_of`` time or ``position`` the query names (exactly what readers saw)."""
     if "as_of" in query:
-        position = runtime().view.position_at(query["as_of"])
+        position = read_view().position_at(query["as_of"])
     elif "position" in query:
         position = query["position"]
         if position > read_position():
             detail = f"position {position} is ahead of the read models"
             fail(400, detail, code="validation_failed", field="position")
     else:
-        return runtime().view, NOW
+        return read_view(), NOW
     return runtime().view_as_of(position), position
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from domain.application import company_today
+
 
 class Clock:
     def __init__(self, today: date) -> None:
@@ -11,3 +13,8 @@ class Clock:
 
     def __call__(self) -> date:
         return self.today
+
+
+def service_today() -> date:
+    """Today as the service sees it (the company's time zone), never the machine's."""
+    return company_today()()

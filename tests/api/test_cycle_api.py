@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from decimal import Decimal
 
 from domain.access import Role
 from domain.month import Month
+from tests.clock import service_today
 
 
 def setup_october(department):
@@ -59,7 +59,7 @@ def test_a_published_month_refuses_facts_until_it_is_reopened_with_a_reason(depa
 
 
 def test_a_month_still_running_cannot_be_closed(department):
-    this_month = str(Month.of(date.today()))
+    this_month = str(Month.of(service_today()))
     response = department.admin.post(f"/periods/{this_month}/close")
     assert response.status_code == 409
 

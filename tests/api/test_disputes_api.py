@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from decimal import Decimal
 
 from domain.access import Role
 from domain.month import Month
+from tests.clock import service_today
 
-MONTH = str(Month.of(date.today()))
-DAY = Month.of(date.today()).first_day.isoformat()
+MONTH = str(Month.of(service_today()))
+DAY = Month.of(service_today()).first_day.isoformat()
 
 
 def complaint_against_a1(department):

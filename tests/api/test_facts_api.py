@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from domain.access import Role
 from domain.month import Month
+from tests.clock import service_today
 
-THIS_MONTH = Month.of(date.today())
+THIS_MONTH = Month.of(service_today())
 FIRST = THIS_MONTH.first_day.isoformat()
 
 

@@ -4,7 +4,6 @@ near-valid and random JSON, and every read endpoint with odd path parameters."""
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,9 +12,10 @@ from hypothesis import strategies as st
 from domain.access import Role
 from domain.month import Month
 from domain.rulebook import shipped_document
+from tests.clock import service_today
 from web import create_app
 
-TODAY = Month.of(date.today()).first_day.isoformat()
+TODAY = Month.of(service_today()).first_day.isoformat()
 COMMANDS = {
     "/agents": {"agent_id": "a9", "name": "N", "team": "t1", "supervisor": "s"},
     "/deductions": {"agent_id": "a1", "item": "complaint", "occurred_on": TODAY},

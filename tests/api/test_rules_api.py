@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import copy
 import time
-from datetime import date
 from decimal import Decimal
 
 from domain.access import Role
 from domain.month import Month
 from domain.rulebook import shipped_document
+from tests.clock import service_today
 
-NEXT_MONTH = str(Month.of(date.today()).next())
+NEXT_MONTH = str(Month.of(service_today()).next())
 
 
 def songsong(complaint: str = "-3") -> dict:

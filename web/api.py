@@ -8,24 +8,41 @@ from typing import Any
 import flask
 import flask_smorest
 from flask import Response
-from marshmallow import RAISE
+from marshmallow import RAISE, ValidationError
 from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
+from domain.text import unstorable_fields
 from web.errors import fail, handle_http_exception
 
 
 class StrictJsonParser(FlaskParser):
     """Rejects bodies that are not JSON instead of treating them as empty, and
     turns every way JSON can fail to decode into a 400, never a 500. Unknown
-    query parameters are refused like unknown body fields."""
+    query parameters are refused like unknown body fields, and text the store
+    cannot keep (``domain.text``) is refused in every location, field by field."""
 
     DEFAULT_UNKNOWN_BY_LOCATION: dict[str, str | None] = {  # noqa: RUF012
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
         "query": RAISE,
         "querystring": RAISE,
     }
+
+    def _load_location_data(
+        self, *, schema: Any, req: flask.Request, location: str
+    ) -> Any:
+        data = super()._load_location_data(schema=schema, req=req, location=location)
+        raw = (
+            {k: v if len(v) > 1 else v[0] for k, v in req.args.lists()}
+            if location.startswith("query")
+            else data
+        )
+        if isinstance(raw, dict | list):
+            problems = unstorable_fields(raw)
+            if problems:
+                raise ValidationError(problems)
+        return data
 
     def _raw_load_json(self, req: flask.Request) -> Any:
         body = req.get_data(cache=True)

@@ -8,6 +8,7 @@ from typing import cast
 from flask import Flask, Response, current_app, g, request
 
 from domain.access import Principal
+from domain.text import unstorable_fields
 from projections.runtime import Runtime
 from projections.scoreboard import ScoreboardView
 from web.config import Settings
@@ -48,6 +49,18 @@ def _unauthorized(detail: str) -> ProblemError:
     return ProblemError(
         401, detail, code="unauthorized", headers={"WWW-Authenticate": "Bearer"}
     )
+
+
+def refuse_unstorable_path() -> None:
+    """Path parameters follow the same text rule as bodies and queries."""
+    problems = unstorable_fields(request.view_args or {})
+    if problems:
+        raise ProblemError(
+            422,
+            "The request has invalid fields.",
+            code="validation_failed",
+            errors=problems,
+        )
 
 
 def authenticate() -> None:
@@ -94,6 +107,7 @@ def add_read_position(response: Response) -> Response:
 
 
 def register(app: Flask) -> None:
+    app.before_request(refuse_unstorable_path)
     app.before_request(authenticate)
     app.before_request(wait_for_read_models)
     app.after_request(add_read_position)

@@ -34,6 +34,7 @@ from domain.observations import KINDS
 from domain.observations import Field as KindField
 from domain.orders import workflow
 from domain.recording import ORDER_STEPS, NewObservation, Observed, OrderRow
+from domain.text import unstorable_fields
 from web.schemas import CODE
 
 ORDERS = "orders"
@@ -525,8 +526,11 @@ class Importer:
             self._report(parsed.number, parsed.problems)
             return
         self._read_to = parsed.number
+        unstorable = unstorable_fields(parsed.values or {})
         if parsed.values is None:
             self._chunk.append((parsed.number, parsed.problems))
+        elif unstorable:
+            self._chunk.append((parsed.number, _problems(unstorable)))
         else:
             try:
                 loaded = self.schema.load(parsed.values)

@@ -1,4 +1,9 @@
-"""The appraisal month, ``YYYY-MM``: the business period every fact falls in."""
+"""The appraisal month, ``YYYY-MM``: the business period every fact falls in.
+
+Months, days and quarters are read in their ASCII ISO forms only (``YYYY-MM``,
+``YYYY-MM-DD``, ``YYYY-Qn``): full-width digits or ``20261120`` are refused,
+and a ``MonthRange`` bounds what the service accepts at all.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_QUARTER = re.compile(r"([0-9]{4})-Q([1-4])")
 
 
 @dataclass(frozen=True, order=True)
@@ -24,7 +31,7 @@ class Month:
     @classmethod
     def parse(cls, text: str) -> Month:
         """Parse ``YYYY-MM``; raise ``ValueError`` for anything else."""
-        found = _MONTH.match(text)
+        found = _MONTH.fullmatch(text) if isinstance(text, str) else None
         if not found:
             raise ValueError(f"{text!r} is not a month in the form YYYY-MM")
         return cls(int(found.group(1)), int(found.group(2)))
@@ -46,6 +53,9 @@ class Month:
     def next(self) -> Month:
         return Month(self.year + self.month // 12, self.month % 12 + 1)
 
+    def previous(self) -> Month:
+        return Month(self.year - (self.month == 1), (self.month - 2) % 12 + 1)
+
     @staticmethod
     def span(first: Month, last: Month) -> list[Month]:
         """Every month from ``first`` to ``last``, both included."""
@@ -58,3 +68,53 @@ class Month:
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
+
+
+def parse_day(text: str) -> date:
+    """Parse ``YYYY-MM-DD`` (ASCII digits); raise ``ValueError`` for anything else."""
+    if not isinstance(text, str) or not _DAY.fullmatch(text):
+        raise ValueError(f"{text!r} is not a date in the form YYYY-MM-DD")
+    return date.fromisoformat(text)
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    """Three months of a year: ``YYYY-Qn``."""
+
+    year: int
+    number: int
+
+    @classmethod
+    def parse(cls, text: str) -> Quarter:
+        found = _QUARTER.fullmatch(text) if isinstance(text, str) else None
+        if not found:
+            raise ValueError(f"{text!r} is not a quarter in the form YYYY-Qn")
+        return cls(int(found.group(1)), int(found.group(2)))
+
+    @property
+    def months(self) -> list[Month]:
+        first = 3 * self.number - 2
+        return [Month(self.year, m) for m in range(first, first + 3)]
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-Q{self.number}"
+
+
+@dataclass(frozen=True)
+class MonthRange:
+    """The months the service accepts facts, periods and reads for."""
+
+    first: Month = Month(2000, 1)
+    last: Month = Month(2100, 12)
+
+    def problem(self, value: Month | date | Quarter) -> str | None:
+        """Why ``value`` is outside the range, or None."""
+        months = value.months if isinstance(value, Quarter) else [value]
+        for month in months:
+            month = Month.of(month) if isinstance(month, date) else month
+            if not self.first <= month <= self.last:
+                return f"{value} is outside the accepted range {self}"
+        return None
+
+    def __str__(self) -> str:
+        return f"{self.first} to {self.last}"

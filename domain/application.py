@@ -34,7 +34,8 @@ from domain.errors import (
     NotPermittedError,
     RebuildNotFoundError,
 )
-from domain.month import Month
+from domain.guards import guard, guarded, guards
+from domain.month import Month, MonthRange
 from domain.periods import CompanyCalendar, Period, Status, review_window
 from domain.plans import ImprovementPlan
 from domain.rebuild import Rebuild
@@ -170,12 +171,27 @@ class AppraisalApp(FactRecording, Application[UUID]):
         *,
         today: Callable[[], date] | None = None,
         working_day: Callable[[date], bool] | None = None,
+        months: MonthRange | None = None,
     ) -> None:
         super().__init__(env)
         self.today = today or company_today()
+        self.months = months or MonthRange()
         # The public calendar (holidays, make-up working days); the company's
         # own closed days are added from its calendar aggregate.
         self.public_working_day = working_day or (lambda day: day.weekday() < 5)
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Save, with the guards of the command under way (see ``guarded``)."""
+        expected = guards()
+        if expected:
+            kwargs.setdefault("expect", expected)
+        return super().save(*objs, **kwargs)
+
+    def check_range(self, value: Month | date, field: str) -> None:
+        """Refuse a month or date outside the months this service accepts."""
+        problem = self.months.problem(value)
+        if problem:
+            raise InvalidFactError(problem, field=field)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -203,6 +219,7 @@ class AppraisalApp(FactRecording, Application[UUID]):
     ) -> Published:
         """Publish a version from this month on; past months need a rebuild."""
         self._require_admin(principal, "publish rulebooks")
+        self.check_range(effective_from, "effective_from")
         current = Month.of(self.today())
         if effective_from < current:
             raise InvalidFactError(
@@ -230,6 +247,7 @@ class AppraisalApp(FactRecording, Application[UUID]):
         """Publish a version (past months allowed) into a new generation of the
         read models; the live generation keeps serving until it is complete."""
         self._require_admin(principal, "rebuild read models")
+        self.check_range(effective_from, "effective_from")
         register = self.rules_register()
         rebuild_id = uuid4()
         generation = register.start_generation(rebuild_id)
@@ -317,6 +335,9 @@ class AppraisalApp(FactRecording, Application[UUID]):
         """Register many agents in one transaction: all of them or none."""
         if not principal.may_register_agents:
             raise NotPermittedError("only an admin may register agents")
+        for new in batch:
+            if new.joined_on is not None:
+                self.check_range(new.joined_on, "joined_on")
         agents = [
             Agent(
                 agent_id=new.agent_id,
@@ -380,6 +401,7 @@ class AppraisalApp(FactRecording, Application[UUID]):
         (recorded,) = self.record_deductions(principal, [new])
         return recorded
 
+    @guarded
     def record_deductions(
         self, principal: Principal, batch: Sequence[NewDeduction]
     ) -> list[Recorded]:
@@ -431,6 +453,7 @@ class AppraisalApp(FactRecording, Application[UUID]):
         """Who may record a fact about ``agent`` dated ``on``, and when it may fall:
         not in the future, not outside the agent's time with the company, not in
         a month whose period is closed or published."""
+        self.check_range(on, "occurred_on")
         own = self_service and principal.user == agent.agent_id
         if not (own or principal.may_record_for(agent.team)):
             raise NotPermittedError(
@@ -454,10 +477,14 @@ class AppraisalApp(FactRecording, Application[UUID]):
 
     def period(self, month: Month) -> Period:
         """The month's period (open, if nothing was done to it yet)."""
+        self.check_range(month, "month")
+        period_id = Period.create_id(str(month))
         try:
-            found: Period = self._read(Period.create_id(str(month)))
+            found: Period = self._read(period_id)
         except AggregateNotFoundError:
-            found = Period(month=str(month))
+            guard(period_id, None)
+            return Period(month=str(month))
+        guard(period_id, found.version)
         return found
 
     def close_period(self, principal: Principal, month: Month) -> int:
@@ -504,6 +531,7 @@ class AppraisalApp(FactRecording, Application[UUID]):
             )
         return found
 
+    @guarded
     def dispute_deduction(self, principal: Principal, new: NewDispute) -> Recorded:
         """The supervisor of the agent's team (or an admin) disputes a deduction,
         by the end of the review window of its month (or the rulebook's days)."""
@@ -538,6 +566,7 @@ class AppraisalApp(FactRecording, Application[UUID]):
             return month.last_day + timedelta(days=days)
         return review_window(month, self.is_working_day)[1]
 
+    @guarded
     def resolve_dispute(self, principal: Principal, resolution: Resolution) -> Recorded:
         """An admin, or the reviewer the dispute named, resolves it; never the
         disputer. Overturning or adjusting changes the month's scores."""
@@ -564,6 +593,7 @@ class AppraisalApp(FactRecording, Application[UUID]):
     def close_day(self, principal: Principal, day: date, reason: str) -> int | None:
         """Add a company closed day (not a working day for review windows)."""
         self._require_admin(principal, "change the company calendar")
+        self.check_range(day, "day")
         try:
             calendar: CompanyCalendar = self.repository.get(CompanyCalendar.ID)
         except AggregateNotFoundError:
@@ -577,6 +607,7 @@ class AppraisalApp(FactRecording, Application[UUID]):
         self, principal: Principal, agent_id: str, left_on: date
     ) -> Recorded:
         self._require_admin(principal, "record that an agent left")
+        self.check_range(left_on, "left_on")
         agent = self.get_agent(agent_id)
         agent.leave(left_on, principal.user)
         (recording,) = self.save(agent)

@@ -32,6 +32,16 @@ class ConflictError(DomainError):
     """Raised when a command would duplicate something that already exists."""
 
 
+class ConcurrentChangeError(Exception):
+    """Raised by the store when an aggregate a command read (but does not
+    write) changed before the command's events were written; the command runs
+    again on fresh state."""
+
+    def __init__(self, changed: list[object]) -> None:
+        super().__init__(f"changed concurrently: {', '.join(map(str, changed))}")
+        self.changed = changed
+
+
 class AgentAlreadyRegisteredError(ConflictError):
     """Raised when an agent id is registered a second time."""
 

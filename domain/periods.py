@@ -17,7 +17,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import ConflictError, DomainError
+from domain.errors import ConflictError
 from domain.month import Month
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "appraisal:period")
@@ -36,7 +36,7 @@ class Status(StrEnum):
         return self in (Status.OPEN, Status.REOPENED)
 
 
-class PeriodClosedError(DomainError):
+class PeriodClosedError(ConflictError):
     """Raised when a fact falls in a month whose period is closed or published."""
 
 

@@ -20,6 +20,7 @@ from domain.errors import (
     NotFoundError,
     NotPermittedError,
 )
+from domain.guards import guarded
 from domain.month import Month
 from domain.observations import KINDS, Kind, Observation, natural_key
 from domain.orders import Order, StepBy
@@ -204,6 +205,7 @@ class FactRecording:
         )
         return normalise(KINDS[kind], new.values)
 
+    @guarded
     def record_observations(
         self,
         principal: Principal,
@@ -285,6 +287,7 @@ class FactRecording:
 
     # Orders
 
+    @guarded
     def submit_order(self, principal: Principal, new: NewOrder) -> Recorded:
         from domain.application import Recorded
 
@@ -314,6 +317,7 @@ class FactRecording:
             ) from None
         return order
 
+    @guarded
     def record_order_step(
         self,
         principal: Principal,
@@ -351,6 +355,7 @@ class FactRecording:
         (recording,) = self.save(order)
         return Recorded.of(recording, order_no)
 
+    @guarded
     def import_order_rows(
         self, principal: Principal, rows: Sequence[OrderRow], source: str
     ) -> list[Observed | InvalidFactError | NotFoundError | NotPermittedError]:
@@ -476,6 +481,7 @@ class FactRecording:
 
     # Ratings
 
+    @guarded
     def rate(self, principal: Principal, new: NewRating) -> RatingOutcome:
         """Give or revise a 360 rating (unchanged if it is the same as before)."""
         from domain.application import Recorded

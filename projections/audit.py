@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import IntegrityError, Notification
 
 from domain.month import Month
+from projections.migrate import SchemaObject, statement_object
 
 if TYPE_CHECKING:
     from projections.runtime import Runtime
@@ -50,6 +51,7 @@ class ChainStore:
         self.recorder = recorder
         self.postgres = postgres
         schema = self.recorder.datastore.schema if self.postgres else ""
+        self.schema = schema
         self.events = (
             f'"{schema}"."{self.recorder.events_table_name}"'
             if self.postgres
@@ -61,38 +63,57 @@ class ChainStore:
         self.function = f'"{schema}"."appraisal_refuse_change"'
         self.param = "%s" if self.postgres else "?"
 
-    def install(self) -> None:
-        """Create the chain table and the triggers that make both tables append-only."""
-        with self.recorder.datastore.transaction(commit=True) as cursor:
-            cursor.execute(
+    def schema_objects_of(self) -> list[SchemaObject]:
+        """The chain table, and the triggers that make both tables append-only."""
+        store = self.recorder.datastore
+        objects = [
+            statement_object(
+                store,
+                self.chain,
                 f"CREATE TABLE IF NOT EXISTS {self.chain} "
-                "(position BIGINT PRIMARY KEY, hash TEXT NOT NULL)"
+                "(position BIGINT PRIMARY KEY, hash TEXT NOT NULL)",
             )
-            for statement in self._trigger_statements():
-                cursor.execute(statement)
+        ]
+        return objects + [
+            statement_object(store, name, statement)
+            for name, statement in self._trigger_statements()
+        ]
 
-    def _trigger_statements(self) -> list[str]:
+    def _trigger_statements(self) -> list[tuple[str, str]]:
         if not self.postgres:
             return [
-                f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_{op.lower()} "
-                f"BEFORE {op} ON {table} BEGIN "
-                f"SELECT RAISE(ABORT, 'stored events are immutable: {op} refused'); END"
+                (
+                    f"{table}_refuse_{op.lower()}",
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_{op.lower()} "
+                    f"BEFORE {op} ON {table} BEGIN SELECT RAISE(ABORT, "
+                    f"'stored events are immutable: {op} refused'); END",
+                )
                 for table in (self.events, self.chain)
                 for op in ("UPDATE", "DELETE")
             ]
         statements = [
-            f"CREATE OR REPLACE FUNCTION {self.function}() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "
-            "'stored events are immutable: % refused on %', TG_OP, TG_TABLE_NAME; "
-            "END $$"
+            (
+                self.function,
+                f"CREATE OR REPLACE FUNCTION {self.function}() RETURNS trigger "
+                "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "
+                "'stored events are immutable: % refused on %', TG_OP, TG_TABLE_NAME; "
+                "END $$",
+            )
         ]
         for name, table in (("events", self.events), ("chain", self.chain)):
             statements += [
-                f"CREATE OR REPLACE TRIGGER appraisal_{name}_immutable BEFORE UPDATE "
-                f"OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION {self.function}()",
-                f"CREATE OR REPLACE TRIGGER appraisal_{name}_no_truncate BEFORE "
-                f"TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION "
-                f"{self.function}()",
+                (
+                    f'"{self.schema}"."appraisal_{name}_immutable"',
+                    f"CREATE OR REPLACE TRIGGER appraisal_{name}_immutable BEFORE "
+                    f"UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION "
+                    f"{self.function}()",
+                ),
+                (
+                    f'"{self.schema}"."appraisal_{name}_no_truncate"',
+                    f"CREATE OR REPLACE TRIGGER appraisal_{name}_no_truncate BEFORE "
+                    f"TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION "
+                    f"{self.function}()",
+                ),
             ]
         return statements
 

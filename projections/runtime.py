@@ -1,69 +1,96 @@
-"""Wiring: the application, its scoreboard view, and how the view keeps up.
+"""Wiring: the application, its scoreboard views, and how the views keep up.
 
 SQLite (the embedded default) cannot push new events, so the view is brought
 up to date by pulling the notification log: after every command (read-your-
 writes) and before every read. On PostgreSQL the projector runs in its own
-process (``appraisal project``): a batched catch-up, then eventsourcing's
-``ProjectionRunner`` pushed by LISTEN/NOTIFY; readers wait for a position.
+process (``appraisal project``): it catches up in batches whenever
+LISTEN/NOTIFY (or a short poll) says there is something new, and readers wait
+for a position.
+
+The projector survives what a deployment throws at it: a transient store error
+(a lost connection, a restart, a deadlock) is retried with backoff; an event
+it cannot fold stalls it at that position, reported in its log and in
+``/health``, and it tries again by itself until the cause is fixed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import math
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import psycopg
 from eventsourcing.persistence import (
     InfrastructureFactory,
     IntegrityError,
-    OperationalError,
+    Notification,
     Tracking,
 )
-from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import Environment
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import dict_row
 
 from domain.application import AppraisalApp
+from domain.month import MonthRange
 from domain.register import ROOT_GENERATION
 from projections.audit import ChainStore
 from projections.calendar import WorkingCalendar
+from projections.health import ProjectorStatus, StalledError, StatusStore, status_of
+from projections.migrate import (
+    Migrations,
+    SchemaObject,
+    check_schema,
+    statement_object,
+)
+from projections.persistence import TRANSIENT, StoreUnavailableError
 from projections.postgres import PostgresScoreboardView
 from projections.scoreboard import (
     Changes,
     ScoreboardView,
     fold_event,
-    projection_for,
     projection_name,
 )
 from projections.sqlite import SQLiteScoreboardView
 
+logger = logging.getLogger(__name__)
 BATCH_SIZE = 5000
-_SCHEMA_LOCK_KEY = 0x61707072  # any constant shared by every process of this service
+UNAVAILABLE = (*TRANSIENT, StoreUnavailableError)
+# A projector not heard from for this long, with events waiting, is not running.
+PROJECTOR_SILENCE = 15.0
 
 
 class ReadTimeoutError(Exception):
     """Raised when the read models do not reach a position within the timeout."""
 
-    def __init__(self, wanted: int, reached: int) -> None:
-        super().__init__(f"read models are at position {reached}, not yet {wanted}")
+    def __init__(self, wanted: int, reached: int, stall: str | None = None) -> None:
+        why = f"; {stall}" if stall else ""
+        super().__init__(
+            f"read models are at position {reached}, not yet {wanted}{why}"
+        )
         self.wanted = wanted
         self.reached = reached
 
 
 @dataclass(frozen=True)
 class StoreConfig:
-    """Where events and read models live. No database URL means SQLite files."""
+    """Where events and read models live (no database URL means SQLite files),
+    and how this process connects: its pool size, how long it retries a store
+    that does not answer, how long a statement may run."""
 
     database_url: str | None = None
     data_dir: Path = Path("data")
     postgres_schema: str = ""
     inline_projection: bool | None = None
+    pool_size: int = 4
+    retry_budget: float = 2.0
+    statement_timeout: float = 30.0
 
     @property
     def is_postgres(self) -> bool:
@@ -78,42 +105,45 @@ class StoreConfig:
 
     def environment(self) -> dict[str, str]:
         """The eventsourcing settings for the application and its views."""
+        common = {"CREATE_TABLE": "no", "RETRY_BUDGET": str(self.retry_budget)}
         if not self.database_url:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            return {
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            return common | {
+                "PERSISTENCE_MODULE": "projections.persistence:SQLiteStore",
                 "SQLITE_DBNAME": str(self.data_dir / "events.sqlite"),
-                "SCOREBOARD_SQLITE_DBNAME": str(self.data_dir / "scoreboard.sqlite"),
             }
         params = conninfo_to_dict(self.database_url)
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        return common | {
+            "PERSISTENCE_MODULE": "projections.persistence:PostgresStore",
             "POSTGRES_DBNAME": str(params.get("dbname", "postgres")),
             "POSTGRES_HOST": str(params.get("host", "localhost")),
             "POSTGRES_PORT": str(params.get("port", "5432")),
             "POSTGRES_USER": str(params.get("user", "postgres")),
             "POSTGRES_PASSWORD": str(params.get("password", "")),
             "POSTGRES_SCHEMA": self.postgres_schema,
+            # One connection kept open, up to pool_size under load; a request
+            # waits for one no longer than it retries.
+            "POSTGRES_POOL_SIZE": "1",
+            "POSTGRES_MAX_OVERFLOW": str(max(self.pool_size - 1, 0)),
+            "POSTGRES_CONNECT_TIMEOUT": str(max(1, math.ceil(self.retry_budget))),
+            "STATEMENT_TIMEOUT": str(self.statement_timeout),
         }
 
-    @property
-    def view_class(self) -> type[ScoreboardView]:
-        return PostgresScoreboardView if self.is_postgres else SQLiteScoreboardView
 
+@dataclass
+class Backoff:
+    """Growing pauses between attempts: ``first`` doubling up to ``most``."""
 
-@contextmanager
-def _schema_lock(config: StoreConfig) -> Iterator[None]:
-    """Serialise table creation: processes starting together (the API and the
-    projector) would otherwise race on PostgreSQL's catalogue."""
-    if not config.database_url:
-        yield
-        return
-    with psycopg.connect(config.database_url, autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK_KEY,))
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK_KEY,))
+    first: float
+    most: float
+    _next: float = field(default=0.0, init=False)
+
+    def pause(self) -> float:
+        self._next = min(self._next * 2, self.most) if self._next else self.first
+        return self._next
+
+    def reset(self) -> None:
+        self._next = 0.0
 
 
 class Runtime:
@@ -124,29 +154,78 @@ class Runtime:
     """
 
     def __init__(
-        self, config: StoreConfig, *, today: Callable[[], date] | None = None
+        self,
+        config: StoreConfig,
+        *,
+        today: Callable[[], date] | None = None,
+        months: MonthRange | None = None,
     ) -> None:
         self.config = config
         self.env = config.environment()
-        with _schema_lock(config):
-            self.app = AppraisalApp(
-                self.env, today=today, working_day=WorkingCalendar().is_working_day
-            )
-            self.chain = ChainStore(self.app.recorder, config.is_postgres)
-            self.chain.install()
+        self.app = AppraisalApp(
+            self.env,
+            today=today,
+            working_day=WorkingCalendar().is_working_day,
+            months=months,
+        )
+        self.datastore: Any = self.app.factory.datastore  # type: ignore[attr-defined]
+        self.chain = ChainStore(self.app.recorder, config.is_postgres)
+        self.status = StatusStore(self.datastore, config.is_postgres)
         self._views: dict[int, ScoreboardView] = {}
         self._factories: list[InfrastructureFactory[Any]] = []
         self._locks: dict[int, threading.Lock] = {}
         self._opening = threading.Lock()
+        self._live = ROOT_GENERATION
+        self.stall: StalledError | None = None  # of the inline catch-up
         self.background: dict[Any, threading.Thread] = {}
         self.background_lock = threading.Lock()
+        if config.is_postgres:
+            check_schema(self.datastore)
+        self.created: list[str] = self.migrations().ensure()
+        if config.is_postgres:
+            self.datastore.register_type_adapters()
         self.view_for(ROOT_GENERATION)
+
+    # Schema
+
+    def _store_objects(self) -> list[SchemaObject]:
+        recorder: Any = self.app.recorder
+        events = (
+            f'"{self.datastore.schema}"."{recorder.events_table_name}"'
+            if self.config.is_postgres
+            else recorder.events_table_name
+        )
+        return [
+            SchemaObject(
+                events, lambda present: events in present, recorder.create_table
+            ),
+            *self.chain.schema_objects_of(),
+            *self.status.schema_objects_of(),
+        ]
+
+    def migrations(self, views: Sequence[ScoreboardView] = ()) -> Migrations:
+        """The store's own objects and those of ``views`` (default: every view
+        this process has opened)."""
+
+        def components() -> list[tuple[Any, Sequence[SchemaObject]]]:
+            chosen = views or list(self._views.values())
+            return [(self.datastore, self._store_objects())] + [
+                (view.datastore, view_objects(view)) for view in chosen
+            ]
+
+        return Migrations(
+            components,
+            self.config.is_postgres,
+            self.config.database_url,
+            self.config.retry_budget,
+        )
 
     # Views
 
     @property
     def live_generation(self) -> int:
-        return self.app.rules_register().live
+        self._live = self.app.rules_register().live
+        return self._live
 
     @property
     def view(self) -> ScoreboardView:
@@ -172,21 +251,27 @@ class Runtime:
         """Open (and create, if needed) the view of a generation."""
         with self._opening:
             if generation not in self._views:
-                self._views[generation] = self._open(generation)
+                lineage = tuple(self.app.rules_register().lineage(generation))
+                view = self.open_view(projection_name(generation), lineage)
+                self._views[generation] = view
                 self._locks[generation] = threading.Lock()
             return self._views[generation]
 
-    def _open(self, generation: int) -> ScoreboardView:
-        lineage = tuple(self.app.rules_register().lineage(generation))
-        name = projection_name(generation)
-        env = {**self.env, f"{name.upper()}_SQLITE_DBNAME": self.sqlite_file(name)}
-        with _schema_lock(self.config):
-            factory = InfrastructureFactory.construct(Environment(name, env))
-            view = cast(
-                ScoreboardView, factory.tracking_recorder(self.config.view_class)
+    def open_view(self, name: str, lineage: Sequence[int]) -> ScoreboardView:
+        """A scoreboard view under projection ``name`` honouring ``lineage``,
+        its tables created if missing."""
+        view: ScoreboardView
+        if self.config.is_postgres:  # the same database: share the pool
+            view = PostgresScoreboardView(
+                self.datastore, tracking_table_name=f"{name}_tracking"
             )
-        view.lineage = lineage
-        self._factories.append(factory)
+        else:
+            env = {**self.env, "SQLITE_DBNAME": self.sqlite_file(name)}
+            factory = InfrastructureFactory.construct(Environment(name, env))
+            view = factory.tracking_recorder(SQLiteScoreboardView)  # type: ignore[assignment]
+            self._factories.append(factory)
+        view.lineage = tuple(lineage)
+        self.created += self.migrations([view]).ensure()
         return view
 
     def sqlite_file(self, name: str) -> str:
@@ -200,6 +285,9 @@ class Runtime:
         """The last notification the live read models include."""
         return self.position_of(self.view)
 
+    def generation_of(self, view: ScoreboardView) -> int:
+        return next(g for g, v in self._views.items() if v is view)
+
     # Keeping up
 
     def catch_up(
@@ -210,10 +298,11 @@ class Runtime:
         progress: Callable[[int, int], None] | None = None,
     ) -> int:
         """Fold every event not yet in the view (the live one by default), in
-        batches of one transaction each; return the position reached."""
+        batches of one transaction each; return the position reached. An event
+        that cannot be folded raises ``StalledError``, the view left just
+        before it."""
         view = view or self.view
-        generation = next(g for g, v in self._views.items() if v is view)
-        with self._locks[generation]:
+        with self._locks[self.generation_of(view)]:
             while True:
                 start = self.position_of(view)
                 notifications = self.app.recorder.select_notifications(
@@ -221,19 +310,47 @@ class Runtime:
                 )
                 if not notifications:
                     return start
-                changes = Changes()
-                for notification in notifications:
-                    event = self.app.mapper.to_domain_event(notification)
-                    fold_event(event, notification.id, changes)
-                tracking = Tracking(self.app.name, notifications[-1].id)
                 try:
-                    view.apply(changes, tracking)
-                except (IntegrityError, OperationalError):
-                    # Another process applied these positions first; re-read.
+                    self._apply(view, notifications)
+                except UNAVAILABLE:
+                    raise
+                except Exception:
                     if self.position_of(view) == start:
-                        raise
+                        # Not another process ahead of us: find the event.
+                        self._apply_singly(view, notifications)
                 if progress:
                     progress(notifications[-1].id, self.head)
+
+    def _apply(
+        self, view: ScoreboardView, notifications: Sequence[Notification]
+    ) -> None:
+        changes = Changes()
+        for notification in notifications:
+            event = self.app.mapper.to_domain_event(notification)
+            fold_event(event, notification.id, changes)
+        view.apply(changes, Tracking(self.app.name, notifications[-1].id))
+
+    def _apply_singly(
+        self, view: ScoreboardView, notifications: Sequence[Notification]
+    ) -> None:
+        """Fold a batch one event a transaction, to stop just before the one
+        that fails."""
+        for notification in notifications:
+            if self.position_of(view) >= notification.id:
+                continue
+            try:
+                self._apply(view, [notification])
+            except UNAVAILABLE:
+                raise
+            except IntegrityError as error:
+                if self.position_of(view) < notification.id:
+                    raise StalledError(
+                        notification.id, notification.topic, error
+                    ) from error
+            except Exception as error:
+                raise StalledError(
+                    notification.id, notification.topic, error
+                ) from error
 
     @property
     def head(self) -> int:
@@ -242,10 +359,29 @@ class Runtime:
 
     def after_command(self) -> None:
         """Read-your-writes on the embedded default; link new events into the
-        audit chain."""
+        audit chain. The command is recorded whatever happens here."""
         if self.config.projects_inline:
-            self.catch_up()
+            self._inline_catch_up(self.view)
             self.chain.extend()
+
+    def _inline_catch_up(self, view: ScoreboardView) -> int:
+        """Catch up in this process; a stall is reported, not raised: readers
+        keep the read models as they stand."""
+        name = projection_name(self.generation_of(view))
+        try:
+            reached = self.catch_up(view)
+        except StalledError as stall:
+            reached = self.position_of(view)
+            if self.stall is None or self.stall.position != stall.position:
+                logger.error("read side stalled: %s", stall)
+            self.stall = stall
+            self.status.record(name, reached, self.head, stall)
+            return reached
+        if self.stall is not None:
+            logger.warning("read side resumed at position %s", reached)
+            self.stall = None
+            self.status.record(name, reached, self.head)
+        return reached
 
     def wait_for(self, position: int | None, timeout: float) -> int:
         """Block until the live read models include ``position``; return where
@@ -257,44 +393,147 @@ class Runtime:
         reader reads that view, so what it reads matches the position it reports."""
         view = self.view
         inline = self.config.projects_inline
-        reached = self.catch_up(view) if inline else self.position_of(view)
+        reached = self._inline_catch_up(view) if inline else self.position_of(view)
         deadline = time.monotonic() + timeout
         pause = 0.005
         while position is not None and reached < position:
             if time.monotonic() >= deadline:
-                raise ReadTimeoutError(position, reached)
+                raise ReadTimeoutError(position, reached, self.stall_of(view))
             time.sleep(pause)
             pause = min(pause * 2, 0.1)
             view = self.view
             reached = self.position_of(view)
         return view, reached
 
+    def stall_of(self, view: ScoreboardView) -> str | None:
+        """The stall the view's projector reports, if any, in words."""
+        if self.stall is not None:
+            return str(self.stall)
+        found = self.status.read().get(projection_name(self.generation_of(view)))
+        if found and found.stalled:
+            return (
+                f"the read side is stalled at position {found.stalled_at} "
+                f"({found.stalled_topic}): {found.error}"
+            )
+        return None
+
+    # The projector
+
     def run_projector(self, stop: threading.Event, poll: float = 0.5) -> None:
         """Keep the live read models up to date until ``stop`` is set, following
-        the live generation when readers are switched to another one."""
-        while not stop.is_set():
-            generation = self.live_generation
-            self.catch_up(self.view_for(generation))
-            self.chain.extend()
-            if not self.config.is_postgres:
-                stop.wait(poll)
-                continue
-            self._run_pushed(generation, stop, poll)
+        the live generation when readers are switched to another one. Nothing
+        ends this but ``stop``: store errors are retried with backoff, and an
+        event that cannot be folded is retried until it can be."""
+        waiter = _Waiter(self)
+        transient = Backoff(0.1, 2.0)
+        stalled = Backoff(1.0, 30.0)
+        reported: tuple[int, str] | None = None
+        try:
+            while not stop.is_set():
+                try:
+                    waiter.listen()
+                    view = self.view
+                    name = projection_name(self.generation_of(view))
+                    reached = self.catch_up(view)
+                    self.chain.extend()
+                    if reported:
+                        logger.warning("%s resumed at position %s", name, reached)
+                        reported = None
+                    self.status.record(name, reached, self.head)
+                    transient.reset()
+                    stalled.reset()
+                    waiter.wait(stop, poll)
+                except StalledError as stall:
+                    if reported != (stall.position, stall.error):
+                        logger.error("%s stalled: %s", name, stall)
+                        reported = (stall.position, stall.error)
+                    self._record_quietly(name, stall)
+                    stop.wait(stalled.pause())
+                except UNAVAILABLE as error:
+                    pause = transient.pause()
+                    logger.warning(
+                        "store unavailable (%s); retrying in %.1f s",
+                        str(error).strip().splitlines()[0] if str(error) else error,
+                        pause,
+                    )
+                    waiter.close()
+                    stop.wait(pause)
+                except Exception:
+                    pause = stalled.pause()
+                    logger.exception("projector error; retrying in %.1f s", pause)
+                    waiter.close()
+                    stop.wait(pause)
+        finally:
+            waiter.close()
 
-    def _run_pushed(self, generation: int, stop: threading.Event, poll: float) -> None:
-        """ProjectionRunner, pushed by LISTEN/NOTIFY, until stopped or switched."""
-        lineage = tuple(self.app.rules_register().lineage(generation))
-        with ProjectionRunner(
-            application_class=AppraisalApp,
-            projection_class=projection_for(lineage),
-            view_class=PostgresScoreboardView,
-            env={**self.env, "CREATE_TABLE": "no"},  # view_for() made them
-        ) as runner:
-            while not stop.is_set() and self.live_generation == generation:
-                runner.run_forever(timeout=poll)
-                self.chain.extend()
-                if runner.is_interrupted.is_set():
-                    break
+    def _record_quietly(self, name: str, stall: StalledError) -> None:
+        with contextlib.suppress(*UNAVAILABLE):
+            self.status.record(name, stall.position - 1, self.head, stall)
+
+    # Health
+
+    def health(self) -> Health:
+        """Whether the store answers, how far each read model is behind, and
+        whether the projector keeps up; never waits more than about a second
+        for a store that does not answer."""
+        try:
+            head, positions, statuses = self._probe()
+        except (*UNAVAILABLE, psycopg.Error) as error:
+            text = (str(error).strip() or type(error).__name__).splitlines()[0]
+            return Health(self._backend, reachable=False, error=text)
+        live = projection_name(self._live)
+        return Health(
+            self._backend,
+            reachable=True,
+            head=head,
+            live=live,
+            positions=positions,
+            statuses=statuses,
+            inline=self.config.projects_inline,
+            stall=self.stall,
+        )
+
+    @property
+    def _backend(self) -> str:
+        return "postgresql" if self.config.is_postgres else "sqlite"
+
+    def _probe(self) -> tuple[int, dict[str, int], dict[str, ProjectorStatus]]:
+        names = {projection_name(g): view for g, view in self._views.items()}
+        if not self.config.is_postgres:
+            positions = {n: self.position_of(v) for n, v in names.items()}
+            return self.head, positions, self.status.read()
+        # A connection of its own, not the pool's: a quick and honest answer
+        # even when the pool is exhausted or its connections are broken.
+        recorder: Any = self.app.recorder
+        schema = self.datastore.schema
+        with psycopg.connect(
+            self.config.database_url or "",
+            connect_timeout=2,
+            options="-c statement_timeout=1000",
+            autocommit=True,
+            row_factory=dict_row,
+            application_name="appraisal-health",
+        ) as conn:
+            head = conn.execute(
+                f'SELECT max(notification_id) AS n FROM "{schema}"."'
+                f'{recorder.events_table_name}"'
+            ).fetchone()
+            positions = {}
+            for name in names:
+                row = conn.execute(
+                    f'SELECT notification_id AS n FROM "{schema}"."{name}_tracking" '
+                    "WHERE application_name = %s",
+                    (self.app.name,),
+                ).fetchone()
+                positions[name] = (row or {}).get("n") or 0
+            rows = conn.execute(f"SELECT * FROM {self.status.table}").fetchall()
+        return (
+            (head or {}).get("n") or 0,
+            positions,
+            {r["name"]: status_of(r) for r in rows},
+        )
+
+    # Generations
 
     def drop_view(self, generation: int) -> None:
         """Remove a generation's tables (after the register recorded the drop)."""
@@ -307,3 +546,118 @@ class Runtime:
         self.app.close()
         for factory in self._factories:
             factory.close()
+
+
+def view_objects(view: ScoreboardView) -> list[SchemaObject]:
+    """A view's tracking table (made by eventsourcing) and its own tables."""
+    tracking: Any = view
+    objects = [
+        SchemaObject(
+            tracking.tracking_object,
+            lambda present: tracking.tracking_object in present,
+            tracking.create_table,
+        )
+    ]
+    return objects + [
+        statement_object(view.datastore, physical, statement)  # type: ignore[attr-defined]
+        for _, physical, statement in tracking.schema_objects
+    ]
+
+
+@dataclass(frozen=True)
+class Health:
+    backend: str
+    reachable: bool
+    error: str | None = None
+    head: int = 0
+    live: str = ""
+    positions: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, ProjectorStatus] = field(default_factory=dict)
+    inline: bool = True
+    stall: StalledError | None = None
+
+    @property
+    def position(self) -> int:
+        return self.positions.get(self.live, 0)
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+    def problems(self, now: datetime | None = None) -> list[tuple[str, str]]:
+        """``(code, what is wrong)`` for every problem; none when all is well."""
+        if not self.reachable:
+            return [
+                ("store_unreachable", f"The event store is unreachable: {self.error}")
+            ]
+        found = []
+        status = self.statuses.get(self.live)
+        if self.stall is not None:
+            found.append(
+                ("read_side_stalled", f"The read side is stalled: {self.stall}.")
+            )
+        elif status is not None and status.stalled:
+            found.append(
+                (
+                    "read_side_stalled",
+                    f"The read side is stalled at position {status.stalled_at} "
+                    f"({status.stalled_topic}) since {status.stalled_since}: "
+                    f"{status.error}.",
+                )
+            )
+        if not self.inline and self.lag > 0 and not found:
+            age = status.age(now or datetime.now(UTC)) if status else None
+            if age is None or age > PROJECTOR_SILENCE:
+                seen = f"last seen {age:.0f} s ago" if age is not None else "never seen"
+                found.append(
+                    (
+                        "projector_not_running",
+                        f"The read models are {self.lag} events behind and the "
+                        f"projector ({self.live}) was {seen}: start "
+                        "'appraisal project'.",
+                    )
+                )
+        return found
+
+
+class _Waiter:
+    """Wakes the projector when events are inserted: LISTEN/NOTIFY on a
+    connection of its own (PostgreSQL), else a short sleep."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.conn: psycopg.Connection[Any] | None = None
+
+    def listen(self) -> None:
+        if not self.runtime.config.is_postgres or self.conn is not None:
+            return
+        recorder: Any = self.runtime.app.recorder
+        try:
+            conn = psycopg.connect(
+                self.runtime.config.database_url or "",
+                autocommit=True,
+                connect_timeout=max(2, math.ceil(self.runtime.config.retry_budget)),
+                application_name="appraisal-projector-listen",
+            )
+            conn.execute(f'LISTEN "{recorder.channel_name}"')
+        except psycopg.Error as error:
+            raise StoreUnavailableError(str(error).strip()) from None
+        self.conn = conn
+
+    def wait(self, stop: threading.Event, poll: float) -> None:
+        if self.conn is None:
+            stop.wait(poll)
+            return
+        try:
+            for _ in self.conn.notifies(timeout=poll, stop_after=1):
+                pass
+        except psycopg.Error:
+            self.close()
+            raise StoreUnavailableError("lost the LISTEN connection") from None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            finally:
+                self.conn = None

@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import singledispatch
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking, TrackingRecorder
-from eventsourcing.projection import Projection
 
 from domain.agent import Agent
 from domain.application import event_id
@@ -528,39 +527,8 @@ class ScoreboardView(TrackingRecorder, ABC):
         ]
 
 
-class ScoreboardProjection(Projection[ScoreboardView]):
-    """Folds the appraisal application's events into a scoreboard view."""
-
-    name = "scoreboard"
-    lineage: ClassVar[tuple[int, ...]] = (ROOT_GENERATION,)
-
-    def __init__(self, view: ScoreboardView) -> None:
-        super().__init__(view)
-        view.lineage = self.lineage
-
-    def process_event(
-        self, domain_event: DomainEventProtocol[Any], tracking: Tracking
-    ) -> None:
-        changes = Changes()
-        fold_event(domain_event, tracking.notification_id, changes)
-        self.view.apply(changes, tracking)
-
-
 def projection_name(generation: int) -> str:
     """``scoreboard`` for the first generation, ``scoreboard_g<n>`` after it."""
     return (
         "scoreboard" if generation == ROOT_GENERATION else f"scoreboard_g{generation}"
-    )
-
-
-def projection_for(lineage: Sequence[int]) -> type[ScoreboardProjection]:
-    """The projection class of a generation (the first of its lineage)."""
-    generation = lineage[0]
-    if generation == ROOT_GENERATION:
-        return ScoreboardProjection
-    name = projection_name(generation)
-    return type(
-        f"ScoreboardG{generation}",
-        (ScoreboardProjection,),
-        {"name": name, "lineage": tuple(lineage), "__module__": __name__},
     )

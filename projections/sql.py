@@ -20,6 +20,7 @@ from domain.register import Catalog, Publication
 from domain.rulebook import Assessor
 from domain.scoring import CENT, Fact, MetricSample, Occurred, Rated, Scorecard, score
 from projections.calendar import WorkingCalendar
+from projections.persistence import budget_of, retrying
 from projections.scoreboard import (
     NOW,
     AgentRecord,
@@ -361,9 +362,15 @@ class SqlScoreboardView(CycleTables, DisputeTables, ScoreboardView):
 
     def catalog(self, as_of: int = NOW) -> Catalog:
         if as_of == NOW:
-            with self._transaction(commit=False) as cursor:
-                return self._catalog(cursor)
+            return retrying(
+                budget_of(self.datastore),  # type: ignore[attr-defined]
+                self._current_catalog,
+            )
         return Catalog([p.publication for p in self.publications(as_of)], self.lineage)
+
+    def _current_catalog(self) -> Catalog:
+        with self._transaction(commit=False) as cursor:
+            return self._catalog(cursor)
 
     def publications(self, as_of: int = NOW) -> list[PublicationRecord]:
         rows = self._select(self.SELECT_PUBLICATIONS, {"as_of": as_of})
@@ -389,6 +396,14 @@ class SqlScoreboardView(CycleTables, DisputeTables, ScoreboardView):
     # Reads
 
     def _select(self, statement: str, params: dict[str, Any]) -> list[Any]:
+        return retrying(
+            budget_of(self.datastore),  # type: ignore[attr-defined]
+            self._select_once,
+            statement,
+            params,
+        )
+
+    def _select_once(self, statement: str, params: dict[str, Any]) -> list[Any]:
         with self._transaction(commit=False) as cursor:
             cursor.execute(statement, params)
             return list(cursor.fetchall())

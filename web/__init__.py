@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Flask
 
-from domain.application import company_today
 from projections.runtime import Runtime
 from web import context, errors
 from web.api import Api
@@ -49,7 +48,11 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     app.config.update(flask_config)
-    runtime = Runtime(settings.store, today=company_today(settings.timezone))
+    runtime = Runtime(
+        settings.store,
+        today=settings.clock,
+        months=settings.months,
+    )
     app.extensions[context.EXTENSION] = {"runtime": runtime, "settings": settings}
 
     api = Api(app)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -17,23 +18,55 @@ import click
 from marshmallow import ValidationError
 
 from domain.access import Principal, Role
-from domain.application import company_today
 from domain.errors import DomainError
 from domain.month import Month
 from domain.rulebook import Rulebook
-from projections.runtime import Runtime
+from domain.text import PROBLEM, printable, unstorable_fields
+from projections.migrate import create_postgres_schema
+from projections.runtime import Runtime, StoreConfig
 from web.config import ConfigError, Settings
 from web.errors import flatten
+from web.operational import operational_message
 from web.rulebook_schema import parse_rulebook
 
 T = TypeVar("T")
 
 
-def _runtime(settings: Settings) -> Runtime:
-    return Runtime(settings.store, today=company_today(settings.timezone))
+def _runtime(settings: Settings, store: StoreConfig | None = None) -> Runtime:
+    return Runtime(
+        store or settings.store,
+        today=settings.clock,
+        months=settings.months,
+    )
 
 
-@click.group()
+class Command(click.Command):
+    """A command whose arguments follow the store's text rule, and whose
+    failures are one line saying what is wrong and what to do (exit 1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        for name, value in ctx.params.items():
+            if unstorable_fields(value):
+                raise click.BadParameter(PROBLEM, ctx=ctx, param_hint=f"'{name}'")
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except DomainError as error:
+            raise click.ClickException(printable(error.message)) from None
+        except Exception as error:  # an operational error: one line, no traceback
+            message = operational_message(error, ctx.find_object(Settings))
+            if message is None:
+                raise
+            raise click.ClickException(message) from None
+
+
+class Group(Command, click.Group):
+    command_class = Command
+    group_class = type
+
+
+@click.group(cls=Group)
 @click.option(
     "--database-url",
     metavar="URL",
@@ -51,7 +84,7 @@ def main(ctx: click.Context, database_url: str | None, data_dir: str | None) -> 
     try:
         ctx.obj = Settings.from_env().updated({k: v for k, v in overrides.items() if v})
     except ConfigError as error:
-        raise click.UsageError(str(error)) from None
+        raise click.ClickException(f"configuration: {error}") from None
 
 
 @main.command()
@@ -106,12 +139,37 @@ def project(settings: Settings) -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    runtime = _runtime(settings)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    runtime = _runtime(settings, settings.projector_store)
     click.echo(f"Projecting from position {runtime.position}", err=True)
     try:
         runtime.run_projector(stop)
     finally:
         runtime.close()
+
+
+@main.command()
+@click.option(
+    "--create-schema",
+    is_flag=True,
+    help="Create APPRAISAL_POSTGRES_SCHEMA first if it does not exist.",
+)
+@click.pass_obj
+def migrate(settings: Settings, create_schema: bool) -> None:
+    """Create the tables, indexes and triggers the store needs: only what is
+    missing, never locking what exists. Safe to run at any time."""
+    if create_schema and settings.database_url:
+        made = create_postgres_schema(settings.database_url, settings.postgres_schema)
+        if made:
+            click.echo(f"created schema {settings.postgres_schema}")
+    with _opened(settings) as runtime:
+        runtime.view  # noqa: B018 - the live generation's tables too
+        created = runtime.created
+    for name in created:
+        click.echo(f"created {name}")
+    click.echo(f"{len(created)} objects created" if created else "nothing to create")
 
 
 def _admin() -> Principal:
@@ -158,8 +216,8 @@ def publish_rulebook(settings: Settings, path: str, effective_from: str) -> None
     """Publish a version effective from this month or later."""
     checked = _load_rulebook(path)
     with _opened(settings) as runtime:
-        published = _domain(
-            runtime.app.publish_rulebook, _admin(), checked, _month(effective_from)
+        published = runtime.app.publish_rulebook(
+            _admin(), checked, _month(effective_from)
         )
     click.echo(
         f"published {published.rulebook_id} v{published.version} effective from "
@@ -230,8 +288,7 @@ def rebuild(
         )
     with _opened(settings) as runtime:
         if path:
-            requested = _domain(
-                runtime.app.request_rebuild,
+            requested = runtime.app.request_rebuild(
                 _admin(),
                 _load_rulebook(path),
                 _month(effective_from or ""),
@@ -240,16 +297,16 @@ def rebuild(
             click.echo(f"rebuild {rebuild_id}: generation {requested.generation}")
         else:
             rebuild_id = _uuid(resume_id or "")
-            found = _domain(runtime.app.get_rebuild, rebuild_id)
+            found = runtime.app.get_rebuild(rebuild_id)
             if found.status != "running":
-                raise click.UsageError(f"the rebuild is already {found.status}")
+                raise click.ClickException(f"the rebuild is already {found.status}")
         with tqdm(total=runtime.head, unit="event", desc="rebuild") as bar:
 
             def advance(done: int, total: int) -> None:
                 bar.total = total
                 bar.update(done - bar.n)
 
-            position = _domain(rebuilds.run, runtime, rebuild_id, advance)
+            position = rebuilds.run(runtime, rebuild_id, advance)
         result = runtime.app.get_rebuild(rebuild_id).result
     summary = result["summary"]
     click.echo(
@@ -289,7 +346,7 @@ def list_generations(settings: Settings) -> None:
 def activate_generation(settings: Settings, generation: int, reason: str) -> None:
     """Switch readers to a generation (e.g. back to the one before a rebuild)."""
     with _opened(settings) as runtime:
-        position = _domain(runtime.app.switch_generation, _admin(), generation, reason)
+        position = runtime.app.switch_generation(_admin(), generation, reason)
     click.echo(f"readers use generation {generation} from position {position}")
 
 
@@ -299,7 +356,7 @@ def activate_generation(settings: Settings, generation: int, reason: str) -> Non
 def drop_generation(settings: Settings, generation: int) -> None:
     """Drop a generation that is neither live nor being built."""
     with _opened(settings) as runtime:
-        _domain(runtime.app.drop_generation, _admin(), generation)
+        runtime.app.drop_generation(_admin(), generation)
         runtime.drop_view(generation)
     click.echo(f"generation {generation} dropped")
 
@@ -313,19 +370,16 @@ def _opened(settings: Settings) -> Iterator[Runtime]:
         runtime.close()
 
 
-def _domain(command: Callable[..., T], *args: Any) -> T:
-    """Run a domain command; a refused one is a usage error with its reason."""
-    try:
-        return command(*args)
-    except DomainError as error:
-        raise click.UsageError(error.message) from None
-
-
 def _month(text: str) -> Month:
     try:
-        return Month.parse(text)
+        month = Month.parse(text)
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
+    settings = click.get_current_context().find_object(Settings)
+    problem = settings.months.problem(month) if settings else None
+    if problem:
+        raise click.BadParameter(problem)
+    return month
 
 
 def _uuid(text: str) -> UUID:
@@ -366,7 +420,7 @@ def _period_command(name: str, doc: str, needs_reason: bool = False) -> None:
         with _opened(settings) as runtime:
             act = getattr(runtime.app, f"{name}_period")
             args = (_admin(), _month(month), *((reason,) if needs_reason else ()))
-            position = _domain(act, *args)
+            position = act(*args)
         click.echo(f"{month} {PAST[name]} at position {position}")
 
 
@@ -388,7 +442,7 @@ def calendar() -> None:
 def close_day(settings: Settings, day: datetime, reason: str) -> None:
     """Make DAY (YYYY-MM-DD) a non-working day for review windows."""
     with _opened(settings) as runtime:
-        position = _domain(runtime.app.close_day, _admin(), day.date(), reason)
+        position = runtime.app.close_day(_admin(), day.date(), reason)
     click.echo(f"{day.date()} closed" if position else f"{day.date()} was closed")
 
 
@@ -406,7 +460,7 @@ def payroll(settings: Settings, month: str, output: Any) -> None:
         runtime.catch_up()
         period = _month(month)
         if runtime.view.period(period).status is not Status.PUBLISHED:
-            raise click.UsageError(
+            raise click.ClickException(
                 f"{period} is not published; its payroll is not final"
             )
         output.write(payroll_csv(lines(runtime.view, period)))
@@ -462,13 +516,8 @@ def token() -> None:
 @click.pass_obj
 def issue_token(settings: Settings, user: str, role: str, team: str | None) -> None:
     """Issue a bearer token and print it (only its hash is stored)."""
-    runtime = _runtime(settings)
-    try:
+    with _opened(settings) as runtime:
         issued = runtime.app.issue_token(user, Role(role), team, issued_by="cli")
-    except DomainError as error:
-        raise click.UsageError(error.message) from None
-    finally:
-        runtime.close()
     click.echo(issued.token)
 
 
@@ -531,17 +580,15 @@ def import_file(settings: Settings, kind: str, path: str, form: str | None) -> N
         def advance(row: int) -> None:
             bar.update(max(row - bar.n, 0))
 
-        summary = _domain(
-            lambda: import_rows(
-                runtime.app,
-                _admin(),
-                kind,
-                stream,
-                form,
-                source=f"cli:{Path(path).name}",
-                on_reject=reject,
-                on_progress=advance,
-            )
+        summary = import_rows(
+            runtime.app,
+            _admin(),
+            kind,
+            stream,
+            form,
+            source=f"cli:{Path(path).name}",
+            on_reject=reject,
+            on_progress=advance,
         )
     click.echo(
         f"{path}: {summary.rows} {kind} rows: {summary.recorded} recorded, "

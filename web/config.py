@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from domain.application import DEFAULT_TIMEZONE
+from domain.application import DEFAULT_TIMEZONE, company_today
+from domain.month import Month, MonthRange, parse_day
 from projections.runtime import StoreConfig
 
 # Environment variable -> setting. docker-compose.yml and the README use these names.
@@ -20,6 +22,13 @@ ENVIRONMENT = {
     "APPRAISAL_TIMEZONE": "timezone",
     "APPRAISAL_READ_TIMEOUT": "read_timeout",
     "APPRAISAL_INLINE_PROJECTION": "inline_projection",
+    "APPRAISAL_DB_POOL_SIZE": "db_pool_size",
+    "APPRAISAL_PROJECTOR_POOL_SIZE": "projector_pool_size",
+    "APPRAISAL_DB_TIMEOUT": "db_timeout",
+    "APPRAISAL_STATEMENT_TIMEOUT": "statement_timeout",
+    "APPRAISAL_FIRST_MONTH": "first_month",
+    "APPRAISAL_LAST_MONTH": "last_month",
+    "APPRAISAL_TODAY": "today",
 }
 
 
@@ -35,6 +44,14 @@ class Settings:
     timezone: str = DEFAULT_TIMEZONE
     read_timeout: float = 5.0
     inline_projection: bool | None = None
+    db_pool_size: int = 4
+    projector_pool_size: int = 2
+    db_timeout: float = 2.0
+    statement_timeout: float = 30.0
+    first_month: str = "2000-01"
+    last_month: str = "2100-12"
+    today: date | None = None
+    """A pinned business date, for demonstrations and tests; unset: the clock."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -58,16 +75,46 @@ class Settings:
             ZoneInfo(settings.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"unknown time zone {settings.timezone!r}") from None
+        settings.months  # noqa: B018 - refuses months that are not months
         return settings
 
     @property
+    def clock(self) -> Callable[[], date]:
+        """Today's business date in the company's time zone (or the pinned one)."""
+        if self.today is not None:
+            pinned = self.today
+            return lambda: pinned
+        return company_today(self.timezone)
+
+    @property
+    def months(self) -> MonthRange:
+        """The months the service accepts facts, periods and reads for."""
+        try:
+            first, last = Month.parse(self.first_month), Month.parse(self.last_month)
+        except ValueError as error:
+            raise ConfigError(f"first_month/last_month: {error}") from None
+        if last < first:
+            raise ConfigError(f"last_month {last} is before first_month {first}")
+        return MonthRange(first, last)
+
+    @property
     def store(self) -> StoreConfig:
+        """How the web workers and commands reach the store."""
         return StoreConfig(
             database_url=self.database_url,
             data_dir=self.data_dir,
             postgres_schema=self.postgres_schema,
             inline_projection=self.inline_projection,
+            pool_size=self.db_pool_size,
+            retry_budget=self.db_timeout,
+            statement_timeout=self.statement_timeout,
         )
+
+    @property
+    def projector_store(self) -> StoreConfig:
+        """How the projector reaches the store: a smaller pool (plus one
+        connection that listens for new events)."""
+        return replace(self.store, pool_size=self.projector_pool_size)
 
 
 def _convert(name: str, value: Any) -> Any:
@@ -76,10 +123,20 @@ def _convert(name: str, value: Any) -> Any:
     try:
         if name == "data_dir":
             return Path(value)
-        if name == "read_timeout":
-            return float(value)
+        if name in {"read_timeout", "db_timeout", "statement_timeout"}:
+            number = float(value)
+            if not 0 < number < 3600:
+                raise ValueError(value)
+            return number
+        if name in {"db_pool_size", "projector_pool_size"}:
+            size = int(value)
+            if not 1 <= size <= 100:
+                raise ValueError(value)
+            return size
         if name == "inline_projection":
             return _boolean(value)
+        if name == "today":
+            return parse_day(value.strip())
     except ValueError:
         raise ConfigError(f"{name}: {value!r} is not a valid value") from None
     return value

@@ -1,4 +1,5 @@
-"""A demo department: two teams, a dozen agents, three months of deductions.
+"""A demo department: two teams, a dozen agents, deductions in the three months
+before the current one.
 
 Everything has a deterministic id, so loading twice adds nothing.
 """
@@ -19,7 +20,6 @@ from domain.errors import ConflictError
 from domain.month import Month
 from projections.runtime import Runtime
 
-DEMO_MONTHS = (Month(2026, 8), Month(2026, 9), Month(2026, 10))
 TEAMS = {
     "presales": (
         "sup-zhang",
@@ -62,16 +62,29 @@ class DemoLoad:
     tokens_file: Path
 
 
-def roster() -> list[NewAgent]:
+def demo_months(today: date) -> list[Month]:
+    """The three months before today's."""
+    last = Month.of(today).previous()
+    return [last.previous().previous(), last.previous(), last]
+
+
+def roster(today: date) -> list[NewAgent]:
+    """Agents who joined seven months before the first demo month."""
+    first = demo_months(today)[0]
+    joined = Month(first.year - (first.month <= 7), (first.month - 8) % 12 + 1)
     agents = []
     for number, (team, (supervisor, names)) in enumerate(TEAMS.items(), start=1):
         for index, name in enumerate(names, start=1):
             agent_id = f"CS-{number}{index:02d}"
-            agents.append(NewAgent(agent_id, name, team, supervisor, date(2026, 1, 5)))
+            agents.append(
+                NewAgent(
+                    agent_id, name, team, supervisor, joined.first_day.replace(day=5)
+                )
+            )
     return agents
 
 
-def deductions(agents: list[NewAgent]) -> dict[str, list[NewDeduction]]:
+def deductions(agents: list[NewAgent], today: date) -> dict[str, list[NewDeduction]]:
     """Deterministic deductions per supervisor; each team's first agent is spotless."""
     draw = random.Random(2019)
     codes, weights = list(ITEMS), list(ITEMS.values())
@@ -79,7 +92,7 @@ def deductions(agents: list[NewAgent]) -> dict[str, list[NewDeduction]]:
     for agent in agents:
         if agent.agent_id.endswith("01"):
             continue
-        for month in DEMO_MONTHS:
+        for month in demo_months(today):
             drawn = draw.choices(codes, weights, k=draw.randint(0, 6))
             seen: set[str] = set()
             for n, code in enumerate(drawn):
@@ -101,11 +114,12 @@ def deductions(agents: list[NewAgent]) -> dict[str, list[NewDeduction]]:
 
 def load_demo(runtime: Runtime, data_dir: Path) -> DemoLoad:
     app = runtime.app
-    agents = roster()
+    today = app.today()
+    agents = roster(today)
     agents_added = deductions_added = 0
     with suppress(ConflictError):  # already loaded
         agents_added = len(app.register_agents(Principal("demo", Role.ADMIN), agents))
-    for supervisor, batch in deductions(agents).items():
+    for supervisor, batch in deductions(agents, today).items():
         team = next(t for t, (s, _) in TEAMS.items() if s == supervisor)
         try:
             recorded = app.record_deductions(

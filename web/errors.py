@@ -12,17 +12,21 @@ from http import HTTPStatus
 from typing import Any, NoReturn
 
 import flask
+from eventsourcing.persistence import IntegrityError
 from flask import Flask, Response, current_app
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from domain.errors import (
+    ConcurrentChangeError,
     ConflictError,
     DomainError,
     InvalidFactError,
     NotFoundError,
     NotPermittedError,
 )
+from domain.text import storable
+from projections.persistence import TRANSIENT, StoreUnavailableError
 from projections.runtime import ReadTimeoutError
 
 PROBLEM_JSON = "application/problem+json"
@@ -69,8 +73,11 @@ def problem_response(
     code: str,
     errors: Mapping[str, list[str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> Response:
+    """A problem document; ``extensions`` are members beside the standard ones."""
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": "about:blank",
         "title": _title(status),
         "status": status,
@@ -79,9 +86,10 @@ def problem_response(
     }
     if errors:
         body["errors"] = dict(errors)
-    response = Response(
-        json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON
-    )
+    text = json.dumps(body, ensure_ascii=False)
+    if not storable(text):  # an unpaired surrogate echoed back: escape it
+        text = json.dumps(body)
+    response = Response(text, status=status, mimetype=PROBLEM_JSON)
     response.headers.update(headers or {})
     return response
 
@@ -183,6 +191,26 @@ def handle_read_timeout(error: ReadTimeoutError) -> Response:
     )
 
 
+def handle_store_unavailable(error: Exception) -> Response:
+    current_app.logger.warning("store unavailable on %s: %s", flask.request.path, error)
+    return problem_response(
+        503,
+        "The event store is unreachable; nothing was changed. Retry shortly.",
+        code="store_unreachable",
+        headers={"Retry-After": "2"},
+    )
+
+
+def handle_concurrent_change(error: Exception) -> Response:
+    """Two requests changed the same thing at once; the store kept one."""
+    return problem_response(
+        409,
+        "Another request changed this at the same time and was recorded first; "
+        "read it again and retry if it still applies.",
+        code="conflict",
+    )
+
+
 def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
@@ -195,4 +223,8 @@ def register(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(ReadTimeoutError, handle_read_timeout)
+    for unavailable in (StoreUnavailableError, *TRANSIENT):
+        app.register_error_handler(unavailable, handle_store_unavailable)
+    for conflict in (IntegrityError, ConcurrentChangeError):
+        app.register_error_handler(conflict, handle_concurrent_change)
     app.register_error_handler(Exception, handle_unexpected)

@@ -1,12 +1,14 @@
-"""Liveness and the read models' position."""
+"""Health: whether the store answers and the read side keeps up."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
+
 from web.api import Blueprint
 from web.context import runtime
-from web.errors import fail
+from web.errors import problem_response
 from web.schemas import Health
 
 blp = Blueprint("health", __name__, description="Service health")
@@ -15,11 +17,43 @@ blp = Blueprint("health", __name__, description="Service health")
 @blp.route("/health")
 @blp.doc(security=[])
 @blp.response(200, Health)
-def health() -> dict[str, Any]:
-    """Whether the service can reach its store, and its read position."""
-    try:
-        position = runtime().position
-    except Exception:  # the store is down: say so rather than fail
-        fail(503, "The event store is unreachable.", code="store_unreachable")
-    backend = "postgresql" if runtime().config.is_postgres else "sqlite"
-    return {"status": "ok", "backend": backend, "position": position}
+@blp.alt_response(
+    503,
+    description="The store is unreachable or the read side is "
+    "stalled or not running; the body names the problem",
+)
+def health() -> Any:
+    """200 when all is well: the store answers, and the read models keep up with
+    the log (no stall, a projector heard from recently). Otherwise 503 with a
+    problem document that says what is wrong, within about two seconds."""
+    report = runtime().health()
+    body: dict[str, Any] = {
+        "status": "ok",
+        "backend": report.backend,
+        "position": report.position,
+        "head": report.head,
+        "lag": report.lag,
+        "read_models": [
+            {"name": name, "position": position, "live": name == report.live,
+             "lag": max(report.head - position, 0)}
+            for name, position in sorted(report.positions.items())
+        ],
+        "projectors": [
+            {"name": s.name, "process": s.process, "position": s.position,
+             "seen_at": s.seen_at.isoformat(), "stalled_at": s.stalled_at,
+             "stalled_topic": s.stalled_topic, "error": s.error}
+            for s in report.statuses.values()
+        ],
+    }  # fmt: skip
+    problems = report.problems()
+    if not problems:
+        return body
+    body["status"] = "unavailable"
+    response: Response = problem_response(
+        503,
+        " ".join(detail for _, detail in problems),
+        code=problems[0][0],
+        headers={"Retry-After": "2"},
+        extensions=body,
+    )
+    return response

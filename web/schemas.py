@@ -206,10 +206,31 @@ class RankingOut(Schema):
     position = fields.Integer()
 
 
-class Health(Schema):
-    status = fields.String()
-    backend = fields.String()
+class ReadModelHealth(Schema):
+    name = fields.String()
     position = fields.Integer()
+    lag = fields.Integer(metadata={"description": "events not yet folded in"})
+    live = fields.Boolean()
+
+
+class ProjectorHealth(Schema):
+    name = fields.String()
+    process = fields.String(metadata={"description": "host:pid of the projector"})
+    position = fields.Integer()
+    seen_at = fields.String(metadata={"description": "its last heartbeat (UTC)"})
+    stalled_at = fields.Integer(allow_none=True)
+    stalled_topic = fields.String(allow_none=True)
+    error = fields.String(allow_none=True)
+
+
+class Health(Schema):
+    status = fields.String(metadata={"description": "ok"})
+    backend = fields.String()
+    position = fields.Integer(metadata={"description": "the live read models'"})
+    head = fields.Integer(metadata={"description": "the last event in the log"})
+    lag = fields.Integer()
+    read_models = fields.List(fields.Nested(ReadModelHealth))
+    projectors = fields.List(fields.Nested(ProjectorHealth))
 
 
 # Rulebooks, previews and rebuilds

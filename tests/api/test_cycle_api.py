@@ -41,7 +41,8 @@ def test_a_published_month_refuses_facts_until_it_is_reopened_with_a_reason(depa
         "/deductions",
         json={"agent_id": "a3", "item": "complaint", "occurred_on": "2026-10-07"},
     )
-    assert refused.status_code == 422
+    assert refused.status_code == 409  # the month's close stands in its way
+    assert "2026-10 period is published" in refused.json["detail"]
     assert "/periods/2026-10/reopen" in refused.json["detail"]
     assert department.event_count() == before
     assert department.admin.post("/periods/2026-10/reopen", json={}).status_code == 422

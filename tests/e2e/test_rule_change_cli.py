@@ -21,8 +21,10 @@ from domain.application import NewAgent, NewDeduction
 from domain.month import Month
 from domain.rulebook import Occurrence, Rulebook, shipped_document
 from projections.runtime import Runtime, StoreConfig
+from tests.clock import service_today
 from tests.e2e.commands import Background, run, run_ok, stored_event_count, wait_until
 from web.demo import deductions as demo_deductions
+from web.demo import demo_months
 from web.demo import roster as demo_roster
 
 REBUILD_STARTED = re.compile(
@@ -179,12 +181,15 @@ def test_publishing_a_version_for_a_past_month_is_refused_and_stores_nothing(
 
 # Preview
 
+TODAY = service_today()  # the demo's months follow the service's today
+FIRST, SECOND = (str(m) for m in demo_months(TODAY)[:2])
+
 
 def demo_complaints() -> Counter[tuple[str, str]]:
     """How many complaints the demo records per (agent, month)."""
     return Counter(
         (new.agent_id, str(Month.of(new.occurred_on)))
-        for batch in demo_deductions(demo_roster()).values()
+        for batch in demo_deductions(demo_roster(TODAY), TODAY).values()
         for new in batch
         if new.item == "complaint"
     )
@@ -198,16 +203,16 @@ def test_previewing_dearer_complaints_shows_two_points_lost_per_complaint(
     events_before = stored_event_count(data_dir)
 
     result = run_ok(
-        "rulebook", "preview", str(path), "--from", "2026-09", "--to", "2026-10",
+        "rulebook", "preview", str(path), "--from", FIRST, "--to", SECOND,
         "--json", env=sqlite_env, cwd=workdir,
     )  # fmt: skip
 
     preview = json.loads(result.stdout)
-    assert preview["months"] == ["2026-09", "2026-10"]
+    assert preview["months"] == [FIRST, SECOND]
     complaints = {
         key: n for key, n in demo_complaints().items() if key[1] in preview["months"]
     }
-    assert complaints, "the demo has complaints in September and October"
+    assert complaints, "the demo has complaints in its first two months"
     deltas = {
         (c["agent_id"], c["month"]): Decimal(c["delta"]) for c in preview["changes"]
     }
@@ -229,7 +234,7 @@ def test_previewing_the_rules_in_force_changes_nothing(
     events_before = stored_event_count(data_dir)
 
     result = run_ok(
-        "rulebook", "preview", str(path), "--from", "2026-09", "--to", "2026-10",
+        "rulebook", "preview", str(path), "--from", FIRST, "--to", SECOND,
         "--json", env=sqlite_env, cwd=workdir,
     )  # fmt: skip
 
@@ -350,14 +355,14 @@ def test_switching_back_restores_old_totals_and_only_the_unused_generation_drops
     tmp_path, sqlite_env, data_dir, workdir
 ):
     run_ok("demo", env=sqlite_env, cwd=workdir)
-    september = Month(2026, 9)
+    september = Month.parse(SECOND)
     complained = sorted(a for a, m in demo_complaints() if m == str(september))
-    agents = [agent.agent_id for agent in demo_roster()]
+    agents = [agent.agent_id for agent in demo_roster(TODAY)]
     with reader(data_dir) as before:
         old = totals(before, agents, september)
     rules = write_rulebook(tmp_path / "minus5.json", complaint_costs("-5"))
     rebuilt = run_ok(
-        "rebuild", str(rules), "--effective-from", "2026-09",
+        "rebuild", str(rules), "--effective-from", SECOND,
         env=sqlite_env, cwd=workdir,
     )  # fmt: skip
     assert rebuild_started(rebuilt.stdout) is not None
@@ -399,13 +404,15 @@ def test_switching_back_restores_old_totals_and_only_the_unused_generation_drops
         assert totals(still, agents, september) == old
 
 
-def test_resuming_an_unknown_rebuild_is_a_usage_error_not_a_traceback(
+def test_resuming_an_unknown_rebuild_is_one_line_not_a_traceback(
     sqlite_env, workdir
 ):
     result = run(
         "rebuild", "--resume", "00000000-0000-0000-0000-000000000000",
         env=sqlite_env, cwd=workdir,
     )  # fmt: skip
-    assert result.returncode == 2
-    assert "no rebuild" in result.stderr
+    assert result.returncode == 1  # refused, not misused: exit 2 is for usage
+    assert result.stderr.strip() == (
+        "Error: no rebuild 00000000-0000-0000-0000-000000000000"
+    )
     assert "Traceback" not in result.stderr

@@ -6,12 +6,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from eventsourcing.persistence import InfrastructureFactory, Tracking
-from eventsourcing.utils import Environment
+from eventsourcing.persistence import Tracking
 
 from domain.access import Principal, Role
 from domain.application import NewAgent, NewDeduction
 from domain.month import Month
+from domain.register import ROOT_GENERATION
 from projections.runtime import Runtime
 from projections.scoreboard import Changes, ScoreboardView
 
@@ -122,12 +122,7 @@ def _snapshot(view: ScoreboardView) -> dict:
 
 
 def _fresh_view(runtime: Runtime, name: str) -> ScoreboardView:
-    env = dict(runtime.env)
-    env[f"{name.upper()}_SQLITE_DBNAME"] = str(
-        runtime.config.data_dir / f"{name}.sqlite"
-    )
-    factory = InfrastructureFactory.construct(Environment(name, env))
-    return factory.tracking_recorder(runtime.config.view_class)
+    return runtime.open_view(name, [ROOT_GENERATION])
 
 
 def test_replaying_the_whole_log_into_empty_tables_gives_the_same_read_models(runtime):

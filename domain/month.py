@@ -84,6 +84,10 @@ class Quarter:
     year: int
     number: int
 
+    def __post_init__(self) -> None:
+        if not 1 <= self.number <= 4 or not 1 <= self.year <= 9999:
+            raise ValueError(f"{self.year:04d}-Q{self.number} is not a quarter")
+
     @classmethod
     def parse(cls, text: str) -> Quarter:
         found = _QUARTER.fullmatch(text) if isinstance(text, str) else None

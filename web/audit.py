@@ -16,7 +16,8 @@ from web.api import Blueprint
 from web.audit_schemas import AsOfQuery, ExplanationOut, ExportQuery, VerificationOut
 from web.context import principal, read_position, runtime
 from web.errors import fail
-from web.scorecards import month_param, view_as_of
+from web.schemas import month_in_path
+from web.scorecards import view_as_of
 
 blp = Blueprint("audit", __name__, description="Explanations and audits")
 
@@ -34,7 +35,7 @@ def explain_scorecard(query: dict[str, Any], agent_id: str, month: str) -> Expla
     rulebook version and points, metric inputs, ratings and weights, disputes,
     corrections and the period's closes — and a running total ending at the
     scorecard's total. ``as_of`` or ``position`` read it as it stood then."""
-    period = month_param(month)
+    period = month_in_path(month)
     readable_agent(agent_id, period)
     view, position = view_as_of(query)
     found = explain(view, agent_id, period, position)

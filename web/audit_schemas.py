@@ -8,15 +8,13 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from domain.deduction import OUTCOMES
 from web.preview_schemas import ChangeOut
-from web.schemas import CODE, MonthField, Points, _text
+from web.schemas import CODE, Moment, MonthField, Points, _text
 
 
 class AsOfQuery(Schema):
     """Read the score as it stood at a past time or log position."""
 
-    as_of = fields.AwareDateTime(
-        metadata={"description": "A past time, e.g. 2026-11-03T10:00:00Z"}
-    )
+    as_of = Moment(metadata={"description": "A past time, e.g. 2026-11-03T10:00:00Z"})
     position = fields.Integer(
         strict=False, validate=validate.Range(min=0, max=2**62),
         metadata={"description": "A past notification position"},

@@ -9,7 +9,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 
 from domain.access import Principal, Role
 from domain.errors import DomainError
-from domain.month import Month
+from domain.month import Month, parse_day
 from domain.rulebook import Rulebook
 from domain.text import PROBLEM, printable, unstorable_fields
 from projections.migrate import create_postgres_schema
@@ -382,6 +382,18 @@ def _month(text: str) -> Month:
     return month
 
 
+def _day(text: str) -> date:
+    try:
+        day = parse_day(text)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    settings = click.get_current_context().find_object(Settings)
+    problem = settings.months.problem(day) if settings else None
+    if problem:
+        raise click.BadParameter(problem)
+    return day
+
+
 def _uuid(text: str) -> UUID:
     try:
         return UUID(text)
@@ -436,14 +448,15 @@ def calendar() -> None:
 
 
 @calendar.command("close-day")
-@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("day")
 @click.option("--reason", required=True)
 @click.pass_obj
-def close_day(settings: Settings, day: datetime, reason: str) -> None:
+def close_day(settings: Settings, day: str, reason: str) -> None:
     """Make DAY (YYYY-MM-DD) a non-working day for review windows."""
+    closed = _day(day)
     with _opened(settings) as runtime:
-        position = runtime.app.close_day(_admin(), day.date(), reason)
-    click.echo(f"{day.date()} closed" if position else f"{day.date()} was closed")
+        position = runtime.app.close_day(_admin(), closed, reason)
+    click.echo(f"{closed} closed" if position else f"{closed} was closed")
 
 
 @main.command()

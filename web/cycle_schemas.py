@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from web.schemas import Points, _text
+from web.schemas import Day, Points, _text
 
 
 class HistoryOut(Schema):
@@ -97,11 +97,11 @@ class PlanIn(Schema):
 
 
 class LeaveIn(Schema):
-    left_on = fields.Date(required=True)
+    left_on = Day(required=True)
 
 
 class ClosedDayIn(Schema):
-    day = fields.Date(required=True)
+    day = Day(required=True)
     reason = fields.String(required=True, validate=_text(200))
 
 

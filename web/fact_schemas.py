@@ -12,7 +12,7 @@ from domain.orders import workflow
 from domain.ratings import DIMENSIONS, SCALE
 from domain.recording import ORDER_STEPS
 from domain.rulebook import Assessor
-from web.schemas import CODE, MonthField, Points
+from web.schemas import CODE, Day, MonthField, Points
 
 REFERENCE = validate.Length(min=1, max=100)
 AMOUNT = validate.Range(min=0, max=10**9)
@@ -35,7 +35,7 @@ class OrderIn(Schema):
         required=True, validate=validate.OneOf(workflow().submit_cases)
     )
     amount = fields.Decimal(required=True, allow_nan=False, validate=AMOUNT)
-    occurred_on = fields.Date(required=True)
+    occurred_on = Day(required=True)
     handled_by = fields.String(validate=CODE, load_default=None)
 
 
@@ -46,7 +46,7 @@ class OrderStepIn(Schema):
             [s for s in ORDER_STEPS if s != "submit"] + ["correct_amount"]
         ),
     )
-    occurred_on = fields.Date(required=True)
+    occurred_on = Day(required=True)
     handled_by = fields.String(validate=CODE, load_default=None)
     case = fields.String(validate=validate.OneOf(workflow().process_cases))
     batch = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
@@ -101,7 +101,7 @@ class RecordedOut(Schema):
 class ComplaintIn(Schema):
     complaint_no = fields.String(required=True, validate=REFERENCE)
     agent_id = fields.String(required=True, validate=CODE)
-    occurred_on = fields.Date(required=True)
+    occurred_on = Day(required=True)
     severity = fields.String(load_default="normal", validate=validate.OneOf(SEVERITIES))
     order_no = fields.String(load_default="", validate=validate.Length(max=100))
     description = fields.String(load_default="", validate=validate.Length(max=2000))
@@ -110,7 +110,7 @@ class ComplaintIn(Schema):
 class PromotionIn(Schema):
     agent_id = fields.String(required=True, validate=CODE)
     channel = fields.String(required=True, validate=validate.OneOf(tuple(CHANNELS)))
-    occurred_on = fields.Date(required=True)
+    occurred_on = Day(required=True)
     reference = fields.String(required=True, validate=validate.Length(min=1, max=500))
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 

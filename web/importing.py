@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import IO, Any
@@ -35,7 +33,7 @@ from domain.observations import Field as KindField
 from domain.orders import workflow
 from domain.recording import ORDER_STEPS, NewObservation, Observed, OrderRow
 from domain.text import unstorable_fields
-from web.schemas import CODE
+from web.schemas import CODE, Day
 
 ORDERS = "orders"
 IMPORT_KINDS = (*KINDS, ORDERS)
@@ -138,24 +136,6 @@ class Flag(fields.Field[bool]):
         if text in self.TRUE or text in self.FALSE:
             return text in self.TRUE
         raise self.make_error("invalid")
-
-
-class Day(fields.Field[date]):
-    """A business date as YYYY-MM-DD."""
-
-    PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-    default_error_messages = {  # noqa: RUF012
-        "invalid": "Not a date: use YYYY-MM-DD.",
-        "no_such_date": "No such date: {reason}.",
-    }
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> date:
-        if not isinstance(value, str) or not self.PATTERN.fullmatch(value.strip()):
-            raise self.make_error("invalid")
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError as error:
-            raise self.make_error("no_such_date", reason=str(error)) from None
 
 
 class Text(fields.String):

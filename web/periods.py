@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from typing import Any
 
 from flask import Response
@@ -29,10 +28,9 @@ from web.cycle_schemas import (
 )
 from web.errors import fail
 from web.fact_schemas import RecordedOut
-from web.scorecards import month_param
+from web.schemas import month_in_path, quarter_param
 
 blp = Blueprint("periods", __name__, description="The monthly cycle")
-QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
 def _department_reader() -> None:
@@ -45,7 +43,7 @@ def _department_reader() -> None:
 def get_period(month: str) -> cycle.PeriodView:
     """A month's period: status, review window (first five working days of the
     next month), and every close, publication and reopening."""
-    return cycle.period_view(read_view(), month_param(month), runtime().app.today())
+    return cycle.period_view(read_view(), month_in_path(month), runtime().app.today())
 
 
 def _changed(month: Month, position: int) -> dict[str, Any]:
@@ -58,7 +56,7 @@ def _changed(month: Month, position: int) -> dict[str, Any]:
 @blp.response(200, PeriodChangeOut)
 def close_period(month: str) -> dict[str, Any]:
     """Close a month that has ended: facts for it are refused from now on (admin)."""
-    period = month_param(month)
+    period = month_in_path(month)
     return _changed(period, runtime().app.close_period(principal(), period))
 
 
@@ -68,7 +66,7 @@ def publish_period(month: str) -> dict[str, Any]:
     """Issue the monthly report of a closed month (admin). Its bottom group's
     supervisors then owe improvement plans; the quarter's last month grants the
     quarter's rewards."""
-    period = month_param(month)
+    period = month_in_path(month)
     return _changed(period, runtime().app.publish_period(principal(), period))
 
 
@@ -77,7 +75,7 @@ def publish_period(month: str) -> dict[str, Any]:
 @blp.response(200, PeriodChangeOut)
 def reopen_period(data: dict[str, Any], month: str) -> dict[str, Any]:
     """Reopen a closed or published month, saying why (admin)."""
-    period = month_param(month)
+    period = month_in_path(month)
     position = runtime().app.reopen_period(principal(), period, data["reason"])
     return _changed(period, position)
 
@@ -88,12 +86,8 @@ def get_rewards(quarter: str) -> dict[str, Any]:
     """A quarter's standings (average of three monthly totals) and the rewards
     granted with its last month's report, with any later adjustment."""
     _department_reader()
-    found = QUARTER.match(quarter)
-    if not found:
-        fail(
-            400, "Use a quarter as YYYY-Qn.", code="validation_failed", field="quarter"
-        )
-    view = cycle.quarter_view(read_view(), int(found.group(1)), int(found.group(2)))
+    found = quarter_param(quarter)
+    view = cycle.quarter_view(read_view(), found.year, found.number)
     return {
         **view.__dict__,
         "quarter": quarter,
@@ -140,7 +134,7 @@ def get_payroll(month: str) -> Response:
             "Only an admin or an auditor may read the payroll.",
             code="not_permitted",
         )
-    period = month_param(month)
+    period = month_in_path(month)
     if read_view().period(period).status is not Status.PUBLISHED:
         fail(
             409,

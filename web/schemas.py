@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from flask import current_app, has_app_context
+from marshmallow import Schema, ValidationError, fields, validate
 
-from domain.month import Month
+from domain.month import Month, MonthRange, Quarter, parse_day
 from domain.rulebook import Rulebook
 from web.rulebook_schema import parse_rulebook
 
@@ -14,7 +17,6 @@ CODE = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
     error="Use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.",
 )
-MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use a month as YYYY-MM.")
 
 
 def _text(max_length: int) -> validate.Validator:
@@ -31,6 +33,93 @@ class Points(fields.Decimal):
         super().__init__(places=2, as_string=True, **kwargs)  # type: ignore[arg-type]
 
 
+def accepted_months() -> MonthRange:
+    """The months this service accepts (``APPRAISAL_FIRST_MONTH`` to
+    ``APPRAISAL_LAST_MONTH``); outside a request, the default range."""
+    if has_app_context() and "appraisal" in current_app.extensions:
+        months: MonthRange = current_app.extensions["appraisal"]["runtime"].app.months
+        return months
+    return MonthRange()
+
+
+class MonthField(fields.Field):
+    """A month as ``YYYY-MM`` (ASCII digits), within the accepted months."""
+
+    default_error_messages = {"invalid": "Use a month as YYYY-MM."}  # noqa: RUF012
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Month:
+        try:
+            month = Month.parse(value)
+        except ValueError:
+            raise self.make_error("invalid") from None
+        _in_range(month)
+        return month
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else str(value)
+
+
+class Day(fields.Date):
+    """A business date as ``YYYY-MM-DD`` (ASCII digits, no other form), within
+    the accepted months."""
+
+    PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+    default_error_messages = {  # noqa: RUF012
+        "invalid": "Not a date: use YYYY-MM-DD.",
+        "no_such_date": "No such date: {reason}.",
+    }
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> date:
+        text = value.strip() if isinstance(value, str) else value
+        if not isinstance(text, str) or not self.PATTERN.fullmatch(text):
+            raise self.make_error("invalid")
+        try:
+            day = parse_day(text)
+        except ValueError as error:
+            raise self.make_error("no_such_date", reason=str(error)) from None
+        _in_range(day)
+        return day
+
+
+class Moment(fields.AwareDateTime):
+    """A time with its offset (ISO 8601), within the accepted months."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        moment: datetime = super()._deserialize(value, attr, data, **kwargs)
+        _in_range(moment.date())
+        return moment
+
+
+def quarter_param(text: str) -> Quarter:
+    """A quarter in a path, ``YYYY-Qn``, within the accepted months."""
+    try:
+        quarter = Quarter.parse(text)
+    except ValueError:
+        raise ValidationError({"quarter": ["Use a quarter as YYYY-Qn."]}) from None
+    problem = accepted_months().problem(quarter)
+    if problem:
+        raise ValidationError({"quarter": [problem]})
+    return quarter
+
+
+def month_in_path(text: str) -> Month:
+    """A month in a path, ``YYYY-MM``, within the accepted months."""
+    try:
+        month = Month.parse(text)
+    except ValueError:
+        raise ValidationError({"month": ["Use a month as YYYY-MM."]}) from None
+    problem = accepted_months().problem(month)
+    if problem:
+        raise ValidationError({"month": [problem]})
+    return month
+
+
+def _in_range(value: Month | date) -> None:
+    problem = accepted_months().problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
 # Agents
 
 
@@ -39,7 +128,7 @@ class AgentIn(Schema):
     name = fields.String(required=True, validate=_text(100))
     team = fields.String(required=True, validate=CODE)
     supervisor = fields.String(required=True, validate=CODE)
-    joined_on = fields.Date(load_default=None, allow_none=True)
+    joined_on = Day(load_default=None, allow_none=True)
 
 
 class AgentOut(Schema):
@@ -67,7 +156,7 @@ class AgentList(Schema):
 class DeductionIn(Schema):
     agent_id = fields.String(required=True, validate=CODE)
     item = fields.String(required=True, validate=CODE)
-    occurred_on = fields.Date(required=True)
+    occurred_on = Day(required=True)
     quantity = fields.Integer(
         strict=True, load_default=1, validate=validate.Range(min=1, max=1000)
     )
@@ -178,7 +267,7 @@ class ScorecardOut(Schema):
 
 class RankingQuery(Schema):
     team = fields.String(validate=CODE)
-    as_of = fields.AwareDateTime(metadata={"description": "A past time"})
+    as_of = Moment(metadata={"description": "A past time"})
     position = fields.Integer(
         validate=validate.Range(min=0, max=2**62),
         metadata={"description": "A past notification position"},
@@ -234,23 +323,6 @@ class Health(Schema):
 
 
 # Rulebooks, previews and rebuilds
-
-
-class MonthField(fields.Field):
-    """A month as ``YYYY-MM``."""
-
-    default_error_messages = {"invalid": "Use a month as YYYY-MM."}  # noqa: RUF012
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Month:
-        if not isinstance(value, str):
-            raise self.make_error("invalid")
-        try:
-            return Month.parse(value)
-        except ValueError:
-            raise self.make_error("invalid") from None
-
-    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
-        return None if value is None else str(value)
 
 
 class RulebookField(fields.Field):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.month import Month
 from projections import cycle
 from projections.scoreboard import NOW, ScoreboardView
 from web.agents import readable_agent
@@ -12,21 +11,9 @@ from web.api import Blueprint
 from web.audit_schemas import AsOfQuery
 from web.context import read_position, read_view, runtime
 from web.errors import fail
-from web.schemas import RankingOut, RankingQuery, ScorecardOut
+from web.schemas import RankingOut, RankingQuery, ScorecardOut, month_in_path
 
 blp = Blueprint("scorecards", __name__, description="Scorecards and rankings")
-
-
-def month_param(text: str) -> Month:
-    try:
-        return Month.parse(text)
-    except ValueError:
-        fail(
-            400,
-            f"{text!r} is not a month; use YYYY-MM.",
-            code="validation_failed",
-            field="month",
-        )
 
 
 def view_as_of(query: dict[str, Any]) -> tuple[ScoreboardView, int]:
@@ -50,7 +37,7 @@ def view_as_of(query: dict[str, Any]) -> tuple[ScoreboardView, int]:
 def get_scorecard(query: dict[str, Any], agent_id: str, month: str) -> dict[str, Any]:
     """An agent's scorecard for a month: total, categories and the lines behind
     them; ``as_of`` (a time) or ``position`` read it as it stood then."""
-    period = month_param(month)
+    period = month_in_path(month)
     readable_agent(agent_id, period)
     view, position = view_as_of(query)
     card = view.scorecard(agent_id, period, position)
@@ -77,7 +64,7 @@ def get_scorecard(query: dict[str, Any], agent_id: str, month: str) -> dict[str,
 def get_ranking(query: dict[str, Any], month: str) -> dict[str, Any]:
     """The month's ranking, department-wide or for one team (1, 2, 2, 4 on ties);
     ``as_of`` (a time) or ``position`` read it as it stood then."""
-    period = month_param(month)
+    period = month_in_path(month)
     view, position = view_as_of(query)
     rulebook = view.catalog(position).for_month(period)
     return {

@@ -394,6 +394,10 @@ class Runtime:
         view = self.view
         inline = self.config.projects_inline
         reached = self._inline_catch_up(view) if inline else self.position_of(view)
+        if position is not None and reached < position:
+            stall = self.stall_of(view)
+            if stall is not None:  # it will not get there by waiting
+                raise ReadTimeoutError(position, reached, stall)
         deadline = time.monotonic() + timeout
         pause = 0.005
         while position is not None and reached < position:
@@ -477,6 +481,8 @@ class Runtime:
         whether the projector keeps up; never waits more than about a second
         for a store that does not answer."""
         try:
+            if self.config.projects_inline:
+                self._inline_catch_up(self.view)
             head, positions, statuses = self._probe()
         except (*UNAVAILABLE, psycopg.Error) as error:
             text = (str(error).strip() or type(error).__name__).splitlines()[0]

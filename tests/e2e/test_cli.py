@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -217,3 +218,29 @@ def test_the_projector_process_catches_up_follows_new_events_and_stops_cleanly(
         assert projector.terminate(timeout=10) == 0, projector.output()
     finally:
         runtime.close()
+
+
+def test_an_argument_the_store_cannot_keep_is_refused_naming_it(
+    sqlite_env, data_dir, workdir
+):
+    # Bytes that are not UTF-8 reach Python as unpaired surrogates.
+    user = os.fsdecode(b"sup-\xff")
+    result = run(
+        "token", "issue", "--user", user, "--role", "admin",
+        env=sqlite_env, cwd=workdir,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "'user'" in result.stderr and "NUL" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (
+        not (data_dir / "events.sqlite").exists() or stored_event_count(data_dir) == 0
+    )
+
+
+def test_a_day_in_another_script_or_form_is_refused(sqlite_env, workdir):
+    for day in ("\uff12\uff10\uff12\uff16-10-01", "20261001", "0001-01-01"):
+        result = run(
+            "calendar", "close-day", day, "--reason", "r", env=sqlite_env, cwd=workdir
+        )
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr

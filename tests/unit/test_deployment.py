@@ -25,15 +25,24 @@ def _expand(value: str) -> str:
 
 
 def test_compose_runs_postgres_15_the_api_under_gunicorn_and_the_projector():
-    assert set(SERVICES) == {"postgres", "api", "projector"}
+    assert set(SERVICES) == {"postgres", "migrate", "api", "projector"}
+    assert "appraisal migrate" in SERVICES["migrate"]["command"]
+    for name in ("api", "projector"):
+        depends = SERVICES[name]["depends_on"]
+        assert depends["migrate"]["condition"] == "service_completed_successfully"
     assert SERVICES["postgres"]["image"].startswith("postgres:15")
     assert "gunicorn" in SERVICES["api"]["command"]
     assert "'web:create_app()'" in SERVICES["api"]["command"]
     assert "appraisal project" in SERVICES["projector"]["command"]
 
 
+def test_the_api_is_healthy_only_when_health_answers_200():
+    check = " ".join(SERVICES["api"]["healthcheck"]["test"])
+    assert "/health" in check and "8000" in check
+
+
 def test_the_app_services_set_only_settings_the_code_reads():
-    for name in ("api", "projector"):
+    for name in ("migrate", "api", "projector"):
         assert set(SERVICES[name]["environment"]) <= set(ENVIRONMENT), name
 
 

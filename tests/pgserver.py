@@ -31,7 +31,9 @@ def _bindir() -> Path:
     for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
         if Path(candidate, "initdb").exists():
             return Path(candidate)
-    raise RuntimeError("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
+    raise RuntimeError(
+        "PostgreSQL's server binaries (initdb, pg_ctl) are not installed"
+    )
 
 
 def _free_port() -> int:

@@ -52,6 +52,8 @@ class Command(click.Command):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:  # the reader went away (``| head``): stop quietly
+            raise click.exceptions.Exit(1) from None
         except DomainError as error:
             raise click.ClickException(printable(error.message)) from None
         except Exception as error:  # an operational error: one line, no traceback

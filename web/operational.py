@@ -41,9 +41,21 @@ def operational_message(error: BaseException, settings: Any) -> str | None:
     if not isinstance(error, StoreUnavailableError | PersistenceError | psycopg.Error):
         return None
     text = _line(error)
+    if "couldn't get a connection" in text and _postgres(settings):
+        # The pool keeps the reason a connection failed to itself: ask again.
+        text = _connect_error(settings.database_url) or text
     hint = next((h for words, h in _HINTS if words in text.lower()), None)
     where = _where(settings)
     return f"cannot use the event store{where}: {text}" + (f" ({hint})" if hint else "")
+
+
+def _connect_error(url: str) -> str | None:
+    """Why a new connection to ``url`` fails now, or None if it succeeds."""
+    try:
+        with psycopg.connect(url, connect_timeout=2):
+            return None
+    except psycopg.Error as error:
+        return _line(error).removeprefix("connection failed: ")
 
 
 def _postgres(settings: Any) -> bool:

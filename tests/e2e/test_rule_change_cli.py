@@ -404,9 +404,7 @@ def test_switching_back_restores_old_totals_and_only_the_unused_generation_drops
         assert totals(still, agents, september) == old
 
 
-def test_resuming_an_unknown_rebuild_is_one_line_not_a_traceback(
-    sqlite_env, workdir
-):
+def test_resuming_an_unknown_rebuild_is_one_line_not_a_traceback(sqlite_env, workdir):
     result = run(
         "rebuild", "--resume", "00000000-0000-0000-0000-000000000000",
         env=sqlite_env, cwd=workdir,

@@ -254,7 +254,6 @@ class Runtime:
                 lineage = tuple(self.app.rules_register().lineage(generation))
                 view = self.open_view(projection_name(generation), lineage)
                 self._views[generation] = view
-                self._locks[generation] = threading.Lock()
             return self._views[generation]
 
     def open_view(self, name: str, lineage: Sequence[int]) -> ScoreboardView:
@@ -285,6 +284,11 @@ class Runtime:
         """The last notification the live read models include."""
         return self.position_of(self.view)
 
+    def _lock_for(self, view: ScoreboardView) -> threading.Lock:
+        """One catch-up at a time per view in this process."""
+        with self._opening:
+            return self._locks.setdefault(id(view), threading.Lock())
+
     def generation_of(self, view: ScoreboardView) -> int:
         return next(g for g, v in self._views.items() if v is view)
 
@@ -302,7 +306,7 @@ class Runtime:
         that cannot be folded raises ``StalledError``, the view left just
         before it."""
         view = view or self.view
-        with self._locks[self.generation_of(view)]:
+        with self._lock_for(view):
             while True:
                 start = self.position_of(view)
                 notifications = self.app.recorder.select_notifications(

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -119,6 +123,14 @@ class MonthRange:
             if not self.first <= month <= self.last:
                 return f"{value} is outside the accepted range {self}"
         return None
+
+    def read(self, parse: Callable[[str], T], text: str) -> T:
+        """``parse(text)``, refused (``ValueError``) outside the range."""
+        value = parse(text)
+        problem = self.problem(value)  # type: ignore[arg-type]
+        if problem:
+            raise ValueError(problem)
+        return value
 
     def __str__(self) -> str:
         return f"{self.first} to {self.last}"

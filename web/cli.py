@@ -7,7 +7,7 @@ import json
 import logging
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 
 from domain.access import Principal, Role
 from domain.errors import DomainError
-from domain.month import Month, parse_day
+from domain.month import Month, MonthRange, parse_day
 from domain.rulebook import Rulebook
 from domain.text import PROBLEM, printable, unstorable_fields
 from projections.migrate import create_postgres_schema
@@ -373,27 +373,20 @@ def _opened(settings: Settings) -> Iterator[Runtime]:
 
 
 def _month(text: str) -> Month:
-    try:
-        month = Month.parse(text)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
-    settings = click.get_current_context().find_object(Settings)
-    problem = settings.months.problem(month) if settings else None
-    if problem:
-        raise click.BadParameter(problem)
-    return month
+    return _accepted(Month.parse, text)
 
 
 def _day(text: str) -> date:
+    return _accepted(parse_day, text)
+
+
+def _accepted(parse: Callable[[str], T], text: str) -> T:
+    """A month or day argument, within the months the service accepts."""
+    settings = click.get_current_context().find_object(Settings)
     try:
-        day = parse_day(text)
+        return (settings.months if settings else MonthRange()).read(parse, text)
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
-    settings = click.get_current_context().find_object(Settings)
-    problem = settings.months.problem(day) if settings else None
-    if problem:
-        raise click.BadParameter(problem)
-    return day
 
 
 def _uuid(text: str) -> UUID:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app, has_app_context
 from marshmallow import Schema, ValidationError, fields, validate
@@ -12,6 +13,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 from domain.month import Month, MonthRange, Quarter, parse_day
 from domain.rulebook import Rulebook
 from web.rulebook_schema import parse_rulebook
+
+T = TypeVar("T")
 
 CODE = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
@@ -92,26 +95,23 @@ class Moment(fields.AwareDateTime):
 
 def quarter_param(text: str) -> Quarter:
     """A quarter in a path, ``YYYY-Qn``, within the accepted months."""
-    try:
-        quarter = Quarter.parse(text)
-    except ValueError:
-        raise ValidationError({"quarter": ["Use a quarter as YYYY-Qn."]}) from None
-    problem = accepted_months().problem(quarter)
-    if problem:
-        raise ValidationError({"quarter": [problem]})
-    return quarter
+    return _path_param("quarter", Quarter.parse, text, "Use a quarter as YYYY-Qn.")
 
 
 def month_in_path(text: str) -> Month:
     """A month in a path, ``YYYY-MM``, within the accepted months."""
+    return _path_param("month", Month.parse, text, "Use a month as YYYY-MM.")
+
+
+def _path_param(name: str, parse: Callable[[str], T], text: str, form: str) -> T:
     try:
-        month = Month.parse(text)
+        parse(text)
     except ValueError:
-        raise ValidationError({"month": ["Use a month as YYYY-MM."]}) from None
-    problem = accepted_months().problem(month)
-    if problem:
-        raise ValidationError({"month": [problem]})
-    return month
+        raise ValidationError({name: [form]}) from None
+    try:
+        return accepted_months().read(parse, text)
+    except ValueError as error:
+        raise ValidationError({name: [str(error)]}) from None
 
 
 def _in_range(value: Month | date) -> None:

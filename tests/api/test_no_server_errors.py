@@ -135,7 +135,7 @@ def test_a_command_never_answers_500(client, path, data):
     # bytes and a NUL can, percent-encoded.
     part=(
         st.text(min_size=1, max_size=30)
-        | awkward.filter(lambda s: "\ud800" > s[-1:] or s[-1:] > "\udfff")
+        | awkward.filter(lambda s: s[-1:] < "\ud800" or s[-1:] > "\udfff")
         | st.sampled_from(["%00", "a%00b", "%ED%A0%80", "%FF", "9999-Q4"])
     ).filter(lambda s: "/" not in s and "?" not in s)
 )

@@ -4,16 +4,15 @@ it carries on by itself once the cause is fixed. On both backends."""
 
 from __future__ import annotations
 
-import time
 from uuid import uuid4
 
-import pytest
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import register_topic
 
 from domain.month import Month
 from projections.runtime import Runtime
 from tests.clock import service_today
+from tests.e2e.commands import wait_until
 
 
 class Thing(Aggregate):
@@ -38,14 +37,6 @@ def poison(runtime: Runtime, topic: str) -> int:
     return runtime.head
 
 
-def eventually(condition, timeout: float = 15.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {timeout} s: {what}")
-        time.sleep(0.05)
-
-
 def test_an_event_that_cannot_be_folded_stalls_the_read_side_until_it_can(
     department, projector
 ):
@@ -59,8 +50,8 @@ def test_an_event_that_cannot_be_folded_stalls_the_read_side_until_it_can(
         token = {"Authorization": f"Bearer {department.admin.token}"}
         return department.admin.client.get(path, headers=token)
 
-    eventually(lambda: plain_get("/health").status_code == 503,
-               what="the stall reported")  # fmt: skip
+    wait_until(lambda: plain_get("/health").status_code == 503,
+               timeout=15, what="the stall reported")  # fmt: skip
     assert plain_get("/agents/a1").status_code == 200  # reads go on, as they stand
     health = plain_get("/health")
     assert health.content_type == "application/problem+json"
@@ -78,8 +69,8 @@ def test_an_event_that_cannot_be_folded_stalls_the_read_side_until_it_can(
 
     register_topic(later, Thing.Happened)  # the release that knows it
 
-    eventually(lambda: plain_get("/health").status_code == 200,
-               what="the read side resuming")  # fmt: skip
+    wait_until(lambda: plain_get("/health").status_code == 200,
+               timeout=15, what="the read side resuming")  # fmt: skip
     card = department.admin.get(
         f"/agents/a1/scorecards/{Month.of(service_today())}",
         headers={"Min-Position": str(after["position"])},

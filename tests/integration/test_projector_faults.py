@@ -5,7 +5,6 @@ create nothing and so take no schema locks."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import date
 
 import pytest
@@ -16,16 +15,9 @@ from domain.application import NewAgent, NewDeduction
 from domain.month import Month
 from projections.runtime import Runtime
 from tests.clock import service_today
+from tests.e2e.commands import wait_until
 
 ADMIN = Principal("admin", Role.ADMIN)
-
-
-def eventually(condition, timeout: float = 15.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {timeout} s: {what}")
-        time.sleep(0.05)
 
 
 @pytest.mark.postgres
@@ -46,8 +38,8 @@ def test_a_stored_nul_stalls_postgres_read_models_without_stopping_the_projector
         def status():
             return runtime.status.read().get("scoreboard")
 
-        eventually(lambda: status() is not None and status().stalled_at == position,
-                   what="the stall recorded")  # fmt: skip
+        wait_until(lambda: status() is not None and status().stalled_at == position,
+                   timeout=15, what="the stall recorded")  # fmt: skip
         assert "Registered" in status().stalled_topic
         assert "NUL" in status().error or "0x00" in status().error
         assert projector.thread.is_alive()
@@ -89,7 +81,11 @@ def test_processes_starting_beside_a_busy_projector_change_no_schema(
         writer.join()
 
         assert starts == [[]] * 15
-        eventually(lambda: api.position == api.head, what="the projector catching up")
+        wait_until(
+            lambda: api.position == api.head,
+            timeout=15,
+            what="the projector catching up",
+        )
         assert projector.thread.is_alive()
         problems = [r.getMessage() for r in caplog.records if r.levelname != "INFO"]
         assert not [p for p in problems if "deadlock" in p.lower()], problems

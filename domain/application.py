@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Protocol, cast
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 
+from domain import idempotency
 from domain.access import TOKEN_PREFIX, AccessToken, Principal, Role, hash_token
 from domain.agent import Agent
 from domain.deduction import Deduction
@@ -151,6 +152,11 @@ class IssuedToken:
     position: int
 
 
+class ChainedRecorder(Protocol):
+    def chain_head(self) -> tuple[int, str]:
+        """The hash chain's last link: its position and hash."""
+
+
 def company_today(timezone: str = DEFAULT_TIMEZONE) -> Callable[[], date]:
     """Today's business date in the company's time zone."""
     zone = ZoneInfo(timezone)
@@ -181,11 +187,50 @@ class AppraisalApp(FactRecording, Application[UUID]):
         self.public_working_day = working_day or (lambda day: day.weekday() < 5)
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
-        """Save, with the guards of the command under way (see ``guarded``)."""
+        """Save, with the guards of the command under way (see ``guarded``) and
+        its idempotency key: a command already recorded under the key answers
+        what it recorded then, and records nothing."""
         expected = guards()
         if expected:
             kwargs.setdefault("expect", expected)
-        return super().save(*objs, **kwargs)
+        key = idempotency.current()
+        if key is None:
+            return super().save(*objs, **kwargs)
+        if key.replay is not None:
+            recordings = self.recordings_at(key.replay)
+        else:
+            try:
+                recordings = super().save(*objs, key=key, **kwargs)
+            except IntegrityError as error:
+                recordings = self._recorded_under(key, error)
+        idempotency.spend()
+        return recordings
+
+    def _recorded_under(
+        self, key: idempotency.Key, error: IntegrityError
+    ) -> list[Recording[UUID]]:
+        """The recordings of a command that committed under ``key`` meanwhile
+        (a concurrent duplicate); ``error`` if there is none."""
+        recorder = cast(idempotency.KeyedRecorder, self.recorder)
+        found = recorder.find_key(key.principal, key.key)
+        if found is None:
+            raise error
+        fingerprint, positions = found
+        if fingerprint != key.fingerprint:
+            raise idempotency.IdempotencyKeyReusedError(key.key)
+        return self.recordings_at(positions)
+
+    def recordings_at(self, positions: Sequence[int]) -> list[Recording[UUID]]:
+        """The recordings (event and notification) stored at ``positions``."""
+        wanted = set(positions)
+        notifications = self.recorder.select_notifications(
+            min(wanted), limit=max(wanted) - min(wanted) + 1, stop=max(wanted)
+        )
+        found = {n.id: n for n in notifications if n.id in wanted}
+        return [
+            Recording(self.mapper.to_domain_event(found[p]), found[p])
+            for p in positions
+        ]
 
     def check_range(self, value: Month | date, field: str) -> None:
         """Refuse a month or date outside the months this service accepts."""
@@ -498,7 +543,10 @@ class AppraisalApp(FactRecording, Application[UUID]):
         """Issue the monthly report: rankings, rewards and duties follow from it."""
         self._require_admin(principal, "publish periods")
         period = self.period(month)
-        period.publish(principal.user, self.today())
+        recorder = cast(ChainedRecorder, self.recorder)
+        position, digest = recorder.chain_head()
+        head = {"position": position, "hash": digest}
+        period.publish(principal.user, self.today(), head)
         (recording,) = self.save(period)
         return recording.notification.id
 

@@ -12,6 +12,10 @@ eventsourcing's recorders, subclassed (their guarantees kept) for three things:
   seconds of the database coming back.
 - **Small pools.** One pool per process, shared by the application and every
   read model in the same database, sized by the settings.
+- **One transaction per insert** holding the events, the hash-chain links of
+  the events (so no event ever exists unlinked) and the command's idempotency
+  key; an insert retried after its commit went unacknowledged recognises its
+  own events and answers their positions instead of a conflict.
 - **Guarded inserts.** A command may name aggregates it read but does not
   write (``expect={id: version}``), such as the period a fact falls in. The
   insert checks, after taking the events table's write lock, that none of
@@ -22,16 +26,20 @@ eventsourcing's recorders, subclassed (their guarantees kept) for three things:
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import (
+    IntegrityError,
     InterfaceError,
+    Notification,
     OperationalError,
     StoredEvent,
 )
@@ -45,9 +53,9 @@ from eventsourcing.sqlite import (
     SQLiteCursor,
     SQLiteFactory,
 )
-from psycopg.sql import SQL, Identifier
 
 from domain.errors import ConcurrentChangeError
+from projections.chain import GENESIS, link
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -121,44 +129,6 @@ def _changed(expect: Mapping[UUID, int | None], found: Mapping[str, int]) -> lis
     return [key for key, version in expect.items() if found.get(key.hex) != version]
 
 
-# PostgreSQL
-
-
-class GuardedPostgresRecorder(PostgresApplicationRecorder):
-    """The application recorder with bounded retries and guarded inserts."""
-
-    insert_events = bounded(PostgresApplicationRecorder.insert_events)
-    select_events = bounded(PostgresApplicationRecorder.select_events)
-    select_notifications = bounded(PostgresApplicationRecorder.select_notifications)
-    max_notification_id = bounded(PostgresApplicationRecorder.max_notification_id)
-
-    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
-        super().__init__(datastore, **kwargs)
-        self.select_versions_statement = SQL(
-            "SELECT originator_id::text AS id, MAX(originator_version) AS version "
-            "FROM {schema}.{table} WHERE originator_id = ANY(%s) GROUP BY 1"
-        ).format(
-            schema=Identifier(self.datastore.schema),
-            table=Identifier(self.events_table_name),
-        )
-
-    def _insert_events(
-        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        """Inside the insert's transaction, before its rows: once the table's
-        write lock is held, no other insert can commit, so what the check reads
-        is what the insert follows."""
-        expect = _guarded(kwargs.get("expect"), stored_events)
-        if expect:
-            self._lock_table(curs)
-            curs.execute(self.select_versions_statement, ([*expect],))
-            found = {r["id"].replace("-", ""): r["version"] for r in curs.fetchall()}
-            changed = _changed(expect, found)
-            if changed:
-                raise ConcurrentChangeError(changed)
-        super()._insert_events(curs, stored_events, **kwargs)
-
-
 def _guarded(
     expect: Mapping[UUID, int | None] | None, stored_events: Sequence[StoredEvent]
 ) -> dict[UUID, int | None]:
@@ -168,6 +138,238 @@ def _guarded(
         return {}
     written = {e.originator_id for e in stored_events}
     return {k: v for k, v in expect.items() if k not in written}
+
+
+class Linking:
+    """What an insert writes beside the events, in its transaction: the checks
+    of its guards, the hash-chain links of its events (after any event stored
+    unlinked before them), and its idempotency key. Shared by both backends;
+    ``mark`` is the backend's parameter marker."""
+
+    mark: str
+    id_column: str  # the events' position: notification_id, or SQLite's rowid
+    chain_table: str
+    keys_table: str
+    events_table: str
+
+    def _check_guards(
+        self, curs: Any, expect: Any, stored_events: Sequence[StoredEvent]
+    ) -> None:
+        guarded = _guarded(expect, stored_events)
+        if not guarded:
+            return
+        curs.execute(self._select_versions(len(guarded)), self._ids(guarded))
+        found = {_hex(r["id"]): r["version"] for r in curs.fetchall()}
+        changed = _changed(guarded, found)
+        if changed:
+            raise ConcurrentChangeError(changed)
+
+    def _select_versions(self, count: int) -> str:
+        return (
+            f"SELECT originator_id AS id, MAX(originator_version) AS version "
+            f"FROM {self.events_table} WHERE {self._any(count)} GROUP BY originator_id"
+        )
+
+    def _any(self, count: int) -> str:
+        """``originator_id`` is one of ``count`` parameters (see ``_ids``)."""
+        return f"originator_id IN ({', '.join([self.mark] * count)})"
+
+    def _ids(self, keys: Iterable[UUID]) -> list[Any]:
+        return [str(k) for k in keys]
+
+    def _link(
+        self, curs: Any, stored_events: Sequence[StoredEvent], ids: Sequence[int]
+    ) -> None:
+        curs.execute(
+            f"SELECT position, hash FROM {self.chain_table} "
+            "ORDER BY position DESC LIMIT 1"
+        )
+        row = curs.fetchone()
+        position, previous = (row["position"], row["hash"]) if row else (0, GENESIS)
+        earlier: list[Notification] = []
+        if position < ids[0] - 1:  # stored before events were linked on insert
+            m = self.mark
+            n = self.id_column
+            curs.execute(
+                f"SELECT {n} AS notification_id, originator_id, originator_version, "
+                f"topic, state FROM {self.events_table} WHERE {n} > {m} AND {n} < {m} "
+                f"ORDER BY {n}",
+                (position, ids[0]),
+            )
+            earlier = [_notification(r) for r in curs.fetchall()]
+        ours = [
+            Notification(
+                id=i,
+                originator_id=e.originator_id,
+                originator_version=e.originator_version,
+                topic=e.topic,
+                state=e.state,
+            )
+            for e, i in zip(stored_events, ids, strict=True)
+        ]
+        rows = []
+        for notification in (*earlier, *ours):
+            previous = link(previous, notification)
+            rows.append((notification.id, previous))
+        curs.executemany(
+            f"INSERT INTO {self.chain_table} (position, hash) "
+            f"VALUES ({self.mark}, {self.mark})",
+            rows,
+        )
+
+    def chain_head(self) -> tuple[int, str]:
+        """The chain's last link: its position and hash."""
+        rows = self._read(
+            f"SELECT position, hash FROM {self.chain_table} "
+            "ORDER BY position DESC LIMIT 1",
+            (),
+        )
+        return (rows[0]["position"], rows[0]["hash"]) if rows else (0, GENESIS)
+
+    def _record_key(self, curs: Any, key: Any, ids: Sequence[int]) -> None:
+        if key is None:
+            return
+        m = self.mark
+        curs.execute(
+            f"INSERT INTO {self.keys_table} (principal, key, fingerprint, positions, "
+            f"created_at) VALUES ({m}, {m}, {m}, {m}, {m})",
+            (key.principal, key.key, key.fingerprint, json.dumps(list(ids)),
+             datetime.now(UTC).isoformat()),
+        )  # fmt: skip
+
+    def find_key(self, principal: str, key: str) -> tuple[str, list[int]] | None:
+        """The fingerprint and positions stored with an idempotency key."""
+        m = self.mark
+        rows = self._read(
+            f"SELECT fingerprint, positions FROM {self.keys_table} "
+            f"WHERE principal = {m} AND key = {m}",
+            (principal, key),
+        )
+        if not rows:
+            return None
+        return rows[0]["fingerprint"], json.loads(rows[0]["positions"])
+
+    def stored_ids(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
+        """The positions of exactly these events if they are stored already: a
+        retried insert whose first attempt committed (its answer was lost)."""
+        ids = {e.originator_id for e in stored_events}
+        rows = self._read(
+            f"SELECT originator_id, originator_version, topic, state, "
+            f"{self.id_column} AS notification_id FROM {self.events_table} "
+            f"WHERE {self._any(len(ids))}",
+            self._ids(ids),
+        )
+        found = {(_hex(r["originator_id"]), r["originator_version"]): r for r in rows}
+        positions = []
+        for event in stored_events:
+            row = found.get((event.originator_id.hex, event.originator_version))
+            if row is None or row["topic"] != event.topic:
+                return None
+            if bytes(row["state"]) != bytes(event.state):
+                return None
+            positions.append(row["notification_id"])
+        return positions
+
+    def _read(self, statement: str, params: Sequence[Any]) -> list[Any]:
+        def once() -> list[Any]:
+            with self.datastore.transaction(commit=False) as curs:  # type: ignore[attr-defined]
+                curs.execute(statement, params)
+                return list(curs.fetchall())
+
+        return retrying(budget_of(self.datastore), once)  # type: ignore[attr-defined]
+
+
+def _hex(originator_id: Any) -> str:
+    return (
+        originator_id.hex
+        if isinstance(originator_id, UUID)
+        else str(originator_id).replace("-", "")
+    )
+
+
+def _notification(row: Any) -> Notification:
+    return Notification(
+        id=row["notification_id"],
+        originator_id=UUID(str(row["originator_id"])),
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+    )
+
+
+def _recognising(insert: Callable[..., list[int]]) -> Callable[..., list[int]]:
+    """An insert that, when its events turn out to be stored already (a retry
+    of an insert whose commit was not acknowledged), answers their positions."""
+
+    def run(self: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        try:
+            return insert(self, stored_events, **kwargs)
+        except IntegrityError:
+            ids = self.stored_ids(stored_events)
+            if ids is None:
+                raise
+            return ids
+
+    return run
+
+
+# PostgreSQL
+
+
+class GuardedPostgresRecorder(Linking, PostgresApplicationRecorder):
+    """The application recorder with bounded retries, guarded inserts, the
+    hash chain linked on insert, idempotency keys and recognised retries."""
+
+    select_events = bounded(PostgresApplicationRecorder.select_events)
+    select_notifications = bounded(PostgresApplicationRecorder.select_notifications)
+    max_notification_id = bounded(PostgresApplicationRecorder.max_notification_id)
+    mark = "%s"
+    id_column = "notification_id"
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        schema = datastore.schema
+        self.events_table = f'"{schema}"."{self.events_table_name}"'
+        self.chain_table = f'"{schema}"."appraisal_audit_chain"'
+        self.keys_table = f'"{schema}"."appraisal_idempotency"'
+
+    def _any(self, count: int) -> str:
+        return "originator_id = ANY(%s)"
+
+    def _ids(self, keys: Iterable[UUID]) -> list[Any]:
+        return [list(keys)]
+
+    def stored_ids(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
+        return super().stored_ids(stored_events)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if not stored_events:
+            return []
+        return retrying(
+            budget_of(self.datastore), self._insert, stored_events, **kwargs
+        )
+
+    @_recognising
+    def _insert(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[int]:
+        """One transaction: lock, check the guards, insert, link, keep the key.
+        Any error rolls all of it back."""
+        events = [
+            self.construct_pg_stored_event(
+                e.originator_id, e.originator_version, e.topic, e.state
+            )
+            for e in stored_events
+        ]
+        with self.datastore.transaction(commit=True) as curs:
+            self._lock_table(curs)
+            self._check_guards(curs, kwargs.get("expect"), stored_events)
+            self._notify_channel(curs)
+            curs.execute(self.insert_events_statement, (events,), prepare=True)
+            ids = [row["notification_id"] for row in curs.fetchall()]
+            self._link(curs, stored_events, ids)
+            self._record_key(curs, kwargs.get("key"), ids)
+        return ids
 
 
 class PostgresStore(PostgresFactory):
@@ -198,33 +400,45 @@ class PostgresStore(PostgresFactory):
 # SQLite
 
 
-class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
-    """The SQLite application recorder with bounded retries and guarded inserts."""
+class GuardedSQLiteRecorder(Linking, SQLiteApplicationRecorder):
+    """The SQLite application recorder with the same extensions."""
 
-    insert_events = bounded(SQLiteApplicationRecorder.insert_events)
     select_events = bounded(SQLiteApplicationRecorder.select_events)
     select_notifications = bounded(SQLiteApplicationRecorder.select_notifications)
     max_notification_id = bounded(SQLiteApplicationRecorder.max_notification_id)
+    mark = "?"
+    id_column = "rowid"
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.events_table = self.events_table_name
+        self.chain_table = "audit_chain"
+        self.keys_table = "appraisal_idempotency"
+
+    def _ids(self, keys: Iterable[UUID]) -> list[Any]:
+        return [k.hex for k in keys]
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        return retrying(
+            budget_of(self.datastore), self._insert, stored_events, **kwargs
+        )
+
+    @_recognising
+    def _insert(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        return SQLiteApplicationRecorder.insert_events(self, stored_events, **kwargs)
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         """The rows first: the first write takes the database's write lock, so
-        the check after it reads the latest committed state."""
+        what is read after it is the latest committed state."""
         ids = super()._insert_events(c, stored_events, **kwargs)
-        expect = _guarded(kwargs.get("expect"), stored_events)
-        if expect:
-            marks = ", ".join("?" * len(expect))
-            c.execute(
-                f"SELECT originator_id AS id, MAX(originator_version) AS version "
-                f"FROM {self.events_table_name} WHERE originator_id IN ({marks}) "
-                "GROUP BY originator_id",
-                [key.hex for key in expect],
-            )
-            found = {r["id"]: r["version"] for r in c.fetchall()}
-            changed = _changed(expect, found)
-            if changed:
-                raise ConcurrentChangeError(changed)
+        if stored_events and ids:
+            self._check_guards(c, kwargs.get("expect"), stored_events)
+            self._link(c, stored_events, ids)
+            self._record_key(c, kwargs.get("key"), ids)
         return ids
 
 

@@ -43,6 +43,7 @@ from domain.register import ROOT_GENERATION
 from projections.audit import ChainStore
 from projections.calendar import WorkingCalendar
 from projections.health import ProjectorStatus, StalledError, StatusStore, status_of
+from projections.keys import KeyStore
 from projections.migrate import (
     Migrations,
     SchemaObject,
@@ -171,11 +172,13 @@ class Runtime:
         self.datastore: Any = self.app.factory.datastore  # type: ignore[attr-defined]
         self.chain = ChainStore(self.app.recorder, config.is_postgres)
         self.status = StatusStore(self.datastore, config.is_postgres)
+        self.keys = KeyStore(self.app.recorder, config.is_postgres)
         self._views: dict[int, ScoreboardView] = {}
         self._factories: list[InfrastructureFactory[Any]] = []
         self._locks: dict[int, threading.Lock] = {}
         self._opening = threading.Lock()
         self._live = ROOT_GENERATION
+        self._next_housekeeping = 0.0
         self.stall: StalledError | None = None  # of the inline catch-up
         self.background: dict[Any, threading.Thread] = {}
         self.background_lock = threading.Lock()
@@ -201,6 +204,7 @@ class Runtime:
             ),
             *self.chain.schema_objects_of(),
             *self.status.schema_objects_of(),
+            *self.keys.schema_objects_of(),
         ]
 
     def migrations(self, views: Sequence[ScoreboardView] = ()) -> Migrations:
@@ -362,11 +366,10 @@ class Runtime:
         return self.app.recorder.max_notification_id() or 0
 
     def after_command(self) -> None:
-        """Read-your-writes on the embedded default; link new events into the
-        audit chain. The command is recorded whatever happens here."""
+        """Read-your-writes on the embedded default. The command is recorded
+        (and linked into the hash chain) whatever happens here."""
         if self.config.projects_inline:
             self._inline_catch_up(self.view)
-            self.chain.extend()
 
     def _inline_catch_up(self, view: ScoreboardView) -> int:
         """Catch up in this process; a stall is reported, not raised: readers
@@ -443,7 +446,7 @@ class Runtime:
                     view = self.view
                     name = projection_name(self.generation_of(view))
                     reached = self.catch_up(view)
-                    self.chain.extend()
+                    self._housekeeping()
                     if reported:
                         logger.warning("%s resumed at position %s", name, reached)
                         reported = None
@@ -473,6 +476,16 @@ class Runtime:
                     stop.wait(pause)
         finally:
             waiter.close()
+
+    def _housekeeping(self) -> None:
+        """Now and then: link events stored before inserts linked them, forget
+        old idempotency keys."""
+        now = time.monotonic()
+        if now < self._next_housekeeping:
+            return
+        self.chain.extend()
+        self.keys.prune()
+        self._next_housekeeping = now + 3600
 
     def _record_quietly(self, name: str, stall: StalledError) -> None:
         with contextlib.suppress(*UNAVAILABLE):

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from projections.runtime import Runtime
-from web import context, errors
+from web import context, errors, idempotency
 from web.api import Api
 from web.config import Settings
 
@@ -58,6 +58,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     api = Api(app)
     errors.register(app)
     context.register(app)
+    idempotency.register(app)
     from web import (
         agents,
         audit,

@@ -7,6 +7,7 @@ from typing import Any
 
 import flask
 import flask_smorest
+from apispec import BasePlugin
 from flask import Response
 from marshmallow import RAISE, ValidationError
 from webargs import core
@@ -15,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from domain.text import unstorable_fields
 from web.errors import fail, handle_http_exception
+from web.idempotency import DOCUMENTATION as KEY_PARAMETER
 
 
 class StrictJsonParser(FlaskParser):
@@ -67,6 +69,21 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = StrictJsonParser()
 
 
+class CommandHeaders(BasePlugin):
+    """Every command (POST, DELETE) documents the ``Idempotency-Key`` header."""
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:  # fmt: skip
+        for method, operation in (operations or {}).items():
+            if method in ("post", "delete"):
+                operation.setdefault("parameters", []).append(KEY_PARAMETER)
+
+
 class Api(flask_smorest.Api):
+    def __init__(self, app: flask.Flask) -> None:
+        super().__init__(app, spec_kwargs={"extra_plugins": [CommandHeaders()]})
+
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         return handle_http_exception(error)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -97,16 +98,28 @@ class Period(Aggregate):
     def _closed(self, by: str) -> None:
         self.trigger_event(self.Closed, by=by)
 
-    def publish(self, by: str, today: date) -> None:
+    def publish(self, by: str, today: date, chain_head: dict[str, Any]) -> None:
+        """Issue the month's report; ``chain_head`` is the hash chain's last
+        link (position and hash) at that moment, so the report anchors the log."""
         if self.status is not Status.CLOSED:
             raise ConflictError(
                 f"the {self.month} period is {self.status}; close it before publishing"
             )
-        self.trigger_event(self.Published, by=by, published_on=today)
+        self.trigger_event(
+            self.Published, by=by, published_on=today, chain_head=chain_head
+        )
 
     class Published(Aggregate.Event):
+        class_version = 2
         by: str
         published_on: date
+        chain_head: dict[str, Any] | None
+        """``{"position": n, "hash": "..."}``; None for reports issued before
+        publications recorded it"""
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["chain_head"] = None
 
         def apply(self, period: Period) -> None:
             period.status = Status.PUBLISHED

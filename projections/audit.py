@@ -11,6 +11,7 @@ and names the first event that does not match.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -20,28 +21,13 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import IntegrityError, Notification
 
 from domain.month import Month
+from projections.chain import GENESIS, link
 from projections.migrate import SchemaObject, statement_object
 
 if TYPE_CHECKING:
     from projections.runtime import Runtime
 
-GENESIS = "0" * 64
 BATCH = 5000
-
-
-def link(previous: str, notification: Notification) -> str:
-    digest = hashlib.sha256()
-    for part in (
-        previous,
-        str(notification.id),
-        str(notification.originator_id),
-        str(notification.originator_version),
-        notification.topic,
-    ):
-        digest.update(part.encode("utf-8") + b"\x1f")
-    state = notification.state
-    digest.update(state.encode("utf-8") if isinstance(state, str) else bytes(state))
-    return digest.hexdigest()
 
 
 class ChainStore:
@@ -57,9 +43,7 @@ class ChainStore:
             if self.postgres
             else self.recorder.events_table_name
         )
-        self.chain = (
-            f'"{schema}"."appraisal_audit_chain"' if self.postgres else "audit_chain"
-        )
+        self.chain = self.recorder.chain_table
         self.function = f'"{schema}"."appraisal_refuse_change"'
         self.param = "%s" if self.postgres else "?"
 
@@ -202,7 +186,72 @@ def verify(
         after = chained[-1][0]
         if progress:
             progress(after, head)
+    rewritten = _anchors_broken(runtime)
+    if rewritten:
+        return Verification(False, checked, time.monotonic() - started, rewritten)
     return Verification(True, checked, time.monotonic() - started)
+
+
+def _anchors_broken(runtime: Runtime) -> dict[str, Any] | None:
+    """The first published report whose recorded chain head the chain no
+    longer holds: the log and its chain were rewritten together since."""
+    for period in runtime.view.periods():
+        for entry in period.history:
+            head = entry.get("chain_head")
+            if entry["event"] != "published" or not head or not head["position"]:
+                continue
+            found = runtime.chain.chain_rows(head["position"] - 1, 1)
+            if not found or found[0] != (head["position"], head["hash"]):
+                return {
+                    "position": head["position"],
+                    "reason": f"the chain no longer holds the link at position "
+                    f"{head['position']} that the {period.month} report recorded "
+                    "when it was published: the log was rewritten",
+                }
+    return None
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The chain's head, signed with a key kept outside the database, so that a
+    rewrite of both the events and the chain is caught against a copy kept
+    elsewhere."""
+
+    position: int
+    hash: str
+    signature: str
+
+    @staticmethod
+    def sign(key: bytes, position: int, digest: str) -> str:
+        return hmac.new(
+            key, f"{position}:{digest}".encode(), hashlib.sha256
+        ).hexdigest()
+
+    @classmethod
+    def of(cls, key: bytes, position: int, digest: str) -> Checkpoint:
+        return cls(position, digest, cls.sign(key, position, digest))
+
+    def signed_by(self, key: bytes) -> bool:
+        return hmac.compare_digest(
+            self.signature, self.sign(key, self.position, self.hash)
+        )
+
+    def problem(self, runtime: Runtime, key: bytes) -> str | None:
+        """Why the store does not match this checkpoint, or None."""
+        if not self.signed_by(key):
+            return (
+                "the checkpoint's signature does not match: it was altered, or the "
+                "key is not the one it was written with"
+            )
+        if not self.position:
+            return None
+        found = runtime.chain.chain_rows(self.position - 1, 1)
+        if not found or found[0] != (self.position, self.hash):
+            return (
+                f"the chain no longer holds the link at position {self.position} "
+                "that the checkpoint recorded: the log was rewritten"
+            )
+        return None
 
 
 def _check(

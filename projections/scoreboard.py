@@ -334,6 +334,7 @@ def _period_event(kind: str) -> Any:
                 "by": getattr(event, "by", "system"),
                 "reason": getattr(event, "reason", None),
                 "published_on": published_on.isoformat() if published_on else None,
+                "chain_head": getattr(event, "chain_head", None),
                 "at": event.timestamp.isoformat(),
                 "position": position,
             }

@@ -475,25 +475,64 @@ def payroll(settings: Settings, month: str, output: Any) -> None:
 
 
 @main.command()
+@click.option(
+    "--checkpoint",
+    type=click.Path(dir_okay=False),
+    help="A signed checkpoint of the chain's head, kept outside the database: "
+    "checked if the file exists, then moved to the current head "
+    "(needs APPRAISAL_CHECKPOINT_KEY).",
+)
 @click.pass_obj
-def verify(settings: Settings) -> None:
-    """Check every stored event against the hash chain; exit 1 if any was altered."""
+def verify(settings: Settings, checkpoint: str | None) -> None:
+    """Check every stored event against the hash chain (and the chain against
+    the reports that recorded its head, and a checkpoint); exit 1 if anything
+    was altered."""
     from tqdm import tqdm
 
     from projections.audit import verify as check
 
-    with _opened(settings) as runtime, tqdm(unit="event", desc="verify") as bar:
+    key = (settings.checkpoint_key or "").encode()
+    if checkpoint and not key:
+        raise click.ClickException(
+            "set APPRAISAL_CHECKPOINT_KEY to the secret that signs checkpoints"
+        )
+    with _opened(settings) as runtime:
+        with tqdm(unit="event", desc="verify") as bar:
 
-        def advance(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
+            def advance(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
 
-        result = check(runtime, advance)
-    if result.ok:
+            result = check(runtime, advance)
+        if not result.ok:
+            click.echo(f"TAMPERED: {result.first_bad['reason']}", err=True)  # type: ignore[index]
+            raise click.exceptions.Exit(1)
         click.echo(f"verified {result.events} events in {result.seconds:.2f} s")
-        return
-    click.echo(f"TAMPERED: {result.first_bad['reason']}", err=True)  # type: ignore[index]
-    raise click.exceptions.Exit(1)
+        if checkpoint:
+            _checkpoint(runtime, Path(checkpoint), key)
+
+
+def _checkpoint(runtime: Runtime, path: Path, key: bytes) -> None:
+    """Check the store against the checkpoint in ``path``, then write the
+    current head there."""
+    from projections.audit import Checkpoint
+
+    if path.exists():
+        try:
+            kept = Checkpoint(**json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, TypeError) as error:
+            raise click.ClickException(f"{path} is not a checkpoint: {error}") from None
+        problem = kept.problem(runtime, key)
+        if problem:
+            click.echo(f"TAMPERED: {problem} ({path})", err=True)
+            raise click.exceptions.Exit(1)
+        click.echo(f"the chain still holds checkpoint {kept.position} ({path})")
+    position, digest = runtime.app.recorder.chain_head()  # type: ignore[attr-defined]
+    fresh = Checkpoint.of(key, position, digest)
+    temporary = path.with_name(path.name + ".new")
+    temporary.write_text(json.dumps(fresh.__dict__, indent=2), encoding="utf-8")
+    temporary.replace(path)
+    click.echo(f"checkpoint written at position {position}: keep {path} elsewhere")
 
 
 @main.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ ENVIRONMENT = {
     "APPRAISAL_FIRST_MONTH": "first_month",
     "APPRAISAL_LAST_MONTH": "last_month",
     "APPRAISAL_TODAY": "today",
+    "APPRAISAL_CHECKPOINT_KEY": "checkpoint_key",
 }
 
 
@@ -52,6 +53,9 @@ class Settings:
     last_month: str = "2100-12"
     today: date | None = None
     """A pinned business date, for demonstrations and tests; unset: the clock."""
+    checkpoint_key: str | None = field(default=None, repr=False)
+    """The secret that signs hash-chain checkpoints (``appraisal verify
+    --checkpoint``); keep a copy of it, and of the checkpoints, elsewhere."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -12,6 +12,13 @@ class HistoryOut(Schema):
     by = fields.String()
     reason = fields.String(allow_none=True)
     published_on = fields.String(allow_none=True)
+    chain_head = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "published: the hash chain's last link (position, hash) "
+            "when the report was issued; check it with GET /audit/verify"
+        },
+    )
     at = fields.String()
     position = fields.Integer()
 

@@ -244,3 +244,38 @@ def test_a_day_in_another_script_or_form_is_refused(sqlite_env, workdir):
         )
         assert result.returncode == 2, result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_a_checkpoint_kept_elsewhere_catches_a_rewrite_of_events_and_chain(
+    tmp_path, sqlite_env, data_dir, workdir
+):
+    from tests.integration.test_hash_chain import rewrite
+
+    env = {**sqlite_env, "APPRAISAL_CHECKPOINT_KEY": "kept in a vault"}
+    run_ok("demo", env=env, cwd=workdir)
+    kept = tmp_path / "elsewhere" / "checkpoint.json"
+    kept.parent.mkdir()
+    first = run_ok("verify", "--checkpoint", str(kept), env=env, cwd=workdir)
+    assert "checkpoint written" in first.stdout and kept.exists()
+    again = run_ok("verify", "--checkpoint", str(kept), env=env, cwd=workdir)
+    assert "still holds" in again.stdout
+
+    runtime = Runtime(StoreConfig(data_dir=data_dir))
+    try:
+        victim = next(
+            n.id
+            for n in runtime.app.recorder.select_notifications(None, limit=10**6)
+            if b"slow_reply" in bytes(n.state)
+        )
+        rewrite(runtime, victim, rechain=True)
+    finally:
+        runtime.close()
+    plain = run_ok("verify", env=env, cwd=workdir)  # the tables agree ...
+    assert "verified" in plain.stdout
+    caught = run("verify", "--checkpoint", str(kept), env=env, cwd=workdir)
+
+    assert caught.returncode == 1  # ... but not with the checkpoint
+    assert "TAMPERED" in caught.stderr and "rewritten" in caught.stderr
+    keyless = run("verify", "--checkpoint", str(kept), env=sqlite_env, cwd=workdir)
+    assert keyless.returncode == 1
+    assert "APPRAISAL_CHECKPOINT_KEY" in keyless.stderr

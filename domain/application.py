@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -23,7 +22,7 @@ from eventsourcing.persistence import (
 )
 
 from domain import idempotency
-from domain.access import TOKEN_PREFIX, AccessToken, Principal, Role, hash_token
+from domain.access import Principal, Role
 from domain.agent import Agent
 from domain.deduction import Deduction
 from domain.errors import (
@@ -43,6 +42,7 @@ from domain.rebuild import Rebuild
 from domain.recording import FactRecording
 from domain.register import Catalog, RulesRegister
 from domain.rulebook import Occurrence, Rulebook
+from domain.tokens import TokenCommands
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 # Aggregates read by the batch command under way in this thread (see reads_once).
@@ -145,13 +145,6 @@ class Resolution:
     points: Decimal | None = None
 
 
-@dataclass(frozen=True)
-class IssuedToken:
-    token: str
-    principal: Principal
-    position: int
-
-
 class ChainedRecorder(Protocol):
     def chain_head(self) -> tuple[int, str]:
         """The hash chain's last link: its position and hash."""
@@ -163,7 +156,7 @@ def company_today(timezone: str = DEFAULT_TIMEZONE) -> Callable[[], date]:
     return lambda: datetime.now(zone).date()
 
 
-class AppraisalApp(FactRecording, Application[UUID]):
+class AppraisalApp(FactRecording, TokenCommands, Application[UUID]):
     """Records agents, deductions and access tokens as immutable events."""
 
     name = "Appraisal"
@@ -710,33 +703,3 @@ class AppraisalApp(FactRecording, Application[UUID]):
                 f"{new.item!r} counts once a month; quantity must be 1",
                 field="quantity",
             )
-
-    # Access
-
-    def issue_token(
-        self, user: str, role: Role, team: str | None, issued_by: str
-    ) -> IssuedToken:
-        if role is Role.SUPERVISOR and not team:
-            raise InvalidFactError("a supervisor token needs a team", field="team")
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        issued = AccessToken(
-            token_hash=hash_token(token),
-            user=user,
-            role=role.value,
-            team=team,
-            issued_by=issued_by,
-        )
-        (recording,) = self.save(issued)
-        return IssuedToken(token, issued.principal, recording.notification.id)
-
-    def authenticate(self, token: str) -> Principal | None:
-        """The principal a bearer token stands for, or None if it is unknown."""
-        if not token.startswith(TOKEN_PREFIX):
-            return None
-        try:
-            found: AccessToken = self.repository.get(
-                AccessToken.create_id(hash_token(token))
-            )
-        except AggregateNotFoundError:
-            return None
-        return found.principal

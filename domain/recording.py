@@ -514,19 +514,30 @@ class FactRecording:
         (recording,) = self.save(rating)
         return RatingOutcome(outcome, Recorded.of(recording))
 
-    @staticmethod
-    def _may_rate(principal: Principal, agent: Agent, assessor: Assessor) -> None:
+    def _may_rate(self, principal: Principal, agent: Agent, assessor: Assessor) -> None:
+        """Self: the agent; supervisor: the team's supervisor (or an admin);
+        peer: another agent of the same team (the group the agent works with)."""
         own = principal.user == agent.agent_id
         allowed = {
-            Assessor.SELF: principal.role is Role.AGENT and own,
-            Assessor.SUPERVISOR: principal.may_record_for(agent.team),
-            Assessor.PEER: not own and principal.role is not Role.AUDITOR,
-        }[assessor]
+            Assessor.SELF: lambda: principal.role is Role.AGENT and own,
+            Assessor.SUPERVISOR: lambda: principal.may_record_for(agent.team),
+            Assessor.PEER: lambda: (
+                principal.role is Role.AGENT
+                and not own
+                and self._team_of(principal.user) == agent.team
+            ),
+        }[assessor]()
         if not allowed:
             raise NotPermittedError(
                 f"{principal.user} may not give {agent.agent_id} a "
                 f"{assessor.value} rating"
             )
+
+    def _team_of(self, agent_id: str) -> str | None:
+        try:
+            return self.get_agent(agent_id).team
+        except NotFoundError:
+            return None
 
     def _check_rating(self, agent: Agent, new: NewRating) -> None:
         expected = set(DIMENSIONS[new.assessor])

@@ -59,6 +59,7 @@ from projections.scoreboard import (
     projection_name,
 )
 from projections.sqlite import SQLiteScoreboardView
+from projections.usage import TokenUse
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 5000
@@ -173,6 +174,7 @@ class Runtime:
         self.chain = ChainStore(self.app.recorder, config.is_postgres)
         self.status = StatusStore(self.datastore, config.is_postgres)
         self.keys = KeyStore(self.app.recorder, config.is_postgres)
+        self.usage = TokenUse(self.datastore, config.is_postgres)
         self._views: dict[int, ScoreboardView] = {}
         self._factories: list[InfrastructureFactory[Any]] = []
         self._locks: dict[int, threading.Lock] = {}
@@ -205,6 +207,7 @@ class Runtime:
             *self.chain.schema_objects_of(),
             *self.status.schema_objects_of(),
             *self.keys.schema_objects_of(),
+            *self.usage.schema_objects_of(),
         ]
 
     def migrations(self, views: Sequence[ScoreboardView] = ()) -> Migrations:

@@ -57,6 +57,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
 
     api = Api(app)
     errors.register(app)
+    context.limit_failed_sign_ins(app, settings.auth_failures_per_minute)
     context.register(app)
     idempotency.register(app)
     from web import (

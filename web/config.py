@@ -30,6 +30,7 @@ ENVIRONMENT = {
     "APPRAISAL_LAST_MONTH": "last_month",
     "APPRAISAL_TODAY": "today",
     "APPRAISAL_CHECKPOINT_KEY": "checkpoint_key",
+    "APPRAISAL_AUTH_FAILURES_PER_MINUTE": "auth_failures_per_minute",
 }
 
 
@@ -53,6 +54,7 @@ class Settings:
     last_month: str = "2100-12"
     today: date | None = None
     """A pinned business date, for demonstrations and tests; unset: the clock."""
+    auth_failures_per_minute: int = 20
     checkpoint_key: str | None = field(default=None, repr=False)
     """The secret that signs hash-chain checkpoints (``appraisal verify
     --checkpoint``); keep a copy of it, and of the checkpoints, elsewhere."""
@@ -132,9 +134,9 @@ def _convert(name: str, value: Any) -> Any:
             if not 0 < number < 3600:
                 raise ValueError(value)
             return number
-        if name in {"db_pool_size", "projector_pool_size"}:
+        if name in {"db_pool_size", "projector_pool_size", "auth_failures_per_minute"}:
             size = int(value)
-            if not 1 <= size <= 100:
+            if not 1 <= size <= 10_000:
                 raise ValueError(value)
             return size
         if name == "inline_projection":

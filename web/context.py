@@ -6,8 +6,10 @@ import re
 from typing import cast
 
 from flask import Flask, Response, current_app, g, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 
-from domain.access import Principal
+from domain.access import Principal, TokenRejectedError
 from domain.text import unstorable_fields
 from projections.runtime import Runtime
 from projections.scoreboard import ScoreboardView
@@ -72,10 +74,14 @@ def authenticate() -> None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("Send an 'Authorization: Bearer <token>' header.")
-    found = runtime().app.authenticate(token.strip())
+    try:
+        found = runtime().app.authenticate(token.strip())
+    except TokenRejectedError as rejected:
+        raise _unauthorized(rejected.message) from None
     if found is None:
         raise _unauthorized("The bearer token is not valid.")
     g.principal = found
+    runtime().usage.seen(found.token_id)
 
 
 def wait_for_read_models() -> None:
@@ -104,6 +110,21 @@ def add_read_position(response: Response) -> Response:
     if "read_position" in g:
         response.headers[READ_POSITION] = str(g.read_position)
     return response
+
+
+def limit_failed_sign_ins(app: Flask, per_minute: int) -> None:
+    """At most ``per_minute`` failed authentications per client address a
+    minute, in each worker; then 429 with ``Retry-After`` for that address."""
+    Limiter(
+        get_remote_address,
+        app=app,
+        application_limits=[f"{per_minute} per minute"],
+        application_limits_deduct_when=lambda response: response.status_code == 401,
+        application_limits_exempt_when=lambda: (
+            request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == "api-docs"
+        ),
+        storage_uri="memory://",
+    )
 
 
 def register(app: Flask) -> None:

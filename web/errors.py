@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import flask
 from eventsourcing.persistence import IntegrityError
 from flask import Flask, Response, current_app
+from flask_limiter.errors import RateLimitExceeded
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -138,6 +139,14 @@ def handle_http_exception(error: HTTPException) -> Response:
             headers=error.extra_headers,
         )
     status = error.code or 500
+    if isinstance(error, RateLimitExceeded):
+        return problem_response(
+            429,
+            "Too many failed authentications from this address; wait before "
+            f"trying again ({error.description}).",
+            code="too_many_failed_authentications",
+            headers={"Retry-After": "60"},
+        )
     data = getattr(error, "data", None) or {}
     errors = _webargs_errors(data)
     if status == 400 and errors.get("body") == ["Invalid JSON body."]:

@@ -101,9 +101,18 @@ def get_rewards(quarter: str) -> dict[str, Any]:
 def list_duties(query: dict[str, Any]) -> dict[str, Any]:
     """Improvement plans owed by supervisors of published months' bottom groups."""
     _department_reader()
-    found = cycle.duties(read_view(), runtime().app.today())
+    view = read_view()
+    teams = {a.agent_id: a.team for a in view.agents()}
+    found = cycle.duties(view, runtime().app.today())
     wanted = query["status"]
-    return {"duties": [d for d in found if wanted in ("all", d.status)]}
+    return {
+        "duties": [
+            d
+            for d in found
+            if wanted in ("all", d.status)
+            and principal().may_see_team_duties(teams.get(d.agent_id, ""))
+        ]
+    }
 
 
 @blp.route("/improvement-plans/<duty_id>", methods=["POST"])

@@ -85,6 +85,10 @@ def test_publishing_makes_the_bottom_group_owe_plans_and_the_payroll_final(depar
     other = department.client_for("sup-t2", Role.SUPERVISOR, "t2")
     assert other.post(f"/improvement-plans/{owed['a1']['duty_id']}",
                       json={"why": "x", "actions": "y"}).status_code == 403  # fmt: skip
+    # Each supervisor sees the duties of their own team only.
+    mine = supervisor.get("/improvement-plans?status=all").json["duties"]
+    assert {d["agent_id"] for d in mine} == {"a1", "a2", "a3"}
+    assert other.get("/improvement-plans?status=all").json["duties"] == []
 
     payroll = department.auditor.get("/payroll/2026-10.csv")
     assert payroll.status_code == 200 and payroll.mimetype == "text/csv"

@@ -115,6 +115,8 @@ def test_promotion_is_recorded_by_the_agent_but_not_for_a_colleague(department):
 
 def test_ratings_follow_who_may_rate_and_a_second_rating_revises(department):
     department.register("a1")
+    department.register("a2")
+    department.register("b1", team="t2")
     agent = department.client_for("a1", Role.AGENT)
     colleague = department.client_for("a2", Role.AGENT)
     supervisor = department.client_for("sup-t1", Role.SUPERVISOR, "t1")
@@ -128,6 +130,13 @@ def test_ratings_follow_who_may_rate_and_a_second_rating_revises(department):
     assert rating(colleague, "self", task_completion=90).status_code == 403
     assert rating(agent, "peer", collaboration=90, service=90).status_code == 403
     assert rating(colleague, "peer", collaboration=70, service=80).status_code == 201
+    # Peers are the agent's own group: agents of the same team, nobody else.
+    other_team = department.client_for("b1", Role.AGENT)
+    reviewer = department.client_for("rev", Role.REVIEWER)
+    other_supervisor = department.client_for("sup-t2", Role.SUPERVISOR, "t2")
+    for outsider in (other_team, reviewer, other_supervisor, department.admin):
+        peer = rating(outsider, "peer", collaboration=10, service=10)
+        assert peer.status_code == 403, peer.json
     first = rating(supervisor, "supervisor", performance=80, ability=60)
     revised = rating(supervisor, "supervisor", performance=90, ability=60)
     same = rating(supervisor, "supervisor", performance=90, ability=60)

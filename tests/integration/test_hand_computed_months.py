@@ -153,7 +153,7 @@ def test_scheme_a_online_cs_month(runtime):
         (SUPERVISOR, Assessor.SUPERVISOR, {"performance": 80, "ability": 70}),
         (Principal("a2", Role.AGENT), Assessor.PEER,
          {"collaboration": 60, "service": 80}),
-        (Principal("s2", Role.SUPERVISOR, "t2"), Assessor.PEER,
+        (Principal("a3", Role.AGENT), Assessor.PEER,
          {"collaboration": 90, "service": 90}),
     ):  # fmt: skip
         scores = {name: Decimal(value) for name, value in dimensions.items()}

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from domain.rulebook import Assessor, Rulebook, shipped_document, shipped_rulebook
-from domain.scoring import MetricSample, Occurred, Rated, score
+from domain.scoring import MetricSample, Occurred, Rated, points, score
 
 SONGSONG = shipped_rulebook()
 
@@ -283,3 +283,379 @@ def test_grade_and_commission_follow_the_total():
         "B",
         Decimal("2610.00"),
     )
+
+
+# Rounding, lines and what a scorecard says about itself
+
+
+def book(*categories: dict, **fields) -> Rulebook:
+    """A rulebook of the given categories; a last category takes up the rest of
+    the 100 points."""
+    rest = 100 - sum(Decimal(c["max"]) for c in categories)
+    extra = [{"code": "rest", "name": "Rest", "max": str(rest)}] if rest else []
+    return Rulebook.from_dict(
+        {"id": "book", "name": "Book", "categories": [*categories, *extra], **fields}
+    )
+
+
+def deduct(*items: dict, maximum: str = "50") -> dict:
+    return {"code": "d", "name": "Deduct", "max": maximum, "items": list(items)}
+
+
+def accumulate(*items: dict, maximum: str = "50") -> dict:
+    return {
+        "code": "acc",
+        "name": "Accumulate",
+        "max": maximum,
+        "mode": "accumulate",
+        "items": list(items),
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "rounded"),
+    [
+        ("0.125", "0.13"),
+        ("-0.125", "-0.13"),
+        ("2.675", "2.68"),
+        ("0.124999", "0.12"),
+        ("-0.005", "-0.01"),
+        ("7", "7.00"),
+    ],
+)
+def test_points_are_rounded_to_hundredths_half_up(value, rounded):
+    assert str(points(Decimal(value))) == rounded
+
+
+def test_commission_is_rounded_to_the_cent_half_up():
+    # commission: 0.5 x 97 / 100 = 0.485 -> 0.49 (half even would give 0.48)
+    rulebook = book(
+        deduct({"code": "slip", "name": "Slip", "points": "-3"}),
+        money={"commission_base": "0.5"},
+    )
+    card = score(rulebook, [fact("slip", 1)])
+    assert (card.total, card.commission) == (Decimal(97), Decimal("0.49"))
+
+
+def test_a_line_of_half_a_hundredth_rounds_away_from_zero():
+    # a scale of 0 -> 0 and 1000 -> 1 point: 5 is worth 0.005 -> 0.01
+    rulebook = book(
+        accumulate(
+            {
+                "code": "calls",
+                "name": "Calls",
+                "kind": "metric_scale",
+                "metric": "order_count",
+                "from": {"value": "0", "points": "0"},
+                "to": {"value": "1000", "points": "1"},
+            }
+        )
+    )
+    card = score(rulebook, [sample("order_count", 5, 0, 1)])
+    assert line_of(card, "calls").points == Decimal("0.01")
+    assert card.category("acc").score == Decimal("0.01")
+
+
+def test_a_scorecard_names_the_rulebook_version_and_currency_it_was_scored_under():
+    rulebook = Rulebook.from_dict(
+        {
+            "id": "euro",
+            "name": "Euro",
+            "categories": [{"code": "a", "name": "A", "max": "100"}],
+            "money": {"currency": "EUR"},
+        },
+        version=4,
+    )
+    card = score(rulebook, [])
+    assert (card.rulebook_id, card.rulebook_version, card.currency) == (
+        "euro",
+        4,
+        "EUR",
+    )
+
+
+def test_each_category_score_carries_the_categorys_name_maximum_and_mode():
+    card = score(ONLINE, [])
+    assert [(c.code, c.name, c.max, c.mode) for c in card.categories] == [
+        (c.code, c.name, c.max, c.mode) for c in ONLINE.categories
+    ]
+
+
+def test_an_accumulate_category_starts_from_zero_and_a_deduct_one_from_its_maximum():
+    card = score(ONLINE, [])
+    assert {c.code: c.score for c in card.categories} == {
+        "chat": 0,
+        "orders": 0,
+        "other": 10,
+        "management": 15,
+        "standards": 10,
+        "assessment": 0,
+    }
+    assert card.total == Decimal(35)
+
+
+def test_an_unscored_line_names_the_item_it_was_recorded_for():
+    (line,) = score(SONGSONG, [fact("retired_item", 1)]).unscored
+    assert (line.item, line.item_name, line.fact.fact_id) == (
+        "retired_item",
+        "retired_item",
+        "f1",
+    )
+
+
+def test_an_occurrence_line_names_its_rule_item_and_has_no_remark():
+    (line,) = category(score(SONGSONG, [fact("complaint", 1)]), "business").lines
+    item = SONGSONG.item("complaint")
+    assert (line.item, line.item_name, line.remark) == ("complaint", item.name, "")
+
+
+def test_a_once_a_month_item_lists_every_later_occurrence_at_zero():
+    card = score(
+        SONGSONG,
+        [fact("target_missed", 1), fact("target_missed", 2), fact("target_missed", 3)],
+    )
+    lines = category(card, "business").lines
+    name = SONGSONG.item("target_missed").name
+    assert [(x.item, x.item_name, x.points, x.fact.fact_id) for x in lines] == [
+        ("target_missed", name, Decimal(-5), "f1"),
+        ("target_missed", name, Decimal(0), "f2"),
+        ("target_missed", name, Decimal(0), "f3"),
+    ]
+
+
+def test_a_once_a_month_item_recorded_with_quantity_2_counts_once():
+    card = score(SONGSONG, [fact("target_missed", 1, quantity=2)])
+    (line,) = category(card, "business").lines
+    assert line.points == Decimal(-5)
+    assert card.total == Decimal(95)
+
+
+def dispute_settled(item: str, position: int, settled: str, quantity: int = 1):
+    return Occurred(
+        fact_id=f"f{position}",
+        event_id=f"e{position}:2",
+        position=position,
+        item=item,
+        quantity=quantity,
+        points=Decimal(settled),
+        occurred_on=date(2026, 10, 5),
+        recorded_by="sup-t1",
+        recorded_at=datetime(2026, 10, 5, 9, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    ("settled", "total"), [("-1", "99"), ("0", "100"), ("-4.5", "95.5")]
+)
+def test_points_set_by_a_dispute_replace_the_items_points(settled, total):
+    card = score(SONGSONG, [dispute_settled("complaint", 1, settled, quantity=3)])
+    (line,) = category(card, "business").lines
+    assert line.points == Decimal(settled)
+    assert line.remark == "points set when a dispute was resolved"
+    assert card.total == Decimal(total)
+
+
+def capped(points_each: str, cap: str) -> Rulebook:
+    return book(
+        deduct(
+            {"code": "slow", "name": "Slow", "points": points_each, "monthly_cap": cap}
+        )
+    )
+
+
+def test_a_fact_that_brings_an_item_exactly_to_its_cap_counts_in_full():
+    card = score(capped("-1", "2"), [fact("slow", 1), fact("slow", 2), fact("slow", 3)])
+    lines = category(card, "d").lines
+    assert [(x.points, x.remark) for x in lines] == [
+        (Decimal(-1), ""),
+        (Decimal(-1), ""),
+        (Decimal(0), "monthly cap of 2 reached"),
+    ]
+    assert {x.item_name for x in lines} == {"Slow"}
+
+
+def test_a_line_the_cap_leaves_nothing_shows_zero_not_minus_zero():
+    card = score(capped("-2", "3"), [fact("slow", 1), fact("slow", 2), fact("slow", 3)])
+    shown = [str(x.points) for x in category(card, "d").lines]
+    assert shown == ["-2.00", "-1.00", "0.00"]
+
+
+def test_a_fine_is_multiplied_by_the_quantity():
+    severe = Occurred(
+        fact_id="c",
+        event_id="c:1",
+        position=1,
+        occurred_on=date(2026, 10, 5),
+        recorded_by="sup",
+        recorded_at=datetime(2026, 10, 5, tzinfo=UTC),
+        item="complaint",
+        severity="severe",
+        quantity=2,
+    )
+    card = score(SONGSONG, [severe])
+    assert line_of(card, "complaint").fine == Decimal(400)
+    assert (card.total, card.fines) == (Decimal(94), Decimal(400))
+
+
+def test_a_sum_metric_is_the_sum_of_its_numerators_whatever_the_denominators():
+    # order amount: 30000 + 20000 = 50000 on the 0 -> 0 .. 100000 -> 7 scale: 3.5
+    card = score(
+        ONLINE,
+        [sample("order_amount", 30000, 3, 1), sample("order_amount", 20000, 0, 2)],
+    )
+    line = line_of(card, "order_amount")
+    assert line.points == Decimal("3.50")
+    assert dict(line.inputs)["value"] == "50000.0000"
+    assert "order_amount" not in card.missing
+
+
+def test_a_metric_without_data_says_so_on_a_line_without_facts():
+    line = line_of(score(ONLINE, []), "conversion_rate")
+    assert (line.item, line.item_name, line.remark, line.facts) == (
+        "conversion_rate",
+        ONLINE.item("conversion_rate").name,
+        "no data for conversion_rate",
+        (),
+    )
+
+
+def test_a_metric_line_shows_its_inputs_and_the_band_it_fell_in():
+    card = score(
+        ONLINE,
+        [sample("conversion_rate", 30, 60, 1), sample("conversion_rate", 15, 40, 2)],
+    )
+    line = line_of(card, "conversion_rate")
+    assert (line.item_name, line.remark) == (ONLINE.item("conversion_rate").name, "")
+    assert line.inputs == (
+        ("metric", "conversion_rate"),
+        ("numerator", "45"),
+        ("denominator", "100"),
+        ("value", "0.4500"),
+        ("band", "[0.4, 0.5)"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("numerator", "value", "band", "earned"),
+    [
+        (12345, "0.1235", "[-inf, 0.2)", 0),  # value shown rounded half up
+        (12344, "0.1234", "[-inf, 0.2)", 0),
+        (90000, "0.9000", "[0.5, inf)", 8),
+    ],
+)
+def test_open_bands_show_infinite_ends(numerator, value, band, earned):
+    line = line_of(
+        score(ONLINE, [sample("conversion_rate", numerator, 100000, 1)]),
+        "conversion_rate",
+    )
+    assert (dict(line.inputs)["value"], dict(line.inputs)["band"]) == (value, band)
+    assert line.points == earned
+
+
+def test_a_value_outside_every_band_earns_nothing_and_says_so():
+    rulebook = book(
+        accumulate(
+            {
+                "code": "conv",
+                "name": "Conversion",
+                "kind": "metric_bands",
+                "metric": "conversion_rate",
+                "bands": [{"min": "0.2", "max": "0.5", "points": "5"}],
+            }
+        )
+    )
+    inside = line_of(score(rulebook, [sample("conversion_rate", 3, 10, 1)]), "conv")
+    outside = line_of(score(rulebook, [sample("conversion_rate", 7, 10, 1)]), "conv")
+    assert (inside.points, dict(inside.inputs)["band"]) == (5, "[0.2, 0.5)")
+    assert (outside.points, dict(outside.inputs)["band"]) == (0, "outside every band")
+
+
+def test_a_scale_line_shows_the_scale_it_was_read_on():
+    line = line_of(
+        score(ONLINE, [sample("response_seconds", 30, 1, 1)]), "response_time"
+    )
+    assert line.item_name == ONLINE.item("response_time").name
+    assert line.points == Decimal("4.80")  # 6 - 6 x (30 - 15) / 75
+    assert line.inputs == (
+        ("metric", "response_seconds"),
+        ("numerator", "30"),
+        ("denominator", "1"),
+        ("value", "30.0000"),
+        ("scale", "15->6 .. 90->0"),
+    )
+
+
+def test_a_rating_line_without_ratings_says_so_and_marks_the_card_incomplete():
+    card = score(ONLINE, [])
+    line = line_of(card, "assessment")
+    assert (line.item_name, line.points, line.remark, line.facts) == (
+        ONLINE.item("assessment").name,
+        0,
+        "no ratings",
+        (),
+    )
+    assert line.inputs == (
+        ("self", "not rated"),
+        ("supervisor", "not rated"),
+        ("peer", "not rated"),
+    )
+    assert "assessment" in card.missing
+
+
+def test_a_rating_line_points_to_the_ratings_it_averaged():
+    facts = [
+        rating("supervisor", "sup", 50, 1),
+        rating("peer", "p1", 60, 2),
+        rating("supervisor", "sup", 80, 3),
+        rating("peer", "p2", 80, 4),
+    ]
+    line = line_of(score(ONLINE, facts), "assessment")
+    assert sorted(f.fact_id for f in line.facts) == ["r2", "r3", "r4"]
+    assert line.remark == ""
+    assert line.inputs == (
+        ("supervisor", "avg 80.00 x weight 0.7059"),
+        ("peer", "avg 70.00 x weight 0.2941"),
+        ("self", "not rated"),
+    )
+
+
+def rated_by_supervisor_only(scale_max: str) -> Rulebook:
+    return book(
+        accumulate(
+            {
+                "code": "review",
+                "name": "Review",
+                "kind": "rating",
+                "max_points": "10",
+                "scale_max": scale_max,
+                "weights": {"supervisor": "1", "self": "0"},
+            },
+            maximum="10",
+        )
+    )
+
+
+def test_ratings_of_an_assessor_without_weight_are_not_behind_the_rating_line():
+    facts = [rating("supervisor", "sup", 80, 1), rating("self", "a1", 10, 2)]
+    card = score(rated_by_supervisor_only("100"), facts)
+    line = line_of(card, "review")
+    assert [f.fact_id for f in line.facts] == ["r1"]
+    assert line.points == Decimal(8)
+    assert line.inputs == (("supervisor", "avg 80.00 x weight 1.0000"),)
+
+
+def test_ratings_on_a_scale_of_1_are_fractions_of_the_points():
+    card = score(
+        rated_by_supervisor_only("1"), [rating("supervisor", "sup", "0.75", 1)]
+    )
+    assert line_of(card, "review").points == Decimal("7.50")
+
+
+@pytest.mark.parametrize(
+    ("slips", "total", "grade"),
+    [(10, "90", "A"), (11, "89", "B"), (20, "80", "B"), (21, "79", "C")],
+)
+def test_a_total_exactly_on_a_grade_threshold_gets_that_grade(slips, total, grade):
+    # script_not_used costs one business point per occurrence
+    card = score(SONGSONG, [fact("script_not_used", 1, quantity=slips)])
+    assert (card.total, card.grade) == (Decimal(total), grade)

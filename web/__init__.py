@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from projections.runtime import Runtime
-from web import context, errors, idempotency
+from web import context, errors, idempotency, limits
 from web.api import Api
 from web.config import Settings
 
@@ -55,7 +55,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     )
     app.extensions[context.EXTENSION] = {"runtime": runtime, "settings": settings}
 
-    api = Api(app)
+    app.wsgi_app = limits.RequestLimits(app.wsgi_app)  # type: ignore[method-assign]
+    api = Api(app, months=settings.months)
     errors.register(app)
     context.limit_failed_sign_ins(app, settings.auth_failures_per_minute)
     context.register(app)

@@ -60,6 +60,7 @@ def record_leaving(data: dict[str, Any], agent_id: str) -> Recorded:
 
 @blp.route("/<agent_id>", methods=["GET"])
 @blp.response(200, AgentOut)
+@blp.refuses(403)
 def get_agent(agent_id: str) -> AgentRecord:
     """One agent."""
     return readable_agent(agent_id)

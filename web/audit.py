@@ -30,6 +30,7 @@ def _auditor() -> None:
 @blp.route("/agents/<agent_id>/scorecards/<month>/explain", methods=["GET"])
 @blp.arguments(AsOfQuery, location="query")
 @blp.response(200, ExplanationOut)
+@blp.refuses(403)
 def explain_scorecard(query: dict[str, Any], agent_id: str, month: str) -> Explanation:
     """Every event behind the scorecard in log order — facts with the rule item,
     rulebook version and points, metric inputs, ratings and weights, disputes,
@@ -44,6 +45,7 @@ def explain_scorecard(query: dict[str, Any], agent_id: str, month: str) -> Expla
 
 @blp.route("/audit/verify", methods=["GET"])
 @blp.response(200, VerificationOut)
+@blp.refuses(403)
 def verify() -> audit.Verification:
     """Recompute the hash chain over every stored event; name the first event
     that does not match (admin, auditor)."""
@@ -53,6 +55,7 @@ def verify() -> audit.Verification:
 
 @blp.route("/audit/export", methods=["GET"])
 @blp.arguments(ExportQuery, location="query")
+@blp.refuses(403)
 @blp.doc(
     responses={
         "200": {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}}

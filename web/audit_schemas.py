@@ -7,12 +7,26 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from domain.deduction import OUTCOMES
+from domain.month import MonthRange
 from web.preview_schemas import ChangeOut
-from web.schemas import CODE, Moment, MonthField, Points, _text
+from web.schemas import (
+    CODE,
+    DecimalString,
+    Moment,
+    MonthField,
+    Points,
+    WholeNumber,
+    _text,
+)
+
+# Points a dispute proposes or a resolution sets for a deduction.
+DEDUCTION_POINTS = {"minimum": -100, "maximum": 0}
 
 
 class AsOfQuery(Schema):
-    """Read the score as it stood at a past time or log position."""
+    """Read the score as it stood at a past time or log position (one of them)."""
+
+    EXCLUSIVE = ("as_of", "position")
 
     as_of = Moment(metadata={"description": "A past time, e.g. 2026-11-03T10:00:00Z"})
     position = fields.Integer(
@@ -22,8 +36,12 @@ class AsOfQuery(Schema):
 
     @validates_schema
     def one_or_none(self, data: dict[str, Any], **_: Any) -> None:
-        if "as_of" in data and "position" in data:
+        if all(name in data for name in self.EXCLUSIVE):
             raise ValidationError("Give as_of or position, not both.", "position")
+
+    @classmethod
+    def openapi(cls, definition: dict[str, Any], months: MonthRange) -> dict[str, Any]:
+        return definition | {"not": {"required": list(cls.EXCLUSIVE)}}
 
 
 class DisputeIn(Schema):
@@ -31,24 +49,18 @@ class DisputeIn(Schema):
     evidence = fields.String(
         load_default=None, validate=validate.Length(min=1, max=500)
     )
-    proposed_quantity = fields.Integer(
-        strict=True, load_default=None, validate=validate.Range(min=0, max=1000)
+    proposed_quantity = WholeNumber(
+        load_default=None, validate=validate.Range(min=0, max=1000)
     )
-    proposed_points = fields.Decimal(
-        load_default=None, allow_nan=False, validate=validate.Range(min=-100, max=0)
-    )
+    proposed_points = DecimalString(load_default=None, **DEDUCTION_POINTS)
     reviewer = fields.String(load_default=None, validate=CODE)
 
 
 class ResolutionIn(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
     note = fields.String(load_default="", validate=validate.Length(max=2000))
-    quantity = fields.Integer(
-        strict=True, load_default=None, validate=validate.Range(min=0, max=1000)
-    )
-    points = fields.Decimal(
-        load_default=None, allow_nan=False, validate=validate.Range(min=-100, max=0)
-    )
+    quantity = WholeNumber(load_default=None, validate=validate.Range(min=0, max=1000))
+    points = DecimalString(load_default=None, **DEDUCTION_POINTS)
 
 
 class DisputedOut(Schema):
@@ -73,7 +85,7 @@ class DisputeQuery(Schema):
     team = fields.String(validate=CODE)
     reviewer = fields.String(validate=CODE)
     agent_id = fields.String(validate=CODE)
-    month = MonthField(metadata={"type": "string"})
+    month = MonthField()
 
 
 class DisputeOut(Schema):
@@ -149,5 +161,5 @@ class VerificationOut(Schema):
 
 
 class ExportQuery(Schema):
-    month = MonthField(required=True, metadata={"type": "string"})
+    month = MonthField(required=True)
     agent_id = fields.String(validate=CODE)

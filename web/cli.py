@@ -99,12 +99,15 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from web import create_app
+    from web.server import SETTINGS
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", 4)
+            for name, value in SETTINGS.items():  # problem+json, wider limits
+                self.cfg.set(name, value)
             self.cfg.set("accesslog", "-")
 
         def load(self) -> Any:

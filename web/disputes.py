@@ -3,6 +3,7 @@ and the answer shows what that did to everyone's standing."""
 
 from __future__ import annotations
 
+import re
 import statistics
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,7 @@ from domain.application import NewDispute, Resolution
 from domain.month import Month
 from projections.explain import cascade
 from projections.sql_disputes import DisputeRecord
-from web.api import Blueprint
+from web.api import UUID_PATTERN, Blueprint
 from web.audit_schemas import (
     DisputedOut,
     DisputeIn,
@@ -30,10 +31,9 @@ OUTCOMES = ("upheld", "overturned", "adjusted")
 
 
 def _deduction_id(text: str) -> UUID:
-    try:
-        return UUID(text)
-    except ValueError:
+    if not re.fullmatch(UUID_PATTERN, text):
         fail(404, f"No deduction {text!r}.", code="not_found", field="deduction_id")
+    return UUID(text)
 
 
 @blp.route("/deductions/<deduction_id>/disputes", methods=["POST"])
@@ -94,6 +94,7 @@ def _age(record: DisputeRecord, now: datetime) -> float:
 @blp.route("/disputes", methods=["GET"])
 @blp.arguments(DisputeQuery, location="query")
 @blp.response(200, DisputeListOut)
+@blp.refuses(403)
 def list_disputes(query: dict[str, Any]) -> dict[str, Any]:
     """Disputes, open by default, per team, reviewer, agent or month, with their
     age in days."""
@@ -111,6 +112,7 @@ def list_disputes(query: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/disputes/summary", methods=["GET"])
 @blp.arguments(DisputeQuery, location="query")
 @blp.response(200, DisputeSummaryOut)
+@blp.refuses(403)
 def summarise(query: dict[str, Any]) -> dict[str, Any]:
     """Open count, median days to resolve, and the share of each outcome."""
     records = [record for record, _ in _visible(query)]

@@ -15,7 +15,7 @@ import flask
 from eventsourcing.persistence import IntegrityError
 from flask import Flask, Response, current_app
 from flask_limiter.errors import RateLimitExceeded
-from marshmallow import ValidationError
+from marshmallow import INCLUDE, Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from domain.errors import (
@@ -40,6 +40,56 @@ _DOMAIN_STATUS: list[tuple[type[DomainError], int, str]] = [
     (InvalidFactError, 422, "invalid_fact"),
     (DomainError, 422, "rule_violated"),
 ]
+# The refusals of the domain: answers to well-formed requests (which the
+# OpenAPI document describes) that the facts or the rules do not allow.
+DOMAIN_CODES = frozenset(code for _, status, code in _DOMAIN_STATUS if status == 422)
+# The code of an HTTP error that is not one of ours (routing, body size, ...).
+_HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_entity_too_large",
+    414: "uri_too_long",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+    431: "request_header_fields_too_large",
+    500: "internal_server_error",
+}
+# Every status a problem can have, and the codes it comes with (the OpenAPI
+# document declares them per operation; ``/health`` has codes of its own).
+PROBLEM_CODES: dict[int, tuple[str, ...]] = {
+    400: ("validation_failed", "malformed_json", "bad_request"),
+    401: ("unauthorized",),
+    403: ("not_permitted",),
+    404: ("not_found",),
+    409: ("conflict",),
+    413: ("request_entity_too_large",),
+    414: ("uri_too_long",),
+    415: ("unsupported_media_type",),
+    422: ("validation_failed", *sorted(DOMAIN_CODES)),
+    429: ("too_many_failed_authentications",),
+    431: ("request_header_fields_too_large",),
+    500: ("internal_server_error",),
+    503: ("store_unreachable", "read_model_behind"),
+}
+
+
+class ProblemSchema(Schema):
+    """A problem document (RFC 9457); some carry more members."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    type = fields.String(required=True, metadata={"description": "about:blank"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    code = fields.String(required=True, metadata={"description": "What went wrong"})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Messages by field (dotted paths; body: the body)"},
+    )
 
 
 class ProblemError(HTTPException):
@@ -168,13 +218,15 @@ def handle_http_exception(error: HTTPException) -> Response:
     return problem_response(
         status,
         error.description or _title(status),
-        code=_slug(status),
+        code=http_code(status),
         headers=headers,
     )
 
 
-def _slug(status: int) -> str:
-    return _title(status).lower().replace(" ", "_").replace("-", "_")
+def http_code(status: int) -> str:
+    """The code of an HTTP error of that status that is not one of ours."""
+    slug = _title(status).lower().replace(" ", "_").replace("-", "_")
+    return _HTTP_CODES.get(status, slug)
 
 
 def handle_domain_error(error: DomainError) -> Response:

@@ -3,19 +3,27 @@ activities and 360 ratings."""
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from domain.month import MonthRange
 from domain.observations import CHANNELS, SEVERITIES
 from domain.orders import workflow
 from domain.ratings import DIMENSIONS, SCALE
 from domain.recording import ORDER_STEPS
 from domain.rulebook import Assessor
-from web.schemas import CODE, Day, MonthField, Points
+from web.schemas import CODE, Day, DecimalString, MonthField, Points, WholeNumber
 
 REFERENCE = validate.Length(min=1, max=100)
-AMOUNT = validate.Range(min=0, max=10**9)
+
+
+def Amount(**kwargs: Any) -> DecimalString:
+    """An order's amount: a decimal string from 0 to 1,000,000,000."""
+    return DecimalString(minimum=0, maximum=10**9, **kwargs)
+
+
 STEP_FIELDS = {
     "process": {"case"},
     "check": {"batch", "passed"},
@@ -34,7 +42,7 @@ class OrderIn(Schema):
     case = fields.String(
         required=True, validate=validate.OneOf(workflow().submit_cases)
     )
-    amount = fields.Decimal(required=True, allow_nan=False, validate=AMOUNT)
+    amount = Amount(required=True)
     occurred_on = Day(required=True)
     handled_by = fields.String(validate=CODE, load_default=None)
 
@@ -49,27 +57,50 @@ class OrderStepIn(Schema):
     occurred_on = Day(required=True)
     handled_by = fields.String(validate=CODE, load_default=None)
     case = fields.String(validate=validate.OneOf(workflow().process_cases))
-    batch = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
+    batch = WholeNumber(validate=validate.Range(min=1, max=100))
     passed = fields.Boolean()
     note = fields.String(validate=validate.Length(max=2000))
     reason = fields.String(validate=validate.OneOf(workflow().dispute_reasons))
-    number = fields.Integer(strict=True, validate=validate.Range(min=1, max=10_000))
+    number = WholeNumber(validate=validate.Range(min=1, max=10_000))
     outcome = fields.String(validate=validate.Length(min=1, max=40))
-    amount = fields.Decimal(allow_nan=False, validate=AMOUNT)
+    amount = Amount()
 
     @validates_schema
     def fields_fit_the_step(self, data: dict[str, Any], **_: Any) -> None:
         step = data.get("step")
         if step not in STEP_FIELDS:
             return
-        allowed = STEP_FIELDS[step] | ({"note"} if step == "check" else set())
         given = set(data) - {"step", "occurred_on", "handled_by"}
-        errors = {name: [f"Not used by a {step} step."] for name in given - allowed}
+        errors = {
+            name: [f"Not used by a {step} step."] for name in given - _allowed(step)
+        }
         errors |= {
             name: [f"Required for a {step} step."] for name in STEP_FIELDS[step] - given
         }
         if errors:
             raise ValidationError(errors)
+
+    @staticmethod
+    def openapi(definition: dict[str, Any], months: MonthRange) -> dict[str, Any]:
+        """One object per step, with the fields that step takes and requires."""
+        properties = definition["properties"]
+        common = ["step", "occurred_on", "handled_by"]
+        variants = []
+        for step in properties["step"]["enum"]:
+            names = common + sorted(_allowed(step))
+            shape = {name: deepcopy(properties[name]) for name in names}
+            shape["step"] = {"type": "string", "const": step}
+            required = sorted({"step", "occurred_on", *STEP_FIELDS[step]})
+            variants.append(
+                {"type": "object", "title": f"{step} step", "properties": shape,
+                 "required": required, "additionalProperties": False}
+            )  # fmt: skip
+        return {"oneOf": variants}
+
+
+def _allowed(step: str) -> set[str]:
+    """The fields a step takes beside step, occurred_on and handled_by."""
+    return STEP_FIELDS[step] | ({"note"} if step == "check" else set())
 
 
 class OrderStepOut(Schema):
@@ -123,7 +154,7 @@ class ObservedOut(Schema):
 
 class RatingIn(Schema):
     agent_id = fields.String(required=True, validate=CODE)
-    month = MonthField(required=True, metadata={"type": "string"})
+    month = MonthField(required=True)
     assessor = fields.String(
         required=True, validate=validate.OneOf([a.value for a in Assessor])
     )
@@ -134,9 +165,7 @@ class RatingIn(Schema):
                 sorted({d for ds in DIMENSIONS.values() for d in ds})
             )
         ),
-        values=fields.Decimal(
-            allow_nan=False, validate=validate.Range(min=0, max=SCALE)
-        ),
+        values=DecimalString(minimum=0, maximum=int(SCALE)),
     )
     comment = fields.String(load_default="", validate=validate.Length(max=2000))
 

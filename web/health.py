@@ -8,8 +8,8 @@ from flask import Response
 
 from web.api import Blueprint
 from web.context import runtime
-from web.errors import problem_response
-from web.schemas import Health
+from web.errors import PROBLEM_JSON, problem_response
+from web.schemas import Health, HealthProblem
 
 blp = Blueprint("health", __name__, description="Service health")
 
@@ -19,6 +19,8 @@ blp = Blueprint("health", __name__, description="Service health")
 @blp.response(200, Health)
 @blp.alt_response(
     503,
+    schema=HealthProblem,
+    content_type=PROBLEM_JSON,
     description="The store is unreachable or the read side is "
     "stalled or not running; the body names the problem",
 )

@@ -82,6 +82,7 @@ def reopen_period(data: dict[str, Any], month: str) -> dict[str, Any]:
 
 @blp.route("/quarters/<quarter>/rewards", methods=["GET"])
 @blp.response(200, QuarterOut)
+@blp.refuses(403)
 def get_rewards(quarter: str) -> dict[str, Any]:
     """A quarter's standings (average of three monthly totals) and the rewards
     granted with its last month's report, with any later adjustment."""
@@ -98,6 +99,7 @@ def get_rewards(quarter: str) -> dict[str, Any]:
 @blp.route("/improvement-plans", methods=["GET"])
 @blp.arguments(DutyQuery, location="query")
 @blp.response(200, DutyListOut)
+@blp.refuses(403)
 def list_duties(query: dict[str, Any]) -> dict[str, Any]:
     """Improvement plans owed by supervisors of published months' bottom groups."""
     _department_reader()
@@ -133,6 +135,7 @@ def submit_plan(data: dict[str, Any], duty_id: str) -> Any:
 
 
 @blp.route("/payroll/<month>.csv", methods=["GET"])
+@blp.refuses(403, 409)
 @blp.doc(responses={"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 def get_payroll(month: str) -> Response:
     """The payroll of a published month as CSV: commission, fines, rewards and

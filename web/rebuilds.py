@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
 from flask import url_for
 
+from domain.errors import RebuildNotFoundError
 from projections import rebuild
-from web.api import Blueprint
+from web.api import UUID_PATTERN, Blueprint
 from web.context import principal, runtime
 from web.errors import fail
 from web.schemas import (
@@ -42,18 +44,19 @@ def request_rebuild(data: dict[str, Any]) -> tuple[Any, int, dict[str, str]]:
 
 @blp.route("/rebuilds/<rebuild_id>", methods=["GET"])
 @blp.response(200, RebuildOut)
+@blp.refuses(403)
 def get_rebuild(rebuild_id: str) -> rebuild.Progress:
     """A rebuild's progress (events done, total, rate, time left) and result."""
     if not principal().may_read_department:
         fail(403, "Agents may only read their own scores.", code="not_permitted")
-    return rebuild.progress(runtime(), _uuid(rebuild_id))
+    return _progress(rebuild_id)
 
 
 @blp.route("/rebuilds/<rebuild_id>/resume", methods=["POST"])
 @blp.response(202, RebuildOut)
 def resume_rebuild(rebuild_id: str) -> rebuild.Progress:
     """Carry on with a rebuild whose process stopped (admin)."""
-    found = rebuild.progress(runtime(), _uuid(rebuild_id))
+    found = _progress(rebuild_id)
     if not principal().may_administer:
         fail(403, "Only an admin may resume a rebuild.", code="not_permitted")
     if found.status != "running":
@@ -112,7 +115,14 @@ def drop_generation(generation: int) -> dict[str, int]:
 
 
 def _uuid(text: str) -> UUID:
+    if not re.fullmatch(UUID_PATTERN, text):
+        fail(404, f"No rebuild {text!r}.", code="not_found", field="rebuild_id")
+    return UUID(text)
+
+
+def _progress(text: str) -> rebuild.Progress:
+    """The rebuild the path names; none is a 404."""
     try:
-        return UUID(text)
-    except ValueError:
+        return rebuild.progress(runtime(), _uuid(text))
+    except RebuildNotFoundError:
         fail(404, f"No rebuild {text!r}.", code="not_found", field="rebuild_id")

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import url_for
 
+from domain.errors import DomainError
 from domain.month import Month
 from domain.register import Publication, default_publication
 from projections.preview import Preview, preview
@@ -79,14 +80,13 @@ def preview_rulebook(data: dict[str, Any]) -> Preview:
 
 
 def _months(first: Month, last: Month) -> list[Month]:
+    """The months from ``first`` to ``last``: a rule across two well-formed
+    fields, so a refusal is the service's rule (422 ``rule_violated``)."""
     if last < first:
-        fail(422, "'to' is before 'from'.", code="validation_failed", field="to")
+        raise DomainError("'to' is before 'from'.", field="to")
     if (last.year - first.year) * 12 + last.month - first.month >= MAX_PREVIEW_MONTHS:
-        fail(
-            422,
-            f"Preview at most {MAX_PREVIEW_MONTHS} months at a time.",
-            code="validation_failed",
-            field="to",
+        raise DomainError(
+            f"Preview at most {MAX_PREVIEW_MONTHS} months at a time.", field="to"
         )
     return Month.span(first, last)
 

@@ -1,39 +1,55 @@
-"""Request and response schemas. Inputs reject unknown fields; decimals are strings."""
+"""Request and response schemas. Inputs reject unknown fields; decimals are strings.
+
+Fields whose accepted values a type alone cannot say (months, dates and times
+within the accepted months, decimals within bounds) describe themselves with
+``openapi(months)``: the keywords the OpenAPI document gives them, from the
+same rule that parses them (``web.patterns``).
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 from flask import current_app, has_app_context
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from domain.month import Month, MonthRange, Quarter, parse_day
-from domain.rulebook import Rulebook
-from web.rulebook_schema import parse_rulebook
+from web.errors import ProblemSchema
+from web.inputs import CODE, DecimalString, WholeNumber
+from web.patterns import (
+    OFFSET,
+    SPACES,
+    TIME,
+    anchored,
+    date_pattern,
+    moment_pattern,
+    month_pattern,
+)
+from web.rulebook_schema import RulebookSchema, rulebook_of
 
 T = TypeVar("T")
-
-CODE = validate.Regexp(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
-    error="Use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.",
-)
+__all__ = ["CODE", "DecimalString", "WholeNumber"]
+# Text must not be blank: its first character is not whitespace.
+NOT_BLANK = validate.Regexp(f"^[^{SPACES}]", error="Must not be blank.")
 
 
-def _text(max_length: int) -> validate.Validator:
-    return validate.And(
-        validate.Length(min=1, max=max_length),
-        validate.Regexp(r"\S", error="Must not be blank."),
-    )
+def _text(max_length: int) -> list[validate.Validator]:
+    return [validate.Length(min=1, max=max_length), NOT_BLANK]
 
 
 class Points(fields.Decimal):
     """Points and money travel as strings with two decimals: "39.00"."""
 
+    PATTERN = anchored("-?(?:0|[1-9][0-9]*)\\.[0-9]{2}")
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(places=2, as_string=True, **kwargs)  # type: ignore[arg-type]
+
+    def openapi(self, months: MonthRange) -> dict[str, Any]:
+        return {"pattern": self.PATTERN}
 
 
 def accepted_months() -> MonthRange:
@@ -49,6 +65,9 @@ class MonthField(fields.Field):
     """A month as ``YYYY-MM`` (ASCII digits), within the accepted months."""
 
     default_error_messages = {"invalid": "Use a month as YYYY-MM."}  # noqa: RUF012
+
+    def openapi(self, months: MonthRange) -> dict[str, Any]:
+        return {"pattern": anchored(month_pattern(months))}
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Month:
         try:
@@ -73,24 +92,38 @@ class Day(fields.Date):
     }
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> date:
-        text = value.strip() if isinstance(value, str) else value
-        if not isinstance(text, str) or not self.PATTERN.fullmatch(text):
+        if not isinstance(value, str) or not self.PATTERN.fullmatch(value):
             raise self.make_error("invalid")
         try:
-            day = parse_day(text)
+            day = parse_day(value)
         except ValueError as error:
             raise self.make_error("no_such_date", reason=str(error)) from None
         _in_range(day)
         return day
 
+    def openapi(self, months: MonthRange) -> dict[str, Any]:
+        return {"pattern": anchored(date_pattern(months))}
+
 
 class Moment(fields.AwareDateTime):
-    """A time with its offset (ISO 8601), within the accepted months."""
+    """A time with its offset in RFC 3339 form (``2026-11-03T10:00:00+08:00``,
+    seconds required, up to microseconds, ``Z`` for UTC), within the accepted
+    months."""
+
+    PATTERN = re.compile(f"[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}{TIME}{OFFSET}")
+    default_error_messages = {  # noqa: RUF012
+        "invalid": "Use a time with its offset, e.g. 2026-11-03T10:00:00+08:00.",
+    }
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str) or not self.PATTERN.fullmatch(value):
+            raise self.make_error("invalid")
         moment: datetime = super()._deserialize(value, attr, data, **kwargs)
         _in_range(moment.date())
         return moment
+
+    def openapi(self, months: MonthRange) -> dict[str, Any]:
+        return {"pattern": anchored(moment_pattern(months))}
 
 
 def quarter_param(text: str) -> Quarter:
@@ -157,9 +190,7 @@ class DeductionIn(Schema):
     agent_id = fields.String(required=True, validate=CODE)
     item = fields.String(required=True, validate=CODE)
     occurred_on = Day(required=True)
-    quantity = fields.Integer(
-        strict=True, load_default=1, validate=validate.Range(min=1, max=1000)
-    )
+    quantity = WholeNumber(load_default=1, validate=validate.Range(min=1, max=1000))
     note = fields.String(load_default="", validate=validate.Length(max=2000))
     evidence_ref = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(min=1, max=500)
@@ -210,8 +241,12 @@ class LineOut(Schema):
 
     item = fields.String()
     item_name = fields.String()
-    quantity = fields.Integer(attribute="fact.quantity")
-    severity = fields.String(attribute="fact.severity")
+    quantity = DecimalString(
+        minimum=0,
+        attribute="fact.quantity",
+        metadata={"description": "How many occurrences: 1, 3, 0.5 (days of leave)"},
+    )
+    severity = fields.String(attribute="fact.severity", allow_none=True)
     points = Points()
     fine = Points()
     remark = fields.String()
@@ -322,19 +357,57 @@ class Health(Schema):
     projectors = fields.List(fields.Nested(ProjectorHealth))
 
 
+class HealthProblem(ProblemSchema):
+    """What is wrong, with the members of a health report (those the store
+    could tell; none if it is unreachable)."""
+
+    status = fields.Integer(required=True, validate=validate.Equal(503))
+    code = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            ["store_unreachable", "read_side_stalled", "projector_not_running"]
+        ),
+    )
+    backend = fields.String()
+    position = fields.Integer()
+    head = fields.Integer()
+    lag = fields.Integer()
+    read_models = fields.List(fields.Nested(ReadModelHealth))
+    projectors = fields.List(fields.Nested(ProjectorHealth))
+
+
 # Rulebooks, previews and rebuilds
 
 
-class RulebookField(fields.Field):
-    """A rulebook document (docs/rulebooks.md), validated into a ``Rulebook``."""
+class RulebookField(fields.Nested):
+    """A rulebook document (docs/rulebooks.md), documented and checked by
+    ``RulebookSchema``; it loads as the document itself. Its rules (maxima
+    adding up to 100, ...) are the domain's, checked once the whole request
+    is valid (``RulebookIn``)."""
 
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Rulebook:
-        return parse_rulebook(value)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(RulebookSchema, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValidationError("Must be an object.")
+        super()._deserialize(value, attr, data, **kwargs)
+        return value
 
 
-class PublishIn(Schema):
-    rulebook = RulebookField(required=True, metadata={"type": "object"})
-    effective_from = MonthField(required=True, metadata={"type": "string"})
+class RulebookIn(Schema):
+    """A request carrying a rulebook: once its fields are valid, the document
+    becomes a ``Rulebook``; a broken rule is the domain's refusal
+    (``RulebookError``, 422 ``rule_violated``), naming ``rulebook.<path>``."""
+
+    @post_load
+    def rulebook_rules(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return data | {"rulebook": rulebook_of(data["rulebook"], "rulebook")}
+
+
+class PublishIn(RulebookIn):
+    rulebook = RulebookField(required=True)
+    effective_from = MonthField(required=True)
 
 
 class PublishedOut(Schema):
@@ -369,10 +442,10 @@ class RulebookListOut(Schema):
     in_force = fields.Nested(VersionOut, metadata={"description": "This month's"})
 
 
-class PreviewIn(Schema):
-    rulebook = RulebookField(required=True, metadata={"type": "object"})
-    from_ = MonthField(required=True, data_key="from", metadata={"type": "string"})
-    to = MonthField(required=True, metadata={"type": "string"})
+class PreviewIn(RulebookIn):
+    rulebook = RulebookField(required=True)
+    from_ = MonthField(required=True, data_key="from")
+    to = MonthField(required=True)
 
 
 class RebuildIn(PublishIn):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.errors import NotFoundError
 from projections import cycle
 from projections.scoreboard import NOW, ScoreboardView
 from web.agents import readable_agent
 from web.api import Blueprint
 from web.audit_schemas import AsOfQuery
 from web.context import read_position, read_view, runtime
-from web.errors import fail
 from web.schemas import RankingOut, RankingQuery, ScorecardOut, month_in_path
 
 blp = Blueprint("scorecards", __name__, description="Scorecards and rankings")
@@ -24,8 +24,10 @@ def view_as_of(query: dict[str, Any]) -> tuple[ScoreboardView, int]:
     elif "position" in query:
         position = query["position"]
         if position > read_position():
+            # Well-formed, but no such position has been read yet: it names
+            # something unknown, like an agent nobody registered.
             detail = f"position {position} is ahead of the read models"
-            fail(400, detail, code="validation_failed", field="position")
+            raise NotFoundError(detail, field="position")
     else:
         return read_view(), NOW
     return runtime().view_as_of(position), position
@@ -34,6 +36,7 @@ def view_as_of(query: dict[str, Any]) -> tuple[ScoreboardView, int]:
 @blp.route("/agents/<agent_id>/scorecards/<month>")
 @blp.arguments(AsOfQuery, location="query")
 @blp.response(200, ScorecardOut)
+@blp.refuses(403)
 def get_scorecard(query: dict[str, Any], agent_id: str, month: str) -> dict[str, Any]:
     """An agent's scorecard for a month: total, categories and the lines behind
     them; ``as_of`` (a time) or ``position`` read it as it stood then."""

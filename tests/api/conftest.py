@@ -1,11 +1,14 @@
-"""An API client that reads its own writes the way a real client should."""
+"""An API client that reads its own writes the way a real client should, and
+holds every answer to the OpenAPI document the app serves."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import pytest
+import schemathesis
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -20,6 +23,28 @@ class Session:
 
     def __init__(self) -> None:
         self.position = 0
+
+
+_CONTRACTS: WeakKeyDictionary[Flask, Any] = WeakKeyDictionary()
+
+
+def conforms(app: Flask, method: str, path: str, response: Any) -> None:
+    """The answer is one the app's OpenAPI document allows (status, media
+    type, body): schemathesis' own response check."""
+    contract = _CONTRACTS.get(app)
+    if contract is None:
+        spec = app.test_client().get("/openapi.json").json
+        contract = _CONTRACTS[app] = schemathesis.openapi.from_dict(spec)
+    operation = contract.find_operation_by_path(method, path.partition("?")[0])
+    if operation is None:  # not an operation of the document (a 404, a 405)
+        return
+    try:
+        operation.validate_response(response)
+    except Exception as error:
+        raise AssertionError(
+            f"{method} {path} answered {response.status_code} outside the OpenAPI "
+            f"document:\n{error}"
+        ) from None
 
 
 class Api:
@@ -40,6 +65,7 @@ class Api:
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         kwargs["headers"] = self._headers(kwargs.get("headers"))
         response = self.client.open(path, method=method, **kwargs)
+        conforms(self.client.application, method, path, response)
         if response.status_code == 201:
             self.session.position = max(
                 self.session.position, response.json["position"]

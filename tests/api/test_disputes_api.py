@@ -93,7 +93,10 @@ def test_an_auditor_reads_explanations_as_of_exports_and_verification(department
     ranking = department.auditor.get(f"/rankings/{MONTH}?position={first}").json
     assert [e["agent_id"] for e in ranking["entries"]] == ["a2", "a1"]
     ahead = department.auditor.get(f"/agents/a1/scorecards/{MONTH}?position=999999")
-    assert ahead.status_code == 400
+    # Well-formed, but no such position yet: it names something unknown.
+    assert ahead.status_code == 422
+    assert ahead.json["code"] == "unknown_reference"
+    assert ahead.json["errors"] == {"position": [ahead.json["detail"]]}
 
     verified = department.auditor.get("/audit/verify").json
     assert verified["ok"] and verified["events"] >= 4

@@ -124,7 +124,8 @@ def test_ratings_follow_who_may_rate_and_a_second_rating_revises(department):
 
     def rating(client, assessor, **dimensions):
         body = {"agent_id": "a1", "month": month, "assessor": assessor}
-        return client.post("/ratings", json=body | {"dimensions": dimensions})
+        scores = {name: str(score) for name, score in dimensions.items()}
+        return client.post("/ratings", json=body | {"dimensions": scores})
 
     assert rating(agent, "self", task_completion=90).status_code == 201
     assert rating(colleague, "self", task_completion=90).status_code == 403
@@ -149,3 +150,9 @@ def test_ratings_follow_who_may_rate_and_a_second_rating_revises(department):
     assert "dimensions" in wrong.json["errors"]
     too_high = rating(supervisor, "supervisor", performance=120, ability=60)
     assert too_high.status_code == 422
+    # Decimals are strings: a JSON number is refused, naming the dimension.
+    body = {"agent_id": "a1", "month": month, "assessor": "supervisor",
+            "dimensions": {"performance": 80, "ability": "60"}}  # fmt: skip
+    number = supervisor.post("/ratings", json=body)
+    assert number.status_code == 422
+    assert list(number.json["errors"]) == ["dimensions.performance.value"]

@@ -29,7 +29,7 @@ COMMANDS = {
     "/promotion-activities": {"agent_id": "a1", "channel": "friends",
                               "occurred_on": TODAY, "reference": "r"},
     "/ratings": {"agent_id": "a1", "month": TODAY[:7], "assessor": "peer",
-                 "dimensions": {"collaboration": 50, "service": 60}},
+                 "dimensions": {"collaboration": "50", "service": "60"}},
     "/rulebooks/preview": {"rulebook": shipped_document("songsong-2019"),
                            "from": "2026-01", "to": "2026-02"},
     "/read-models/1/activate": {"reason": "r"},

@@ -75,7 +75,7 @@ TEXT_INPUTS = [
     ("/promotion-activities", {"agent_id": "a1", "channel": "friends",
                                "occurred_on": DAY, "reference": "r{}"}, "reference"),
     ("/ratings", {"agent_id": "a1", "month": MONTH, "assessor": "supervisor",
-                  "dimensions": {"performance": 50, "ability": 60},
+                  "dimensions": {"performance": "50", "ability": "60"},
                   "comment": "c{}"}, "comment"),
     ("/periods/2026-09/reopen", {"reason": "r{}"}, "reason"),
     ("/calendar/closed-days", {"day": DAY, "reason": "r{}"}, "reason"),
@@ -101,7 +101,8 @@ def test_an_agent_gets_the_same_answer_for_a_bad_self_rating(department):
     department.register("a1")
     agent = department.client_for("a1", Role.AGENT)
     body = {"agent_id": "a1", "month": MONTH, "assessor": "self",
-            "dimensions": {"task_completion": 80}, "comment": "ok\\ud800"}  # fmt: skip
+            "dimensions": {"task_completion": "80"},
+            "comment": "ok\\ud800"}  # fmt: skip
     refused(raw_post(agent, "/ratings", json.dumps(body).replace("\\\\", "\\")),
             422, "comment")  # fmt: skip
 

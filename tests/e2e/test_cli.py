@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -81,7 +82,7 @@ def test_an_issued_token_is_printed_once_and_never_stored_in_plain_text(
 ):
     result = run_ok(
         "token", "issue", "--user", "sup", "--role", "supervisor", "--team", "t1",
-        env=sqlite_env, cwd=workdir,
+        "--new-team", env=sqlite_env, cwd=workdir,
     )  # fmt: skip
 
     lines = result.stdout.splitlines()
@@ -167,6 +168,38 @@ def test_an_agent_reads_their_own_scorecard_but_not_a_colleagues(demo_server):
     assert own.json()["agent_id"] == "CS-101"
     assert colleague.status == 403
     assert colleague.content_type.startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    ("target", "headers", "status"),
+    [
+        ("/agents/" + "a" * 5000, {}, 414),  # over the service's limit
+        ("/agents/" + "a" * 9000, {}, 414),  # over gunicorn's hard maximum
+        ("/health", {"X-Large": "x" * 9000}, 431),
+        ("/health", {"X-Large": "x" * 20000}, 431),  # over gunicorn's limit
+        ("/health", {f"X-{i}": "x" for i in range(300)}, 431),
+    ],
+)
+def test_a_request_over_the_limits_is_answered_as_a_problem_never_html(
+    demo_server, target, headers, status
+):
+    base, tokens = demo_server
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request(
+            "GET", target, headers={"Authorization": f"Bearer {tokens['admin:admin']}",
+                                    **headers},
+        )  # fmt: skip
+        answer = connection.getresponse()
+        body = json.loads(answer.read())
+    finally:
+        connection.close()
+
+    assert answer.status == status
+    assert answer.getheader("Content-Type") == "application/problem+json"
+    assert body["status"] == status
+    assert body["code"] in ("uri_too_long", "request_header_fields_too_large")
 
 
 # PostgreSQL: a projector process keeps the read models up to date

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -90,10 +90,11 @@ class Period(Aggregate):
         self._closed(by=by)
 
     class Closed(Aggregate.Event):
+        becomes: ClassVar[Status] = Status.CLOSED
         by: str
 
         def apply(self, period: Period) -> None:
-            period.status = Status.CLOSED
+            period.status = self.becomes
 
     def _closed(self, by: str) -> None:
         self.trigger_event(self.Closed, by=by)
@@ -110,6 +111,7 @@ class Period(Aggregate):
         )
 
     class Published(Aggregate.Event):
+        becomes: ClassVar[Status] = Status.PUBLISHED
         class_version = 2
         by: str
         published_on: date
@@ -122,7 +124,7 @@ class Period(Aggregate):
             state["chain_head"] = None
 
         def apply(self, period: Period) -> None:
-            period.status = Status.PUBLISHED
+            period.status = self.becomes
 
     def reopen(self, by: str, reason: str) -> None:
         if self.status.accepts_facts:
@@ -130,11 +132,15 @@ class Period(Aggregate):
         self.trigger_event(self.Reopened, by=by, reason=reason)
 
     class Reopened(Aggregate.Event):
+        becomes: ClassVar[Status] = Status.REOPENED
         by: str
         reason: str
 
         def apply(self, period: Period) -> None:
-            period.status = Status.REOPENED
+            period.status = self.becomes
+
+
+Period.TRANSITIONS = (Period.Closed, Period.Published, Period.Reopened)
 
 
 class CompanyCalendar(Aggregate):

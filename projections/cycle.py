@@ -20,8 +20,8 @@ from domain.month import Month
 from domain.periods import PLAN_DAYS, Status, review_window
 from domain.ranking import bottom
 from domain.scoring import Scorecard, points
+from projections.records import PeriodRecord
 from projections.scoreboard import NOW, ScoreboardView
-from projections.sql_cycle import PeriodRecord
 
 ZERO = Decimal(0)
 

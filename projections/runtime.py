@@ -42,6 +42,7 @@ from domain.month import MonthRange
 from domain.register import ROOT_GENERATION
 from projections.audit import ChainStore
 from projections.calendar import WorkingCalendar
+from projections.fold import Changes, fold_event
 from projections.health import ProjectorStatus, StalledError, StatusStore, status_of
 from projections.keys import KeyStore
 from projections.migrate import (
@@ -52,12 +53,7 @@ from projections.migrate import (
 )
 from projections.persistence import TRANSIENT, StoreUnavailableError
 from projections.postgres import PostgresScoreboardView
-from projections.scoreboard import (
-    Changes,
-    ScoreboardView,
-    fold_event,
-    projection_name,
-)
+from projections.scoreboard import ScoreboardView, projection_name
 from projections.sqlite import SQLiteScoreboardView
 from projections.usage import TokenUse
 

@@ -20,46 +20,32 @@ from domain.register import Catalog, Publication
 from domain.rulebook import Assessor
 from domain.scoring import CENT, Fact, MetricSample, Occurred, Rated, Scorecard, score
 from projections.calendar import WorkingCalendar
+from projections.fold import Changes
 from projections.persistence import budget_of, retrying
-from projections.scoreboard import (
-    NOW,
+from projections.records import (
     AgentRecord,
-    Changes,
     DeductionRecord,
     FactEntry,
     OrderRecord,
     PublicationRecord,
-    ScoreboardView,
+    record,
 )
+from projections.scoreboard import NOW, ScoreboardView
 from projections.sql_cycle import CycleTables
 from projections.sql_disputes import DisputeTables
+from projections.tables import columns
 
-AGENT_COLUMNS = (
-    "agent_id, name, team, supervisor, joined_on, registered_at, position, "
-    "left_on, left_position"
-)
-FACT_COLUMNS = (
-    "position, ordinal, event_id, fact_id, source, kind, agent_id, month, "
-    "occurred_on, item, detail, recorded_by, recorded_at, excluded"
-)
+AGENT_COLUMNS = columns("agents")
+FACT_COLUMNS = columns("facts", without=("superseded_by",))
 LIVE = "superseded_by IS NULL"
 # The facts that counted at position :as_of (NOW for the present).
 AS_OF = (
     "position <= :as_of AND (superseded_by IS NULL OR superseded_by > :as_of) "
     "AND excluded IS NULL"
 )
-PUBLICATION_COLUMNS = (
-    "position, rulebook_id, version, effective_from, generation, document, "
-    "published_by, published_at"
-)
-SCORECARD_COLUMNS = (
-    "agent_id, month, total_centi, rulebook_id, rulebook_version, position"
-)
-ORDER_COLUMNS = "order_id, order_no, owner, submitted_on, amount, steps, position"
-TABLES = (
-    "agents", "facts", "scorecards", "publications", "orders",
-    "periods", "closed_days", "plans", "log", "disputes",
-)  # fmt: skip
+PUBLICATION_COLUMNS = columns("publications")
+SCORECARD_COLUMNS = columns("scorecards")
+ORDER_COLUMNS = columns("orders")
 RESCORE_CHUNK = 100  # agent-months per ledger query: bounds memory and parameters
 
 
@@ -296,15 +282,7 @@ class SqlScoreboardView(CycleTables, DisputeTables, ScoreboardView):
         rows = self._select(self.SELECT_ORDER, {"order_no": order_no})
         if not rows:
             return None
-        row = rows[0]
-        return OrderRecord(
-            order_no=row["order_no"],
-            owner=row["owner"],
-            submitted_on=_date(row["submitted_on"]),  # type: ignore[arg-type]
-            amount=Decimal(row["amount"]),
-            steps=json.loads(row["steps"]),
-            position=row["position"],
-        )
+        return record(OrderRecord, rows[0])
 
     def _months_under_new_rules(
         self, cursor: Any, changes: Changes
@@ -487,16 +465,7 @@ class SqlScoreboardView(CycleTables, DisputeTables, ScoreboardView):
     @staticmethod
     def _agent(row: Any, as_of: int = NOW) -> AgentRecord:
         left = row["left_position"] is not None and row["left_position"] <= as_of
-        return AgentRecord(
-            agent_id=row["agent_id"],
-            name=row["name"],
-            team=row["team"],
-            supervisor=row["supervisor"],
-            joined_on=_date(row["joined_on"]),
-            left_on=_date(row["left_on"]) if left else None,
-            registered_at=_datetime(row["registered_at"]),
-            position=row["position"],
-        )
+        return record(AgentRecord, row, **({} if left else {"left_on": None}))
 
     @staticmethod
     def _fact(row: Any) -> Fact:

@@ -10,55 +10,16 @@ even when a fact and a close raced each other.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from domain.month import Month
 from domain.periods import Status
+from projections.records import PeriodRecord, PlanRecord, day, record
+from projections.tables import columns
 
-PERIOD_COLUMNS = "period_id, month, status, history, position"
-PLAN_COLUMNS = (
-    "month, agent_id, why, actions, submitted_by, first_submitted_on, "
-    "submitted_on, position"
-)
-
-
-@dataclass(frozen=True)
-class PeriodRecord:
-    month: Month
-    status: Status
-    history: list[dict[str, Any]]
-    """Every close, publication and reopening: event, by, reason, at, position."""
-
-    def publications(self) -> list[dict[str, Any]]:
-        return [h for h in self.history if h["event"] == "published"]
-
-    def as_of(self, position: int) -> PeriodRecord:
-        history = [h for h in self.history if h["position"] <= position]
-        status = Status.OPEN
-        for entry in history:
-            status = _STATUS_AFTER.get(entry["event"], status)
-        return PeriodRecord(self.month, status, history)
-
-
-_STATUS_AFTER = {
-    "closed": Status.CLOSED,
-    "published": Status.PUBLISHED,
-    "reopened": Status.REOPENED,
-}
-
-
-@dataclass(frozen=True)
-class PlanRecord:
-    month: str
-    agent_id: str
-    why: str
-    actions: str
-    submitted_by: str
-    first_submitted_on: date
-    submitted_on: date
-    position: int
+PERIOD_COLUMNS = columns("periods")
+PLAN_COLUMNS = columns("plans")
 
 
 class CycleTables:
@@ -176,7 +137,7 @@ class CycleTables:
         if event["event"] != "opened":
             entry = {k: v for k, v in event.items() if k not in ("period_id", "month")}
             period["history"].append(entry)
-            status[month] = _STATUS_AFTER[event["event"]]
+            status[month] = Status(event["event"])
         period["status"] = status.get(month, Status.OPEN).value
         period["position"] = event["position"]
         period["dirty"] = True
@@ -187,38 +148,14 @@ class CycleTables:
         rows = self._select(self.SELECT_PERIOD, {"month": str(month)})
         if not rows:
             return PeriodRecord(month, Status.OPEN, [])
-        return _period(rows[0])
+        return record(PeriodRecord, rows[0])
 
     def periods(self) -> list[PeriodRecord]:
-        return [_period(row) for row in self._select(self.SELECT_PERIODS, {})]
+        return [record(PeriodRecord, r) for r in self._select(self.SELECT_PERIODS, {})]
 
     def closed_days(self, as_of: int) -> dict[date, str]:
         rows = self._select(self.SELECT_CLOSED_DAYS, {"as_of": as_of})
-        return {_day(r["day"]): r["reason"] for r in rows}
+        return {day(r["day"]): r["reason"] for r in rows}
 
     def plans(self) -> list[PlanRecord]:
-        return [
-            PlanRecord(
-                month=r["month"],
-                agent_id=r["agent_id"],
-                why=r["why"],
-                actions=r["actions"],
-                submitted_by=r["submitted_by"],
-                first_submitted_on=_day(r["first_submitted_on"]),
-                submitted_on=_day(r["submitted_on"]),
-                position=r["position"],
-            )
-            for r in self._select(self.SELECT_PLANS, {})
-        ]
-
-
-def _period(row: Any) -> PeriodRecord:
-    return PeriodRecord(
-        Month.parse(row["month"]), Status(row["status"]), json.loads(row["history"])
-    )
-
-
-def _day(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    return value if isinstance(value, date) else date.fromisoformat(value)
+        return [record(PlanRecord, r) for r in self._select(self.SELECT_PLANS, {})]

@@ -8,49 +8,13 @@ explanation of a score can name every event behind it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
-DISPUTE_COLUMNS = (
-    "deduction_id, number, agent_id, month, disputed_by, reviewer, reason, "
-    "evidence, proposed_quantity, proposed_points, disputed_at, disputed_position, "
-    "outcome, resolved_by, resolved_at, resolved_position, note"
-)
+from projections.records import DisputeRecord, LogEntry, moment_text, record
+from projections.tables import columns
 
-
-@dataclass(frozen=True)
-class DisputeRecord:
-    deduction_id: str
-    number: int
-    agent_id: str
-    month: str
-    disputed_by: str
-    reviewer: str | None
-    reason: str
-    evidence: str | None
-    proposed_quantity: int | None
-    proposed_points: Decimal | None
-    disputed_at: datetime
-    disputed_position: int
-    outcome: str | None
-    resolved_by: str | None
-    resolved_at: datetime | None
-    resolved_position: int | None
-    note: str | None
-
-    def open_at(self, position: int) -> bool:
-        return self.disputed_position <= position and (
-            self.resolved_position is None or self.resolved_position > position
-        )
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    position: int
-    topic: str
-    at: datetime
+DISPUTE_COLUMNS = columns("disputes")
 
 
 class DisputeTables:
@@ -109,10 +73,7 @@ class DisputeTables:
 
     def log_entries(self, first: int, last: int) -> dict[int, LogEntry]:
         rows = self._select(self.SELECT_LOG, {"first": first, "last": last})
-        return {
-            r["position"]: LogEntry(r["position"], r["topic"], _moment(r["at"]))
-            for r in rows
-        }
+        return {r["position"]: record(LogEntry, r) for r in rows}
 
     def disputes(
         self, agent_id: str | None = None, month: str | None = None
@@ -120,44 +81,4 @@ class DisputeTables:
         rows = self._select(
             self.SELECT_DISPUTES, {"agent_id": agent_id, "month": month}
         )
-        return [_dispute(r) for r in rows]
-
-
-def moment_text(moment: datetime) -> str:
-    """A UTC time as sortable text, the same in both databases."""
-    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _utc(moment: datetime) -> datetime:
-    return (
-        moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    )
-
-
-def _moment(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return _utc(value)
-    return _utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
-
-
-def _dispute(row: Any) -> DisputeRecord:
-    points = row["proposed_points"]
-    return DisputeRecord(
-        deduction_id=row["deduction_id"],
-        number=row["number"],
-        agent_id=row["agent_id"],
-        month=row["month"],
-        disputed_by=row["disputed_by"],
-        reviewer=row["reviewer"],
-        reason=row["reason"],
-        evidence=row["evidence"],
-        proposed_quantity=row["proposed_quantity"],
-        proposed_points=None if points is None else Decimal(points),
-        disputed_at=_moment(row["disputed_at"]),
-        disputed_position=row["disputed_position"],
-        outcome=row["outcome"],
-        resolved_by=row["resolved_by"],
-        resolved_at=None if row["resolved_at"] is None else _moment(row["resolved_at"]),
-        resolved_position=row["resolved_position"],
-        note=row["note"],
-    )
+        return [record(DisputeRecord, r) for r in rows]

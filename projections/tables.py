@@ -190,3 +190,8 @@ def ddl(
                 )
             )
     return statements
+
+
+def columns(table: str, *, without: tuple[str, ...] = ()) -> str:
+    """``a, b, c``: the columns of ``table`` in order, for statements."""
+    return ", ".join(c for c in TABLES[table].column_names if c not in without)

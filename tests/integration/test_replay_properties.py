@@ -23,9 +23,10 @@ from domain.month import Month
 from domain.ranking import rank
 from domain.rulebook import Occurrence, Rulebook, shipped_document
 from projections import rebuild
+from projections.fold import Changes, fold_event
 from projections.preview import preview
 from projections.runtime import Runtime, StoreConfig
-from projections.scoreboard import Changes, ScoreboardView, fold_event
+from projections.scoreboard import ScoreboardView
 
 ADMIN = Principal("admin", Role.ADMIN)
 TODAY = date(2026, 12, 31)

@@ -12,8 +12,9 @@ from domain.access import Principal, Role
 from domain.application import NewAgent, NewDeduction
 from domain.month import Month
 from domain.register import ROOT_GENERATION
+from projections.fold import Changes
 from projections.runtime import Runtime
-from projections.scoreboard import Changes, ScoreboardView
+from projections.scoreboard import ScoreboardView
 
 ADMIN = Principal("admin", Role.ADMIN)
 OCTOBER = Month(2026, 10)
@@ -140,7 +141,7 @@ def test_replaying_the_whole_log_into_empty_tables_gives_the_same_read_models(ru
 
     replayed = _fresh_view(runtime, "replay")
     changes = Changes()
-    from projections.scoreboard import fold_event
+    from projections.fold import fold_event
 
     notifications = runtime.app.recorder.select_notifications(None, limit=10_000)
     for n in notifications:

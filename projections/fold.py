@@ -286,5 +286,3 @@ def _(event: RulesRegister.Published, position: int, changes: Changes) -> None:
             "position": position,
         }
     )
-
-

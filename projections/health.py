@@ -12,12 +12,28 @@ from __future__ import annotations
 import os
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from psycopg.rows import dict_row
 
 from projections.migrate import SchemaObject, statement_object
-from projections.persistence import budget_of, retrying
+from projections.persistence import (
+    TRANSIENT,
+    StoreUnavailableError,
+    budget_of,
+    retrying,
+)
+from projections.scoreboard import projection_name
+
+if TYPE_CHECKING:
+    from projections.runtime import Runtime
+
+UNAVAILABLE = (*TRANSIENT, StoreUnavailableError)
+# A projector not heard from for this long, with events waiting, is not running.
+PROJECTOR_SILENCE = 15.0
 
 HEARTBEAT_SECONDS = 2.0
 STATUS_COLUMNS = (
@@ -148,4 +164,125 @@ def status_of(row: Any) -> ProjectorStatus:
         stalled_topic=row["stalled_topic"],
         error=row["error"],
         stalled_since=datetime.fromisoformat(since) if since else None,
+    )
+
+
+@dataclass(frozen=True)
+class Health:
+    backend: str
+    reachable: bool
+    error: str | None = None
+    head: int = 0
+    live: str = ""
+    positions: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, ProjectorStatus] = field(default_factory=dict)
+    inline: bool = True
+    stall: StalledError | None = None
+
+    @property
+    def position(self) -> int:
+        return self.positions.get(self.live, 0)
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+    def problems(self, now: datetime | None = None) -> list[tuple[str, str]]:
+        """``(code, what is wrong)`` for every problem; none when all is well."""
+        if not self.reachable:
+            return [
+                ("store_unreachable", f"The event store is unreachable: {self.error}")
+            ]
+        found = []
+        status = self.statuses.get(self.live)
+        if self.stall is not None:
+            found.append(
+                ("read_side_stalled", f"The read side is stalled: {self.stall}.")
+            )
+        elif status is not None and status.stalled:
+            found.append(
+                (
+                    "read_side_stalled",
+                    f"The read side is stalled at position {status.stalled_at} "
+                    f"({status.stalled_topic}) since {status.stalled_since}: "
+                    f"{status.error}.",
+                )
+            )
+        if not self.inline and self.lag > 0 and not found:
+            age = status.age(now or datetime.now(UTC)) if status else None
+            if age is None or age > PROJECTOR_SILENCE:
+                seen = f"last seen {age:.0f} s ago" if age is not None else "never seen"
+                found.append(
+                    (
+                        "projector_not_running",
+                        f"The read models are {self.lag} events behind and the "
+                        f"projector ({self.live}) was {seen}: start "
+                        "'appraisal project'.",
+                    )
+                )
+        return found
+
+
+def probe(runtime: Runtime) -> Health:
+    """Whether the store answers, how far each read model is behind, and
+    whether the projector keeps up; never waits more than about a second
+    for a store that does not answer."""
+    try:
+        if runtime.config.projects_inline:
+            runtime.inline_catch_up(runtime.view)
+        head, positions, statuses = _read(runtime)
+    except (*UNAVAILABLE, psycopg.Error) as error:
+        text = (str(error).strip() or type(error).__name__).splitlines()[0]
+        return Health(_backend(runtime), reachable=False, error=text)
+    live = projection_name(runtime.last_live)
+    return Health(
+        _backend(runtime),
+        reachable=True,
+        head=head,
+        live=live,
+        positions=positions,
+        statuses=statuses,
+        inline=runtime.config.projects_inline,
+        stall=runtime.stall,
+    )
+
+
+def _backend(runtime: Runtime) -> str:
+    return "postgresql" if runtime.config.is_postgres else "sqlite"
+
+
+def _read(runtime: Runtime) -> tuple[int, dict[str, int], dict[str, ProjectorStatus]]:
+    names = {projection_name(g): view for g, view in runtime.views.items()}
+    if not runtime.config.is_postgres:
+        positions = {n: runtime.position_of(v) for n, v in names.items()}
+        return runtime.head, positions, runtime.status.read()
+    # A connection of its own, not the pool's: a quick and honest answer
+    # even when the pool is exhausted or its connections are broken.
+    recorder: Any = runtime.app.recorder
+    schema = runtime.datastore.schema
+    with psycopg.connect(
+        runtime.config.database_url or "",
+        connect_timeout=2,
+        options="-c statement_timeout=1000",
+        autocommit=True,
+        row_factory=dict_row,
+        application_name="appraisal-health",
+    ) as conn:
+        head = conn.execute(
+            f'SELECT max(notification_id) AS n FROM "{schema}"."'
+            f'{recorder.events_table_name}"'
+        ).fetchone()
+        positions = {}
+        for name in names:
+            row = conn.execute(
+                f'SELECT notification_id AS n FROM "{schema}"."{name}_tracking" '
+                "WHERE application_name = %s",
+                (runtime.app.name,),
+            ).fetchone()
+            positions[name] = (row or {}).get("n") or 0
+        rows = conn.execute(f"SELECT * FROM {runtime.status.table}").fetchall()
+    return (
+        (head or {}).get("n") or 0,
+        positions,
+        {r["name"]: status_of(r) for r in rows},
     )

@@ -15,18 +15,13 @@ it cannot fold stalls it at that position, reported in its log and in
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import date
 from typing import Any
 
-import psycopg
 from eventsourcing.persistence import (
     InfrastructureFactory,
     IntegrityError,
@@ -34,16 +29,15 @@ from eventsourcing.persistence import (
     Tracking,
 )
 from eventsourcing.utils import Environment
-from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import dict_row
 
 from domain.application import AppraisalApp
 from domain.month import MonthRange
 from domain.register import ROOT_GENERATION
 from projections.audit import ChainStore
 from projections.calendar import WorkingCalendar
+from projections.config import StoreConfig
 from projections.fold import Changes, fold_event
-from projections.health import ProjectorStatus, StalledError, StatusStore, status_of
+from projections.health import Health, StalledError, StatusStore, probe
 from projections.keys import KeyStore
 from projections.migrate import (
     Migrations,
@@ -51,17 +45,14 @@ from projections.migrate import (
     check_schema,
     statement_object,
 )
-from projections.persistence import TRANSIENT, StoreUnavailableError
 from projections.postgres import PostgresScoreboardView
+from projections.projector import UNAVAILABLE, Projector
 from projections.scoreboard import ScoreboardView, projection_name
 from projections.sqlite import SQLiteScoreboardView
 from projections.usage import TokenUse
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 5000
-UNAVAILABLE = (*TRANSIENT, StoreUnavailableError)
-# A projector not heard from for this long, with events waiting, is not running.
-PROJECTOR_SILENCE = 15.0
 
 
 class ReadTimeoutError(Exception):
@@ -74,74 +65,6 @@ class ReadTimeoutError(Exception):
         )
         self.wanted = wanted
         self.reached = reached
-
-
-@dataclass(frozen=True)
-class StoreConfig:
-    """Where events and read models live (no database URL means SQLite files),
-    and how this process connects: its pool size, how long it retries a store
-    that does not answer, how long a statement may run."""
-
-    database_url: str | None = None
-    data_dir: Path = Path("data")
-    postgres_schema: str = ""
-    inline_projection: bool | None = None
-    pool_size: int = 4
-    retry_budget: float = 2.0
-    statement_timeout: float = 30.0
-
-    @property
-    def is_postgres(self) -> bool:
-        return bool(self.database_url)
-
-    @property
-    def projects_inline(self) -> bool:
-        """SQLite folds events in the web process; PostgreSQL leaves it to a worker."""
-        if self.inline_projection is None:
-            return not self.is_postgres
-        return self.inline_projection
-
-    def environment(self) -> dict[str, str]:
-        """The eventsourcing settings for the application and its views."""
-        common = {"CREATE_TABLE": "no", "RETRY_BUDGET": str(self.retry_budget)}
-        if not self.database_url:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            return common | {
-                "PERSISTENCE_MODULE": "projections.persistence:SQLiteStore",
-                "SQLITE_DBNAME": str(self.data_dir / "events.sqlite"),
-            }
-        params = conninfo_to_dict(self.database_url)
-        return common | {
-            "PERSISTENCE_MODULE": "projections.persistence:PostgresStore",
-            "POSTGRES_DBNAME": str(params.get("dbname", "postgres")),
-            "POSTGRES_HOST": str(params.get("host", "localhost")),
-            "POSTGRES_PORT": str(params.get("port", "5432")),
-            "POSTGRES_USER": str(params.get("user", "postgres")),
-            "POSTGRES_PASSWORD": str(params.get("password", "")),
-            "POSTGRES_SCHEMA": self.postgres_schema,
-            # One connection kept open, up to pool_size under load; a request
-            # waits for one no longer than it retries.
-            "POSTGRES_POOL_SIZE": "1",
-            "POSTGRES_MAX_OVERFLOW": str(max(self.pool_size - 1, 0)),
-            "POSTGRES_CONNECT_TIMEOUT": str(max(1, math.ceil(self.retry_budget))),
-            "STATEMENT_TIMEOUT": str(self.statement_timeout),
-        }
-
-
-@dataclass
-class Backoff:
-    """Growing pauses between attempts: ``first`` doubling up to ``most``."""
-
-    first: float
-    most: float
-    _next: float = field(default=0.0, init=False)
-
-    def pause(self) -> float:
-        self._next = min(self._next * 2, self.most) if self._next else self.first
-        return self._next
-
-    def reset(self) -> None:
-        self._next = 0.0
 
 
 class Runtime:
@@ -171,11 +94,11 @@ class Runtime:
         self.status = StatusStore(self.datastore, config.is_postgres)
         self.keys = KeyStore(self.app.recorder, config.is_postgres)
         self.usage = TokenUse(self.datastore, config.is_postgres)
-        self._views: dict[int, ScoreboardView] = {}
+        self.views: dict[int, ScoreboardView] = {}
         self._factories: list[InfrastructureFactory[Any]] = []
         self._locks: dict[int, threading.Lock] = {}
         self._opening = threading.Lock()
-        self._live = ROOT_GENERATION
+        self.last_live = ROOT_GENERATION
         self._next_housekeeping = 0.0
         self.stall: StalledError | None = None  # of the inline catch-up
         self.background: dict[Any, threading.Thread] = {}
@@ -211,7 +134,7 @@ class Runtime:
         this process has opened)."""
 
         def components() -> list[tuple[Any, Sequence[SchemaObject]]]:
-            chosen = views or list(self._views.values())
+            chosen = views or list(self.views.values())
             return [(self.datastore, self._store_objects())] + [
                 (view.datastore, view_objects(view)) for view in chosen
             ]
@@ -227,8 +150,8 @@ class Runtime:
 
     @property
     def live_generation(self) -> int:
-        self._live = self.app.rules_register().live
-        return self._live
+        self.last_live = self.app.rules_register().live
+        return self.last_live
 
     @property
     def view(self) -> ScoreboardView:
@@ -253,11 +176,11 @@ class Runtime:
     def view_for(self, generation: int) -> ScoreboardView:
         """Open (and create, if needed) the view of a generation."""
         with self._opening:
-            if generation not in self._views:
+            if generation not in self.views:
                 lineage = tuple(self.app.rules_register().lineage(generation))
                 view = self.open_view(projection_name(generation), lineage)
-                self._views[generation] = view
-            return self._views[generation]
+                self.views[generation] = view
+            return self.views[generation]
 
     def open_view(self, name: str, lineage: Sequence[int]) -> ScoreboardView:
         """A scoreboard view under projection ``name`` honouring ``lineage``,
@@ -293,7 +216,7 @@ class Runtime:
             return self._locks.setdefault(id(view), threading.Lock())
 
     def generation_of(self, view: ScoreboardView) -> int:
-        return next(g for g, v in self._views.items() if v is view)
+        return next(g for g, v in self.views.items() if v is view)
 
     # Keeping up
 
@@ -368,9 +291,9 @@ class Runtime:
         """Read-your-writes on the embedded default. The command is recorded
         (and linked into the hash chain) whatever happens here."""
         if self.config.projects_inline:
-            self._inline_catch_up(self.view)
+            self.inline_catch_up(self.view)
 
-    def _inline_catch_up(self, view: ScoreboardView) -> int:
+    def inline_catch_up(self, view: ScoreboardView) -> int:
         """Catch up in this process; a stall is reported, not raised: readers
         keep the read models as they stand."""
         name = projection_name(self.generation_of(view))
@@ -399,7 +322,7 @@ class Runtime:
         reader reads that view, so what it reads matches the position it reports."""
         view = self.view
         inline = self.config.projects_inline
-        reached = self._inline_catch_up(view) if inline else self.position_of(view)
+        reached = self.inline_catch_up(view) if inline else self.position_of(view)
         if position is not None and reached < position:
             stall = self.stall_of(view)
             if stall is not None:  # it will not get there by waiting
@@ -427,133 +350,16 @@ class Runtime:
             )
         return None
 
-    # The projector
+    # The projector and health
 
     def run_projector(self, stop: threading.Event, poll: float = 0.5) -> None:
-        """Keep the live read models up to date until ``stop`` is set, following
-        the live generation when readers are switched to another one. Nothing
-        ends this but ``stop``: store errors are retried with backoff, and an
-        event that cannot be folded is retried until it can be."""
-        waiter = _Waiter(self)
-        transient = Backoff(0.1, 2.0)
-        stalled = Backoff(1.0, 30.0)
-        reported: tuple[int, str] | None = None
-        try:
-            while not stop.is_set():
-                try:
-                    waiter.listen()
-                    view = self.view
-                    name = projection_name(self.generation_of(view))
-                    reached = self.catch_up(view)
-                    self._housekeeping()
-                    if reported:
-                        logger.warning("%s resumed at position %s", name, reached)
-                        reported = None
-                    self.status.record(name, reached, self.head)
-                    transient.reset()
-                    stalled.reset()
-                    waiter.wait(stop, poll)
-                except StalledError as stall:
-                    if reported != (stall.position, stall.error):
-                        logger.error("%s stalled: %s", name, stall)
-                        reported = (stall.position, stall.error)
-                    self._record_quietly(name, stall)
-                    stop.wait(stalled.pause())
-                except UNAVAILABLE as error:
-                    pause = transient.pause()
-                    logger.warning(
-                        "store unavailable (%s); retrying in %.1f s",
-                        str(error).strip().splitlines()[0] if str(error) else error,
-                        pause,
-                    )
-                    waiter.close()
-                    stop.wait(pause)
-                except Exception:
-                    pause = stalled.pause()
-                    logger.exception("projector error; retrying in %.1f s", pause)
-                    waiter.close()
-                    stop.wait(pause)
-        finally:
-            waiter.close()
-
-    def _housekeeping(self) -> None:
-        """Now and then: link events stored before inserts linked them, forget
-        old idempotency keys."""
-        now = time.monotonic()
-        if now < self._next_housekeeping:
-            return
-        self.chain.extend()
-        self.keys.prune()
-        self._next_housekeeping = now + 3600
-
-    def _record_quietly(self, name: str, stall: StalledError) -> None:
-        with contextlib.suppress(*UNAVAILABLE):
-            self.status.record(name, stall.position - 1, self.head, stall)
-
-    # Health
+        """Keep the live read models up to date until ``stop`` is set (see
+        ``projections.projector``)."""
+        Projector(self).run(stop, poll)
 
     def health(self) -> Health:
-        """Whether the store answers, how far each read model is behind, and
-        whether the projector keeps up; never waits more than about a second
-        for a store that does not answer."""
-        try:
-            if self.config.projects_inline:
-                self._inline_catch_up(self.view)
-            head, positions, statuses = self._probe()
-        except (*UNAVAILABLE, psycopg.Error) as error:
-            text = (str(error).strip() or type(error).__name__).splitlines()[0]
-            return Health(self._backend, reachable=False, error=text)
-        live = projection_name(self._live)
-        return Health(
-            self._backend,
-            reachable=True,
-            head=head,
-            live=live,
-            positions=positions,
-            statuses=statuses,
-            inline=self.config.projects_inline,
-            stall=self.stall,
-        )
-
-    @property
-    def _backend(self) -> str:
-        return "postgresql" if self.config.is_postgres else "sqlite"
-
-    def _probe(self) -> tuple[int, dict[str, int], dict[str, ProjectorStatus]]:
-        names = {projection_name(g): view for g, view in self._views.items()}
-        if not self.config.is_postgres:
-            positions = {n: self.position_of(v) for n, v in names.items()}
-            return self.head, positions, self.status.read()
-        # A connection of its own, not the pool's: a quick and honest answer
-        # even when the pool is exhausted or its connections are broken.
-        recorder: Any = self.app.recorder
-        schema = self.datastore.schema
-        with psycopg.connect(
-            self.config.database_url or "",
-            connect_timeout=2,
-            options="-c statement_timeout=1000",
-            autocommit=True,
-            row_factory=dict_row,
-            application_name="appraisal-health",
-        ) as conn:
-            head = conn.execute(
-                f'SELECT max(notification_id) AS n FROM "{schema}"."'
-                f'{recorder.events_table_name}"'
-            ).fetchone()
-            positions = {}
-            for name in names:
-                row = conn.execute(
-                    f'SELECT notification_id AS n FROM "{schema}"."{name}_tracking" '
-                    "WHERE application_name = %s",
-                    (self.app.name,),
-                ).fetchone()
-                positions[name] = (row or {}).get("n") or 0
-            rows = conn.execute(f"SELECT * FROM {self.status.table}").fetchall()
-        return (
-            (head or {}).get("n") or 0,
-            positions,
-            {r["name"]: status_of(r) for r in rows},
-        )
+        """See ``projections.health.probe``."""
+        return probe(self)
 
     # Generations
 
@@ -562,7 +368,7 @@ class Runtime:
         view = self.view_for(generation)
         view.drop()
         with self._opening:
-            del self._views[generation]
+            del self.views[generation]
 
     def close(self) -> None:
         self.app.close()
@@ -584,102 +390,3 @@ def view_objects(view: ScoreboardView) -> list[SchemaObject]:
         statement_object(view.datastore, physical, statement)  # type: ignore[attr-defined]
         for _, physical, statement in tracking.schema_objects
     ]
-
-
-@dataclass(frozen=True)
-class Health:
-    backend: str
-    reachable: bool
-    error: str | None = None
-    head: int = 0
-    live: str = ""
-    positions: dict[str, int] = field(default_factory=dict)
-    statuses: dict[str, ProjectorStatus] = field(default_factory=dict)
-    inline: bool = True
-    stall: StalledError | None = None
-
-    @property
-    def position(self) -> int:
-        return self.positions.get(self.live, 0)
-
-    @property
-    def lag(self) -> int:
-        return max(self.head - self.position, 0)
-
-    def problems(self, now: datetime | None = None) -> list[tuple[str, str]]:
-        """``(code, what is wrong)`` for every problem; none when all is well."""
-        if not self.reachable:
-            return [
-                ("store_unreachable", f"The event store is unreachable: {self.error}")
-            ]
-        found = []
-        status = self.statuses.get(self.live)
-        if self.stall is not None:
-            found.append(
-                ("read_side_stalled", f"The read side is stalled: {self.stall}.")
-            )
-        elif status is not None and status.stalled:
-            found.append(
-                (
-                    "read_side_stalled",
-                    f"The read side is stalled at position {status.stalled_at} "
-                    f"({status.stalled_topic}) since {status.stalled_since}: "
-                    f"{status.error}.",
-                )
-            )
-        if not self.inline and self.lag > 0 and not found:
-            age = status.age(now or datetime.now(UTC)) if status else None
-            if age is None or age > PROJECTOR_SILENCE:
-                seen = f"last seen {age:.0f} s ago" if age is not None else "never seen"
-                found.append(
-                    (
-                        "projector_not_running",
-                        f"The read models are {self.lag} events behind and the "
-                        f"projector ({self.live}) was {seen}: start "
-                        "'appraisal project'.",
-                    )
-                )
-        return found
-
-
-class _Waiter:
-    """Wakes the projector when events are inserted: LISTEN/NOTIFY on a
-    connection of its own (PostgreSQL), else a short sleep."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.conn: psycopg.Connection[Any] | None = None
-
-    def listen(self) -> None:
-        if not self.runtime.config.is_postgres or self.conn is not None:
-            return
-        recorder: Any = self.runtime.app.recorder
-        try:
-            conn = psycopg.connect(
-                self.runtime.config.database_url or "",
-                autocommit=True,
-                connect_timeout=max(2, math.ceil(self.runtime.config.retry_budget)),
-                application_name="appraisal-projector-listen",
-            )
-            conn.execute(f'LISTEN "{recorder.channel_name}"')
-        except psycopg.Error as error:
-            raise StoreUnavailableError(str(error).strip()) from None
-        self.conn = conn
-
-    def wait(self, stop: threading.Event, poll: float) -> None:
-        if self.conn is None:
-            stop.wait(poll)
-            return
-        try:
-            for _ in self.conn.notifies(timeout=poll, stop_after=1):
-                pass
-        except psycopg.Error:
-            self.close()
-            raise StoreUnavailableError("lost the LISTEN connection") from None
-
-    def close(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.close()
-            finally:
-                self.conn = None

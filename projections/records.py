@@ -27,6 +27,7 @@ from domain.scoring import Fact
 from projections.calendar import WorkingCalendar
 
 R = TypeVar("R")
+NOW = 2**62  # an "as of" position later than any event
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ def _convert(kind: Any, value: Any) -> Any:
         target = next(k for k in typing.get_args(kind) if k is not type(None))
     origin = typing.get_origin(target) or target
     if origin is datetime:
-        return _moment(value)
+        return moment(value)
     if origin is date:
         return day(value)
     if origin is Decimal:
@@ -233,7 +234,7 @@ def _utc(moment: datetime) -> datetime:
     )
 
 
-def _moment(value: Any) -> datetime:
+def moment(value: Any) -> datetime:
     if isinstance(value, datetime):
         return _utc(value)
     return _utc(datetime.fromisoformat(value.replace("Z", "+00:00")))

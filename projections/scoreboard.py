@@ -27,6 +27,7 @@ from domain.scoring import Fact, Scorecard, score
 from projections.calendar import WorkingCalendar
 from projections.fold import Changes
 from projections.records import (
+    NOW,
     AgentRecord,
     DeductionRecord,
     DisputeRecord,
@@ -38,8 +39,6 @@ from projections.records import (
     PublicationRecord,
     RankingEntry,
 )
-
-NOW = 2**62  # an "as of" position later than any event
 
 
 class ScoreboardView(TrackingRecorder, ABC):

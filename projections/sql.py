@@ -16,9 +16,9 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 
 from domain.month import Month
-from domain.register import Catalog, Publication
+from domain.register import Catalog
 from domain.rulebook import Assessor
-from domain.scoring import CENT, Fact, MetricSample, Occurred, Rated, Scorecard, score
+from domain.scoring import Fact, MetricSample, Occurred, Rated
 from projections.calendar import WorkingCalendar
 from projections.fold import Changes
 from projections.persistence import budget_of, retrying
@@ -27,12 +27,12 @@ from projections.records import (
     DeductionRecord,
     FactEntry,
     OrderRecord,
-    PublicationRecord,
     record,
 )
 from projections.scoreboard import NOW, ScoreboardView
 from projections.sql_cycle import CycleTables
 from projections.sql_disputes import DisputeTables
+from projections.sql_scores import ScoreTables
 from projections.tables import columns
 
 AGENT_COLUMNS = columns("agents")
@@ -43,10 +43,7 @@ AS_OF = (
     "position <= :as_of AND (superseded_by IS NULL OR superseded_by > :as_of) "
     "AND excluded IS NULL"
 )
-PUBLICATION_COLUMNS = columns("publications")
-SCORECARD_COLUMNS = columns("scorecards")
 ORDER_COLUMNS = columns("orders")
-RESCORE_CHUNK = 100  # agent-months per ledger query: bounds memory and parameters
 
 
 def _params(columns: str) -> str:
@@ -64,17 +61,13 @@ def _datetime(value: Any) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _centi(value: Decimal) -> int:
-    return int(value / CENT)
-
-
 def _in(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
     """``(:p0, :p1, ...)`` and its parameters."""
     params = {f"{prefix}{i}": v for i, v in enumerate(values)}
     return ", ".join(f":{name}" for name in params), params
 
 
-class SqlScoreboardView(CycleTables, DisputeTables, ScoreboardView):
+class SqlScoreboardView(ScoreTables, CycleTables, DisputeTables, ScoreboardView):
     """Scoreboard queries and updates written once for both SQL backends."""
 
     INSERT_AGENT = (
@@ -83,10 +76,6 @@ class SqlScoreboardView(CycleTables, DisputeTables, ScoreboardView):
     )
     INSERT_FACT = (
         f"INSERT INTO {{facts}} ({FACT_COLUMNS}) VALUES ({_params(FACT_COLUMNS)})"
-    )
-    INSERT_PUBLICATION = (
-        f"INSERT INTO {{publications}} ({PUBLICATION_COLUMNS}) "
-        f"VALUES ({_params(PUBLICATION_COLUMNS)})"
     )
     SELECT_AGENT = f"SELECT {AGENT_COLUMNS} FROM {{agents}} WHERE agent_id = :agent_id"
     SELECT_AGENTS = (
@@ -133,11 +122,6 @@ class SqlScoreboardView(CycleTables, DisputeTables, ScoreboardView):
         "UPDATE {facts} SET superseded_by = :position "
         f"WHERE fact_id = :fact_id AND position < :position AND {LIVE}"
     )
-    SELECT_PUBLICATIONS = (
-        f"SELECT {PUBLICATION_COLUMNS} FROM {{publications}} "
-        "WHERE position <= :as_of ORDER BY position"
-    )
-    COUNT_PUBLICATIONS = "SELECT COUNT(*) AS n FROM {publications}"
     SELECT_ORDER_BY_ID = (
         f"SELECT {ORDER_COLUMNS} FROM {{orders}} WHERE order_id = :order_id"
     )
@@ -147,62 +131,20 @@ class SqlScoreboardView(CycleTables, DisputeTables, ScoreboardView):
         "ON CONFLICT (order_id) DO UPDATE SET amount = excluded.amount, "
         "steps = excluded.steps, position = excluded.position"
     )
-    UPSERT_SCORECARD = (
-        f"INSERT INTO {{scorecards}} ({SCORECARD_COLUMNS}) "
-        f"VALUES ({_params(SCORECARD_COLUMNS)}) "
-        "ON CONFLICT (agent_id, month) DO UPDATE "
-        "SET total_centi = excluded.total_centi, rulebook_id = excluded.rulebook_id, "
-        "rulebook_version = excluded.rulebook_version, "
-        "position = excluded.position"
-    )
-    DELETE_SCORECARD = (
-        "DELETE FROM {scorecards} WHERE agent_id = :agent_id AND month = :month"
-    )
-    SELECT_SCORECARD_ROWS = (
-        "SELECT agent_id, month, total_centi, rulebook_id, rulebook_version "
-        "FROM {scorecards} ORDER BY agent_id, month"
-    )
-    SELECT_TOTALS = (
-        "SELECT agent_id, total_centi FROM {scorecards} WHERE month = :month"
-    )
-    STATEMENTS = (
-        "INSERT_AGENT",
-        "INSERT_FACT",
-        "INSERT_PUBLICATION",
-        "SELECT_AGENT",
-        "SELECT_AGENTS",
-        "RECORD_DEPARTURE",
-        "SELECT_DEDUCTION",
-        "SELECT_FACTS",
-        "SELECT_FACT_HISTORY",
-        "SELECT_AGENT_MONTHS_FROM",
-        "SELECT_SUPERSEDED",
-        "SUPERSEDE",
-        "SELECT_PUBLICATIONS",
-        "COUNT_PUBLICATIONS",
-        "SELECT_ORDER_BY_ID",
-        "SELECT_ORDER",
-        "UPSERT_ORDER",
-        "UPSERT_SCORECARD",
-        "SELECT_SCORECARD_ROWS",
-        "DELETE_SCORECARD",
-        "SELECT_TOTALS",
-    )
-    TEMPLATES = ("SELECT_FACTS_OF", "SELECT_FACTS_IN_MONTHS", "SELECT_PERIODS_OF")
 
     def _setup(self, tables: dict[str, str]) -> None:
-        """Bind table names and parameter style into every statement."""
+        """Bind table names and parameter style into every statement (the
+        upper-case class attributes); templates keep their ``{pairs}``,
+        ``{months}`` or ``{ids}`` to be completed per call."""
         self.tables = tables
         self._cached: tuple[int, Catalog] | None = None
-        for name in (
-            *self.STATEMENTS,
-            *self.CYCLE_STATEMENTS,
-            *self.DISPUTE_STATEMENTS,
-        ):
-            setattr(self, name, self._dialect(getattr(self, name).format(**tables)))
-        for name in self.TEMPLATES:  # completed per call
-            later = {"pairs": "{pairs}", "months": "{months}", "ids": "{ids}"}
-            setattr(self, name, getattr(self, name).format(**tables, **later))
+        later = {"pairs": "{pairs}", "months": "{months}", "ids": "{ids}"}
+        for name in dir(type(self)):
+            statement = getattr(type(self), name)
+            if not (name.isupper() and isinstance(statement, str)):
+                continue
+            bound = statement.format(**tables, **later)
+            setattr(self, name, bound if "{" in bound else self._dialect(bound))
 
     def _dialect(self, statement: str) -> str:
         return statement
@@ -284,93 +226,6 @@ class SqlScoreboardView(CycleTables, DisputeTables, ScoreboardView):
             return None
         return record(OrderRecord, rows[0])
 
-    def _months_under_new_rules(
-        self, cursor: Any, changes: Changes
-    ) -> set[tuple[str, str]]:
-        """Every agent-month a version this view honours now applies to."""
-        honoured = [p for p in changes.publications if p["generation"] in self.lineage]
-        if not honoured:
-            return set()
-        earliest = min(p["effective_from"] for p in honoured)
-        cursor.execute(self.SELECT_AGENT_MONTHS_FROM, {"month": earliest, "as_of": NOW})
-        return {(row["agent_id"], row["month"]) for row in cursor.fetchall()}
-
-    def _rescore(self, cursor: Any, touched: list[tuple[str, str]]) -> None:
-        """Score every touched agent-month from its whole ledger, a chunk of
-        agent-months at a time (one query, one batch of writes each)."""
-        catalog = self._catalog(cursor)
-        for start in range(0, len(touched), RESCORE_CHUNK):
-            chunk = touched[start : start + RESCORE_CHUNK]
-            params: dict[str, Any] = {"as_of": NOW}
-            for i, (agent_id, month) in enumerate(chunk):
-                params[f"a{i}"], params[f"m{i}"] = agent_id, month
-            pairs = ", ".join(f"(:a{i}, :m{i})" for i in range(len(chunk)))
-            cursor.execute(
-                self._dialect(self.SELECT_FACTS_OF.format(pairs=pairs)), params
-            )
-            ledgers: dict[tuple[str, str], list[Fact]] = {key: [] for key in chunk}
-            for row in cursor.fetchall():
-                ledgers[(row["agent_id"], row["month"])].append(self._fact(row))
-            rows, emptied = [], []
-            for (agent_id, month), facts in ledgers.items():
-                if not facts:  # every fact of the month was corrected away
-                    emptied.append({"agent_id": agent_id, "month": month})
-                    continue
-                card = score(catalog.for_month(Month.parse(month)), facts)
-                rows.append(_scorecard_row(agent_id, month, card, facts))
-            if emptied:
-                cursor.executemany(self.DELETE_SCORECARD, emptied)
-            if rows:
-                cursor.executemany(self.UPSERT_SCORECARD, rows)
-
-    # Rules
-
-    def _catalog(self, cursor: Any) -> Catalog:
-        """The catalog, re-read only when a publication was added since."""
-        cursor.execute(self.COUNT_PUBLICATIONS, {})
-        count = cursor.fetchone()["n"]
-        if self._cached is None or self._cached[0] != count:
-            cursor.execute(self.SELECT_PUBLICATIONS, {"as_of": NOW})
-            publications = [self._publication(row) for row in cursor.fetchall()]
-            self._cached = (
-                count,
-                Catalog([p.publication for p in publications], self.lineage),
-            )
-        return self._cached[1]
-
-    def catalog(self, as_of: int = NOW) -> Catalog:
-        if as_of == NOW:
-            return retrying(
-                budget_of(self.datastore),  # type: ignore[attr-defined]
-                self._current_catalog,
-            )
-        return Catalog([p.publication for p in self.publications(as_of)], self.lineage)
-
-    def _current_catalog(self) -> Catalog:
-        with self._transaction(commit=False) as cursor:
-            return self._catalog(cursor)
-
-    def publications(self, as_of: int = NOW) -> list[PublicationRecord]:
-        rows = self._select(self.SELECT_PUBLICATIONS, {"as_of": as_of})
-        return [self._publication(r) for r in rows]
-
-    def _publication(self, row: Any) -> PublicationRecord:
-        publication = Publication(
-            rulebook_id=row["rulebook_id"],
-            version=row["version"],
-            effective_from=Month.parse(row["effective_from"]),
-            generation=row["generation"],
-            document=json.loads(row["document"]),
-            sequence=row["position"],
-            published_by=row["published_by"],
-        )
-        return PublicationRecord(
-            publication=publication,
-            honoured=publication.generation in self.lineage,
-            published_at=_datetime(row["published_at"]),
-            position=row["position"],
-        )
-
     # Reads
 
     def _select(self, statement: str, params: dict[str, Any]) -> list[Any]:
@@ -440,25 +295,8 @@ class SqlScoreboardView(CycleTables, DisputeTables, ScoreboardView):
             for r in self._select(self.SELECT_FACT_HISTORY, params)
         ]
 
-    def totals(self, month: Month) -> dict[str, Decimal]:
-        """Every stored scorecard total of the month (agents with facts)."""
-        rows = self._select(self.SELECT_TOTALS, {"month": str(month)})
-        return {r["agent_id"]: Decimal(r["total_centi"]) * CENT for r in rows}
-
     def calendar(self, as_of: int = NOW) -> WorkingCalendar:
         return WorkingCalendar(self.closed_days(as_of))
-
-    def scorecard_rows(self) -> list[tuple[str, str, int, str, int]]:
-        return [
-            (
-                r["agent_id"],
-                r["month"],
-                r["total_centi"],
-                r["rulebook_id"],
-                r["rulebook_version"],
-            )
-            for r in self._select(self.SELECT_SCORECARD_ROWS, {})
-        ]
 
     # Row mapping
 
@@ -499,16 +337,3 @@ class SqlScoreboardView(CycleTables, DisputeTables, ScoreboardView):
             severity=detail.get("severity"),
             points=Decimal(detail["points"]) if "points" in detail else None,
         )
-
-
-def _scorecard_row(
-    agent_id: str, month: str, card: Scorecard, facts: Sequence[Fact]
-) -> dict[str, Any]:
-    return {
-        "agent_id": agent_id,
-        "month": month,
-        "total_centi": _centi(card.total),
-        "rulebook_id": card.rulebook_id,
-        "rulebook_version": card.rulebook_version,
-        "position": max(f.position for f in facts),
-    }

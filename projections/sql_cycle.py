@@ -52,15 +52,6 @@ class CycleTables:
         "submitted_on = excluded.submitted_on, position = excluded.position"
     )
     SELECT_PLANS = f"SELECT {PLAN_COLUMNS} FROM {{plans}} ORDER BY month, agent_id"
-    CYCLE_STATEMENTS = (
-        "SELECT_PERIOD",
-        "SELECT_PERIODS",
-        "UPSERT_PERIOD",
-        "INSERT_CLOSED_DAY",
-        "SELECT_CLOSED_DAYS",
-        "UPSERT_PLAN",
-        "SELECT_PLANS",
-    )
 
     _dialect: Any
     _select: Any

@@ -45,14 +45,6 @@ class DisputeTables:
         "AND (CAST(:month AS TEXT) IS NULL OR month = :month) "
         "ORDER BY disputed_position"
     )
-    DISPUTE_STATEMENTS = (
-        "INSERT_LOG",
-        "SELECT_POSITION_AT",
-        "SELECT_LOG",
-        "INSERT_DISPUTE",
-        "RESOLVE_DISPUTE",
-        "SELECT_DISPUTES",
-    )
 
     _select: Any
 

@@ -1,0 +1,190 @@
+"""Scorecard totals and the rulebook versions a view honours, shared by both
+SQL backends and mixed into the scoreboard view.
+
+A view stores only each agent-month's total (and the version it was scored
+under): it re-scores every agent-month a run of events touched, from its whole
+ledger, with ``domain.scoring.score``; everything else on a scorecard is
+re-derived from the ledger when read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from domain.month import Month
+from domain.register import Catalog, Publication
+from domain.scoring import CENT, Fact, Scorecard, score
+from projections.fold import Changes
+from projections.records import NOW, PublicationRecord, moment
+from projections.retry import budget_of, retrying
+from projections.tables import columns
+
+PUBLICATION_COLUMNS = columns("publications")
+SCORECARD_COLUMNS = columns("scorecards")
+RESCORE_CHUNK = 100  # agent-months per ledger query: bounds memory and parameters
+
+
+def _params(names: str) -> str:
+    return ", ".join(f":{c.strip()}" for c in names.split(","))
+
+
+def _centi(value: Decimal) -> int:
+    return int(value / CENT)
+
+
+class ScoreTables:
+    """Statements and methods for scorecards and publications."""
+
+    lineage: tuple[int, ...]
+    _cached: tuple[int, Catalog] | None
+    datastore: Any
+    SELECT_FACTS_OF: str
+    SELECT_AGENT_MONTHS_FROM: str
+
+    INSERT_PUBLICATION = (
+        f"INSERT INTO {{publications}} ({PUBLICATION_COLUMNS}) "
+        f"VALUES ({_params(PUBLICATION_COLUMNS)})"
+    )
+    SELECT_PUBLICATIONS = (
+        f"SELECT {PUBLICATION_COLUMNS} FROM {{publications}} "
+        "WHERE position <= :as_of ORDER BY position"
+    )
+    COUNT_PUBLICATIONS = "SELECT COUNT(*) AS n FROM {publications}"
+    UPSERT_SCORECARD = (
+        f"INSERT INTO {{scorecards}} ({SCORECARD_COLUMNS}) "
+        f"VALUES ({_params(SCORECARD_COLUMNS)}) "
+        "ON CONFLICT (agent_id, month) DO UPDATE "
+        "SET total_centi = excluded.total_centi, rulebook_id = excluded.rulebook_id, "
+        "rulebook_version = excluded.rulebook_version, "
+        "position = excluded.position"
+    )
+    DELETE_SCORECARD = (
+        "DELETE FROM {scorecards} WHERE agent_id = :agent_id AND month = :month"
+    )
+    SELECT_SCORECARD_ROWS = (
+        "SELECT agent_id, month, total_centi, rulebook_id, rulebook_version "
+        "FROM {scorecards} ORDER BY agent_id, month"
+    )
+    SELECT_TOTALS = (
+        "SELECT agent_id, total_centi FROM {scorecards} WHERE month = :month"
+    )
+
+    def _months_under_new_rules(
+        self, cursor: Any, changes: Changes
+    ) -> set[tuple[str, str]]:
+        """Every agent-month a version this view honours now applies to."""
+        honoured = [p for p in changes.publications if p["generation"] in self.lineage]
+        if not honoured:
+            return set()
+        earliest = min(p["effective_from"] for p in honoured)
+        cursor.execute(self.SELECT_AGENT_MONTHS_FROM, {"month": earliest, "as_of": NOW})
+        return {(row["agent_id"], row["month"]) for row in cursor.fetchall()}
+
+    def _rescore(self, cursor: Any, touched: list[tuple[str, str]]) -> None:
+        """Score every touched agent-month from its whole ledger, a chunk of
+        agent-months at a time (one query, one batch of writes each)."""
+        catalog = self._catalog(cursor)
+        for start in range(0, len(touched), RESCORE_CHUNK):
+            chunk = touched[start : start + RESCORE_CHUNK]
+            params: dict[str, Any] = {"as_of": NOW}
+            for i, (agent_id, month) in enumerate(chunk):
+                params[f"a{i}"], params[f"m{i}"] = agent_id, month
+            pairs = ", ".join(f"(:a{i}, :m{i})" for i in range(len(chunk)))
+            cursor.execute(
+                self._dialect(self.SELECT_FACTS_OF.format(pairs=pairs)), params
+            )
+            ledgers: dict[tuple[str, str], list[Fact]] = {key: [] for key in chunk}
+            for row in cursor.fetchall():
+                ledgers[(row["agent_id"], row["month"])].append(self._fact(row))
+            rows, emptied = [], []
+            for (agent_id, month), facts in ledgers.items():
+                if not facts:  # every fact of the month was corrected away
+                    emptied.append({"agent_id": agent_id, "month": month})
+                    continue
+                card = score(catalog.for_month(Month.parse(month)), facts)
+                rows.append(_scorecard_row(agent_id, month, card, facts))
+            if emptied:
+                cursor.executemany(self.DELETE_SCORECARD, emptied)
+            if rows:
+                cursor.executemany(self.UPSERT_SCORECARD, rows)
+
+    # Rules
+
+    def _catalog(self, cursor: Any) -> Catalog:
+        """The catalog, re-read only when a publication was added since."""
+        cursor.execute(self.COUNT_PUBLICATIONS, {})
+        count = cursor.fetchone()["n"]
+        if self._cached is None or self._cached[0] != count:
+            cursor.execute(self.SELECT_PUBLICATIONS, {"as_of": NOW})
+            publications = [self._publication(row) for row in cursor.fetchall()]
+            self._cached = (
+                count,
+                Catalog([p.publication for p in publications], self.lineage),
+            )
+        return self._cached[1]
+
+    def catalog(self, as_of: int = NOW) -> Catalog:
+        if as_of == NOW:
+            return retrying(
+                budget_of(self.datastore),  # type: ignore[attr-defined]
+                self._current_catalog,
+            )
+        return Catalog([p.publication for p in self.publications(as_of)], self.lineage)
+
+    def _current_catalog(self) -> Catalog:
+        with self._transaction(commit=False) as cursor:
+            return self._catalog(cursor)
+
+    def publications(self, as_of: int = NOW) -> list[PublicationRecord]:
+        rows = self._select(self.SELECT_PUBLICATIONS, {"as_of": as_of})
+        return [self._publication(r) for r in rows]
+
+    def _publication(self, row: Any) -> PublicationRecord:
+        publication = Publication(
+            rulebook_id=row["rulebook_id"],
+            version=row["version"],
+            effective_from=Month.parse(row["effective_from"]),
+            generation=row["generation"],
+            document=json.loads(row["document"]),
+            sequence=row["position"],
+            published_by=row["published_by"],
+        )
+        return PublicationRecord(
+            publication=publication,
+            honoured=publication.generation in self.lineage,
+            published_at=moment(row["published_at"]),
+            position=row["position"],
+        )
+
+    def totals(self, month: Month) -> dict[str, Decimal]:
+        """Every stored scorecard total of the month (agents with facts)."""
+        rows = self._select(self.SELECT_TOTALS, {"month": str(month)})
+        return {r["agent_id"]: Decimal(r["total_centi"]) * CENT for r in rows}
+
+    def scorecard_rows(self) -> list[tuple[str, str, int, str, int]]:
+        return [
+            (
+                r["agent_id"],
+                r["month"],
+                r["total_centi"],
+                r["rulebook_id"],
+                r["rulebook_version"],
+            )
+            for r in self._select(self.SELECT_SCORECARD_ROWS, {})
+        ]
+
+
+def _scorecard_row(
+    agent_id: str, month: str, card: Scorecard, facts: Sequence[Fact]
+) -> dict[str, Any]:
+    return {
+        "agent_id": agent_id,
+        "month": month,
+        "total_centi": _centi(card.total),
+        "rulebook_id": card.rulebook_id,
+        "rulebook_version": card.rulebook_version,
+        "position": max(f.position for f in facts),
+    }

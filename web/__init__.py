@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Flask
 
-from projections.runtime import Runtime
 from web import context, errors, idempotency, limits
 from web.api import Api
 from web.config import Settings
@@ -48,11 +47,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     app.config.update(flask_config)
-    runtime = Runtime(
-        settings.store,
-        today=settings.clock,
-        months=settings.months,
-    )
+    runtime = settings.open_runtime()
     app.extensions[context.EXTENSION] = {"runtime": runtime, "settings": settings}
 
     app.wsgi_app = limits.RequestLimits(app.wsgi_app)  # type: ignore[method-assign]

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.application import DEFAULT_TIMEZONE, company_today
 from domain.month import Month, MonthRange, parse_day
-from projections.runtime import StoreConfig
+from projections.runtime import Runtime, StoreConfig
 
 # Environment variable -> setting. docker-compose.yml and the README use these names.
 ENVIRONMENT = {
@@ -115,6 +115,11 @@ class Settings:
             retry_budget=self.db_timeout,
             statement_timeout=self.statement_timeout,
         )
+
+    def open_runtime(self, store: StoreConfig | None = None) -> Runtime:
+        """The runtime of the web workers and commands: the store (or
+        ``store``), the company's clock and the accepted months."""
+        return Runtime(store or self.store, today=self.clock, months=self.months)
 
     @property
     def projector_store(self) -> StoreConfig:

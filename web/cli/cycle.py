@@ -1,0 +1,88 @@
+"""The monthly cycle: periods, the company calendar, the payroll."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from domain.periods import Status
+from projections.cycle import payroll as pay_lines
+from projections.cycle import period_view
+from web.cli.base import accepted_day, accepted_month, admin, main, opened
+from web.config import Settings
+from web.periods import payroll_csv
+
+
+@main.group()
+def period() -> None:
+    """A month's appraisal period: close, publish, reopen, show."""
+
+
+@period.command("show")
+@click.argument("month")
+@click.pass_obj
+def show_period(settings: Settings, month: str) -> None:
+    """Status, review window and history of a month's period."""
+    with opened(settings) as runtime:
+        runtime.catch_up()
+        found = period_view(runtime.view, accepted_month(month), runtime.app.today())
+    click.echo(f"{found.month}: {found.status.value} ({found.phase})")
+    click.echo(f"review window: {found.review_from} to {found.review_to}")
+    for entry in found.history:
+        reason = f": {entry['reason']}" if entry.get("reason") else ""
+        click.echo(f"  {entry['at'][:19]} {entry['event']} by {entry['by']}{reason}")
+
+
+PAST = {"close": "closed", "publish": "published", "reopen": "reopened"}
+
+
+def _period_command(name: str, doc: str, needs_reason: bool = False) -> None:
+    @period.command(name, help=doc)
+    @click.argument("month")
+    @click.option("--reason", required=needs_reason, help="Why (required to reopen).")
+    @click.pass_obj
+    def command(settings: Settings, month: str, reason: str | None) -> None:
+        with opened(settings) as runtime:
+            act = getattr(runtime.app, f"{name}_period")
+            given = (reason,) if needs_reason else ()
+            position = act(admin(), accepted_month(month), *given)
+        click.echo(f"{month} {PAST[name]} at position {position}")
+
+
+_period_command("close", "Close a month that has ended: its facts are final.")
+_period_command("publish", "Issue a closed month's report.")
+_period_command("reopen", "Reopen a closed or published month.", needs_reason=True)
+
+
+@main.group()
+def calendar() -> None:
+    """The company's own closed days."""
+
+
+@calendar.command("close-day")
+@click.argument("day")
+@click.option("--reason", required=True)
+@click.pass_obj
+def close_day(settings: Settings, day: str, reason: str) -> None:
+    """Make DAY (YYYY-MM-DD) a non-working day for review windows."""
+    closed = accepted_day(day)
+    with opened(settings) as runtime:
+        position = runtime.app.close_day(admin(), closed, reason)
+    click.echo(f"{closed} closed" if position else f"{closed} was closed")
+
+
+@main.command()
+@click.argument("month")
+@click.option("--output", "-o", type=click.File("w"), default="-", help="CSV file.")
+@click.pass_obj
+def payroll(settings: Settings, month: str, output: Any) -> None:
+    """Write the payroll of a published month as CSV."""
+    with opened(settings) as runtime:
+        runtime.catch_up()
+        period = accepted_month(month)
+        if runtime.view.period(period).status is not Status.PUBLISHED:
+            raise click.ClickException(
+                f"{period} is not published; its payroll is not final"
+            )
+        output.write(payroll_csv(pay_lines(runtime.view, period)))

@@ -1,7 +1,9 @@
 """The rulebook document format, validated with marshmallow.
 
-The schema checks the shape (types, required and unknown fields, each item
-kind's own fields), and the OpenAPI document says the same (``ItemSchema``
+The schemas are made from the document's field declarations (``RULEBOOK`` in
+``domain.rulebook``, each item kind's in ``domain.kinds``), so they say what the
+domain reads. They check the shape (types, required and unknown fields, each
+item kind's own fields), and the OpenAPI document says the same (``ItemSchema``
 becomes one object per kind); ``domain.rulebook.Rulebook.from_dict`` then
 checks the rules (maxima add up to 100, points fit the category's mode, bands
 do not overlap, weights add up to 1). Either way, every error names the path of
@@ -10,91 +12,124 @@ the bad field. Numbers are decimal strings (``"-3"``, ``"0.15"``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from copy import deepcopy
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from domain.document import (
+    Choice,
+    Code,
+    Field,
+    Flag,
+    ListOf,
+    Map,
+    Number,
+    Object,
+    Text,
+    Type,
+    Whole,
+)
 from domain.errors import RulebookError
+from domain.items import COMMON, DEFAULT_KIND, Item, ItemType, a, kinds
 from domain.month import MonthRange
-from domain.rulebook import Assessor, MissingRatings, Mode, Rulebook
+from domain.rulebook import RULEBOOK, Rulebook
 from web.inputs import CODE, DecimalString, Matching, WholeNumber
 
-KINDS = ("occurrence", "credit", "metric_bands", "metric_scale", "rating")
+KINDS = kinds()
 KIND_FIELDS = {
-    "occurrence": {"points", "once_per_month", "monthly_cap", "fine", "severities"},
-    "credit": {"points", "once_per_month", "monthly_cap"},
-    "metric_bands": {"metric", "bands"},
-    "metric_scale": {"metric", "from_", "to"},
-    "rating": {"weights", "scale_max", "max_points", "missing"},
+    name: {f.key for f in kind.fields} for name, kind in Item.registry.items()
 }
 REQUIRED = {
-    "occurrence": {"points"},
-    "credit": {"points"},
-    "metric_bands": {"metric", "bands"},
-    "metric_scale": {"metric", "from_", "to"},
-    "rating": {"weights", "scale_max", "max_points"},
+    name: {f.key for f in kind.fields if f.required}
+    for name, kind in Item.registry.items()
+}
+SPECIFIC = set().union(*KIND_FIELDS.values())
+
+
+def marshmallow_field(field: Field, *, required: bool | None = None) -> fields.Field:
+    """The marshmallow field of a declared field; an item kind's own fields are
+    required by ``ItemSchema`` for that kind only."""
+    wanted = field.required if required is None else required
+    return marshmallow_value(field.type, required=wanted)
+
+
+def marshmallow_value(declared: Type, **options: Any) -> fields.Field:
+    return CONVERTERS[type(declared)](declared, **options)
+
+
+def _number(declared: Number, **options: Any) -> fields.Field:
+    return DecimalString(
+        minimum=declared.minimum,
+        maximum=declared.maximum,
+        exclusive_minimum=declared.exclusive_minimum,
+        allow_none=declared.nullable,
+        **options,
+    )
+
+
+def _whole(declared: Whole, **options: Any) -> fields.Field:
+    bounds = validate.Range(min=declared.minimum, max=declared.maximum)
+    return WholeNumber(validate=bounds, **options)
+
+
+def _text(declared: Text, **options: Any) -> fields.Field:
+    if declared.pattern:
+        return fields.String(validate=Matching(declared.pattern), **options)
+    length = validate.Length(min=declared.min_length or None, max=declared.max_length)
+    return fields.String(validate=length, **options)
+
+
+def _list(declared: ListOf, **options: Any) -> fields.Field:
+    least = validate.Length(min=declared.min_items) if declared.min_items else None
+    return fields.List(marshmallow_value(declared.element), validate=least, **options)
+
+
+def _map(declared: Map, **options: Any) -> fields.Field:
+    keys = fields.String(validate=validate.OneOf([m.value for m in declared.key]))
+    values = marshmallow_value(declared.values)
+    return fields.Dict(keys=keys, values=values, **options)
+
+
+SCHEMAS: dict[str, type[Schema]] = {}
+
+
+def schema_of(declared: Object) -> type[Schema]:
+    """The schema of a declared object, one per name (an OpenAPI component)."""
+    if declared.name not in SCHEMAS:
+        made = {field.key: marshmallow_field(field) for field in declared.fields}
+        SCHEMAS[declared.name] = Schema.from_dict(made, name=f"{declared.name}Schema")
+    return SCHEMAS[declared.name]
+
+
+CONVERTERS: dict[type[Type], Callable[[Any], fields.Field]] = {
+    Number: _number,
+    Whole: _whole,
+    Text: _text,
+    Code: lambda declared, **options: fields.String(validate=CODE, **options),
+    Flag: lambda declared, **options: fields.Boolean(**options),
+    Choice: lambda declared, **options: fields.String(
+        validate=validate.OneOf(declared.values), **options
+    ),
+    ListOf: _list,
+    Map: _map,
+    Object: lambda declared, **options: fields.Nested(schema_of(declared), **options),
+    ItemType: lambda declared, **options: fields.Nested(ItemSchema, **options),
 }
 
 
-def Number(**kwargs: Any) -> DecimalString:
-    """A decimal, as a string."""
-    return DecimalString(**kwargs)
-
-
-class Provenance(Schema):
-    source = fields.String(validate=validate.Length(max=500))
-    default = fields.Boolean()
-
-
-class SeveritySchema(Schema):
-    code = fields.String(required=True, validate=CODE)
-    points = Number(required=True)
-    fine = Number(minimum=0)
-
-
-class BandSchema(Schema):
-    min = Number(allow_none=True)
-    max = Number(allow_none=True)
-    points = Number(required=True)
-
-
-class ThresholdSchema(Schema):
-    value = Number(required=True)
-    points = Number(required=True)
-
-
-class ItemSchema(Provenance):
-    code = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    kind = fields.String(validate=validate.OneOf(KINDS))
-    points = Number()
-    once_per_month = fields.Boolean()
-    monthly_cap = Number(minimum=0, exclusive_minimum=True)
-    fine = Number(minimum=0)
-    severities = fields.List(fields.Nested(SeveritySchema))
-    metric = fields.String(validate=CODE)
-    bands = fields.List(fields.Nested(BandSchema), validate=validate.Length(min=1))
-    from_ = fields.Nested(ThresholdSchema, data_key="from")
-    to = fields.Nested(ThresholdSchema)
-    weights = fields.Dict(
-        keys=fields.String(validate=validate.OneOf([a.value for a in Assessor])),
-        values=Number(minimum=0, maximum=1),
-    )
-    scale_max = Number(minimum=0, exclusive_minimum=True)
-    max_points = Number(minimum=0)
-    missing = fields.String(validate=validate.OneOf([m.value for m in MissingRatings]))
+class ItemRules(Schema):
+    """What an item's fields must be for its kind."""
 
     @validates_schema
     def fields_fit_the_kind(self, data: dict[str, Any], **_: Any) -> None:
-        kind = data.get("kind", "occurrence")
-        specific = set().union(*KIND_FIELDS.values())
+        kind = data.get("kind", DEFAULT_KIND)
         errors: dict[str, list[str]] = {}
-        for name in specific & set(data) - KIND_FIELDS[kind]:
-            errors[_key(name)] = [f"Not used by a {kind} item."]
-        for name in REQUIRED[kind] - set(data):
-            errors[_key(name)] = [f"Required for a {kind} item."]
+        for name in sorted(SPECIFIC & set(data) - KIND_FIELDS[kind]):
+            errors[name] = [f"Not used by {a(kind)} item."]
+        for name in sorted(REQUIRED[kind] - set(data)):
+            errors[name] = [f"Required for {a(kind)} item."]
         if errors:
             raise ValidationError(errors)
 
@@ -103,15 +138,14 @@ class ItemSchema(Provenance):
         """One object per kind, with its own fields only and those it requires
         (``occurrence`` when ``kind`` is left out)."""
         properties = definition["properties"]
-        specific = {_key(name) for name in set().union(*KIND_FIELDS.values())}
-        common = [name for name in properties if name not in specific]
+        common = [name for name in properties if name not in SPECIFIC]
         variants = []
         for kind in KINDS:
-            names = common + [_key(n) for n in sorted(KIND_FIELDS[kind])]
+            names = common + sorted(KIND_FIELDS[kind])
             shape = {name: deepcopy(properties[name]) for name in names}
             shape["kind"] = {"type": "string", "const": kind}
-            required = [*definition.get("required", []), *map(_key, REQUIRED[kind])]
-            if kind != "occurrence":
+            required = [*definition.get("required", []), *REQUIRED[kind]]
+            if kind != DEFAULT_KIND:
                 required.append("kind")
             variants.append(
                 {"type": "object", "title": f"{kind} item", "properties": shape,
@@ -120,41 +154,22 @@ class ItemSchema(Provenance):
         return {"oneOf": variants}
 
 
-def _key(name: str) -> str:
-    return "from" if name == "from_" else name
+def _item_fields() -> dict[str, fields.Field]:
+    """Every item's fields, then each kind's own (the first declaration of a
+    key shared by kinds: they must agree)."""
+    made = {field.key: marshmallow_field(field) for field in COMMON}
+    made["kind"] = fields.String(validate=validate.OneOf(KINDS))
+    declared: dict[str, Field] = {}
+    for kind in Item.registry.values():
+        for field in kind.fields:
+            if declared.setdefault(field.key, field) != field:
+                raise TypeError(f"item kinds declare {field.key!r} differently")
+            made.setdefault(field.key, marshmallow_field(field, required=False))
+    return made
 
 
-class CategorySchema(Schema):
-    code = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    max = Number(required=True, minimum=0, exclusive_minimum=True)
-    mode = fields.String(validate=validate.OneOf([m.value for m in Mode]))
-    items = fields.List(fields.Nested(ItemSchema))
-
-
-class GradeSchema(Provenance):
-    code = fields.String(required=True, validate=CODE)
-    min_total = Number(required=True, minimum=0, maximum=100)
-
-
-class MoneySchema(Provenance):
-    currency = fields.String(validate=Matching(r"^[A-Z]{3}$"))
-    commission_base = Number(minimum=0)
-    quarter_rewards = fields.List(Number(minimum=0))
-
-
-class RulebookSchema(Schema):
-    id = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    source = fields.String(validate=validate.Length(max=500))
-    categories = fields.List(
-        fields.Nested(CategorySchema), required=True, validate=validate.Length(min=1)
-    )
-    grades = fields.List(fields.Nested(GradeSchema))
-    money = fields.Nested(MoneySchema)
-    bottom_group = WholeNumber(validate=validate.Range(min=0, max=100))
-    min_working_days = WholeNumber(validate=validate.Range(min=0, max=31))
-    dispute_days = WholeNumber(validate=validate.Range(min=0, max=366))
+ItemSchema = ItemRules.from_dict(_item_fields(), name="ItemSchema")
+RulebookSchema = schema_of(RULEBOOK)
 
 
 def parse_rulebook(document: Any) -> Rulebook:

@@ -14,7 +14,6 @@ from typing import Any
 
 from domain.month import Month
 from domain.ranking import bottom
-from domain.rulebook import Mode
 from domain.scoring import ZERO, Line, points
 from projections.cycle import quarter_months, quarter_standings
 from projections.preview import Change, Standing
@@ -59,7 +58,7 @@ def explain(
 ) -> Explanation:
     rulebook = view.catalog(as_of).for_month(month)
     card = view.scorecard(agent_id, month, as_of)
-    start = sum((c.max for c in card.categories if c.mode is Mode.DEDUCT), ZERO)
+    start = sum((c.start for c in card.categories), ZERO)
     scored: list[tuple[int, Entry]] = []
     for category in card.categories:
         for line in category.lines:
@@ -75,11 +74,7 @@ def explain(
         running += step.points
         entries.append(Entry(**{**step.__dict__, "running_total": running}))
     for category in card.categories:  # caps and floors, applied last
-        bounded = category.score - (
-            category.max + sum((x.points for x in category.lines), ZERO)
-            if category.mode is Mode.DEDUCT
-            else sum((x.points for x in category.lines), ZERO)
-        )
+        bounded = category.bounded
         if bounded:
             running += bounded
             rule = "floor of 0" if bounded > 0 else f"maximum of {category.max}"

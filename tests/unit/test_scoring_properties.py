@@ -60,3 +60,15 @@ def test_every_occurrence_is_on_exactly_one_line(case):
     lines = [*(line for c in card.categories for line in c.lines), *card.unscored]
     shown = [f.fact_id for line in lines for f in line.facts if isinstance(f, Occurred)]
     assert sorted(shown) == sorted(f.fact_id for f in facts if isinstance(f, Occurred))
+
+
+@settings(max_examples=200, deadline=None)
+@given(rulebooks_and_facts())
+def test_a_category_is_its_start_plus_its_lines_then_bounded(case):
+    rulebook, facts = case
+    for category in score(rulebook, facts).categories:
+        moved = sum((line.points for line in category.lines), Decimal(0))
+        assert category.raw == category.start + moved
+        assert category.score == category.raw + category.bounded
+        assert (category.bounded > 0) is category.floor_applied
+        assert category.start == (category.max if category.mode == "deduct" else 0)

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from bench import synthetic
 from domain.access import Principal, Role
-from domain.application import NewDeduction
+from domain.commands import NewDeduction
 from projections.runtime import Runtime
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"

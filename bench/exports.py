@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import synthetic
-from domain.application import NewAgent
+from domain.commands import NewAgent
 from domain.month import Month
 from domain.orders import workflow
 

@@ -49,8 +49,8 @@ from tqdm import tqdm
 from bench import common, exports
 from bench.common import PRINCIPAL, BenchError, Row, Timing
 from bench.exports import ExportFile, Exports
+from domain.commands import ORDER_STEPS
 from domain.month import Month
-from domain.recording import ORDER_STEPS
 from projections.runtime import Runtime, StoreConfig
 from web.importing import CHUNK_ROWS, ImportSummary, import_rows
 

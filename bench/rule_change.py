@@ -34,7 +34,7 @@ from tqdm import tqdm
 
 from bench import common, synthetic
 from bench.common import BenchError, Timing
-from domain.application import RebuildRequested
+from domain.commands import RebuildRequested
 from domain.month import Month
 from domain.rulebook import Rulebook, shipped_document
 from projections import audit, rebuild

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from domain.application import NewAgent, NewDeduction
+from domain.commands import NewAgent, NewDeduction
 from domain.month import Month
 from domain.rulebook import Occurrence, Rulebook, shipped_rulebook
 

@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any, ClassVar, Protocol, cast
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import DomainEvent, DomainEventProtocol
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -24,6 +21,15 @@ from eventsourcing.persistence import (
 from domain import idempotency
 from domain.access import Principal, Role
 from domain.agent import Agent
+from domain.commands import (
+    NewAgent,
+    NewDeduction,
+    NewDispute,
+    Published,
+    RebuildRequested,
+    Recorded,
+    Resolution,
+)
 from domain.deduction import Deduction
 from domain.errors import (
     AgentAlreadyRegisteredError,
@@ -62,87 +68,6 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """What a command returns: the id it created and the log position of its event."""
-
-    id: str
-    position: int
-    recorded_at: datetime
-    event_id: str
-
-    @classmethod
-    def of(cls, recording: Recording[UUID], id: str | None = None) -> Recorded:
-        event = cast(DomainEvent, recording.domain_event)
-        return cls(
-            id=id or str(event.originator_id),
-            position=recording.notification.id,
-            recorded_at=event.timestamp,
-            event_id=event_id(event),
-        )
-
-
-def event_id(event: DomainEventProtocol[Any]) -> str:
-    """An event's identity in the store: its aggregate id and version."""
-    return f"{event.originator_id}:{event.originator_version}"
-
-
-@dataclass(frozen=True)
-class NewAgent:
-    agent_id: str
-    name: str
-    team: str
-    supervisor: str
-    joined_on: date | None = None
-
-
-@dataclass(frozen=True)
-class NewDeduction:
-    agent_id: str
-    item: str
-    occurred_on: date
-    quantity: int = 1
-    note: str = ""
-    evidence_ref: str | None = None
-    severity: str | None = None
-    deduction_id: UUID | None = None
-
-
-@dataclass(frozen=True)
-class Published:
-    rulebook_id: str
-    version: int
-    effective_from: Month
-    generation: int
-    position: int
-
-
-@dataclass(frozen=True)
-class RebuildRequested:
-    rebuild_id: UUID
-    generation: int
-    published: Published
-
-
-@dataclass(frozen=True)
-class NewDispute:
-    deduction_id: UUID
-    reason: str
-    evidence: str | None = None
-    proposed_quantity: int | None = None
-    proposed_points: Decimal | None = None
-    reviewer: str | None = None
-
-
-@dataclass(frozen=True)
-class Resolution:
-    deduction_id: UUID
-    outcome: str
-    note: str = ""
-    quantity: int | None = None
-    points: Decimal | None = None
 
 
 class ChainedRecorder(Protocol):

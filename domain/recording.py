@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, suppress
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -14,6 +13,16 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Recording
 
 from domain.access import Principal, Role
+from domain.commands import (
+    ORDER_STEPS,
+    NewObservation,
+    NewOrder,
+    NewRating,
+    Observed,
+    OrderRow,
+    RatingOutcome,
+    Recorded,
+)
 from domain.errors import (
     ConflictError,
     InvalidFactError,
@@ -29,7 +38,6 @@ from domain.rulebook import Assessor
 
 if TYPE_CHECKING:
     from domain.agent import Agent
-    from domain.application import Recorded
     from domain.periods import Period
 
 
@@ -37,106 +45,7 @@ class OrderNotFoundError(NotFoundError):
     """Raised when a step names an order that was never submitted."""
 
 
-@dataclass(frozen=True)
-class NewObservation:
-    agent_id: str
-    occurred_on: date
-    values: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Observed:
-    """What recording one observation did: ``recorded``, ``corrected`` or
-    ``unchanged`` (an identical row, already known)."""
-
-    outcome: str
-    observation_id: UUID
-    position: int | None
-
-
-@dataclass(frozen=True)
-class NewOrder:
-    order_no: str
-    agent_id: str
-    case: str
-    amount: Decimal
-    occurred_on: date
-    handled_by: str | None = None
-
-
-@dataclass(frozen=True)
-class OrderRow:
-    """One row of an order-system export: a step of an order. ``agent_id`` is
-    the owner for ``submit`` and the handling agent otherwise (default: owner)."""
-
-    order_no: str
-    step: str
-    occurred_on: date
-    agent_id: str | None = None
-    case: str | None = None
-    amount: Decimal | None = None
-    batch: int | None = None
-    passed: bool | None = None
-    note: str = ""
-    reason: str | None = None
-    number: int | None = None
-    outcome: str | None = None
-
-    def key(self) -> str:
-        numbered = {"check": self.batch, "dispute": self.number, "resolve": self.number}
-        return (
-            f"{self.step}:{numbered[self.step]}" if self.step in numbered else self.step
-        )
-
-    def values(self) -> dict[str, Any]:
-        """What the step records, as ``Order.recorded_as`` keeps it."""
-        kept: dict[str, Any] = {
-            "submit": {
-                "owner": self.agent_id,
-                "case": self.case,
-                "amount": _amount(self.amount),
-            },
-            "process": {"case": self.case},
-            "check": {"passed": self.passed},
-            "dispute": {"reason": self.reason},
-            "resolve": {"outcome": self.outcome},
-            "finish": {"outcome": self.outcome},
-        }
-        return {**kept.get(self.step, {}), "on": str(self.occurred_on)}
-
-
-def _amount(value: Decimal | str | None) -> str | None:
-    """Amounts compare by value: 100 and 100.00 are the same amount."""
-    return None if value is None else format(Decimal(value).normalize(), "f")
-
-
-ORDER_STEPS = (
-    "submit",
-    "process",
-    "check",
-    "pay",
-    "feedback",
-    "dispute",
-    "resolve",
-    "finish",
-)
 Outcome = tuple[str, UUID, int | None]
-
-
-@dataclass(frozen=True)
-class RatingOutcome:
-    outcome: str
-    """given, revised or unchanged"""
-    recorded: Recorded | None
-
-
-@dataclass(frozen=True)
-class NewRating:
-    agent_id: str
-    month: Month
-    assessor: Assessor
-    dimensions: Mapping[str, Decimal]
-    comment: str = ""
 
 
 def normalise(kind: Kind, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -289,8 +198,6 @@ class FactRecording:
 
     @guarded
     def submit_order(self, principal: Principal, new: NewOrder) -> Recorded:
-        from domain.application import Recorded
-
         agent = self.get_agent(new.agent_id)
         self.check_fact(principal, agent, new.occurred_on)
         order = Order.submit(
@@ -329,8 +236,6 @@ class FactRecording:
     ) -> Recorded:
         """One step of an order's workflow (process, check, pay, feedback,
         dispute, resolve, finish, correct_amount)."""
-        from domain.application import Recorded
-
         order = self.get_order(order_no)
         self.check_fact(principal, self.get_agent(order.owner), on)
         if handled_by is not None:
@@ -484,8 +389,6 @@ class FactRecording:
     @guarded
     def rate(self, principal: Principal, new: NewRating) -> RatingOutcome:
         """Give or revise a 360 rating (unchanged if it is the same as before)."""
-        from domain.application import Recorded
-
         agent = self.get_agent(new.agent_id)
         self._may_rate(principal, agent, new.assessor)
         self._check_rating(agent, new)

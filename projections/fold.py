@@ -17,7 +17,7 @@ from typing import Any
 from eventsourcing.domain import DomainEventProtocol
 
 from domain.agent import Agent
-from domain.application import event_id
+from domain.commands import event_id
 from domain.contributions import contribution
 from domain.deduction import Deduction
 from domain.derived import Derived, Occurs, Samples

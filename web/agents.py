@@ -7,7 +7,7 @@ from typing import Any
 from flask import url_for
 
 from domain.access import Role
-from domain.application import NewAgent, Recorded
+from domain.commands import NewAgent, Recorded
 from domain.month import Month
 from projections.scoreboard import AgentRecord
 from web.api import Blueprint

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import url_for
 
-from domain.application import NewDeduction
+from domain.commands import NewDeduction
 from projections.scoreboard import DeductionRecord
 from web.api import Blueprint
 from web.context import principal, read_view, runtime

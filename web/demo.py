@@ -15,7 +15,7 @@ from pathlib import Path
 from uuid import NAMESPACE_URL, uuid5
 
 from domain.access import Principal, Role
-from domain.application import NewAgent, NewDeduction
+from domain.commands import NewAgent, NewDeduction
 from domain.errors import ConflictError
 from domain.month import Month
 from projections.runtime import Runtime

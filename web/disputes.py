@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.application import NewDispute, Resolution
+from domain.commands import NewDispute, Resolution
 from domain.month import Month
 from projections.explain import cascade
 from projections.sql_disputes import DisputeRecord

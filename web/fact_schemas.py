@@ -8,11 +8,11 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from domain.commands import ORDER_STEPS
 from domain.month import MonthRange
 from domain.observations import CHANNELS, SEVERITIES
 from domain.orders import workflow
 from domain.ratings import DIMENSIONS, SCALE
-from domain.recording import ORDER_STEPS
 from domain.rulebook import Assessor
 from web.schemas import CODE, Day, DecimalString, MonthField, Points, WholeNumber
 

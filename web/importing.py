@@ -27,11 +27,11 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from domain.access import Principal
 from domain.application import AppraisalApp
+from domain.commands import ORDER_STEPS, NewObservation, Observed, OrderRow
 from domain.errors import DomainError
 from domain.observations import KINDS
 from domain.observations import Field as KindField
 from domain.orders import workflow
-from domain.recording import ORDER_STEPS, NewObservation, Observed, OrderRow
 from domain.text import unstorable_fields
 from web.schemas import CODE, Day
 

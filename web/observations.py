@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.recording import NewObservation, Observed
+from domain.commands import NewObservation, Observed
 from web.api import Blueprint
 from web.context import principal, runtime
 from web.fact_schemas import ComplaintIn, ObservedOut, PromotionIn

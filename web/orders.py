@@ -6,8 +6,7 @@ from typing import Any
 
 from flask import url_for
 
-from domain.application import Recorded
-from domain.recording import NewOrder
+from domain.commands import NewOrder, Recorded
 from projections.scoreboard import OrderRecord
 from web.api import Blueprint
 from web.context import principal, read_view, runtime

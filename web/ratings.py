@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.recording import NewRating
+from domain.commands import NewRating
 from domain.rulebook import Assessor
 from web.api import Blueprint
 from web.context import principal, runtime

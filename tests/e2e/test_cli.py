@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 
 from domain.access import Principal, Role
-from domain.application import NewDeduction
+from domain.commands import NewDeduction
 from domain.month import Month
 from projections.runtime import Runtime, StoreConfig
 from tests.e2e.commands import (

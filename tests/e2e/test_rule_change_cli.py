@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.access import Principal, Role
-from domain.application import NewAgent, NewDeduction
+from domain.commands import NewAgent, NewDeduction
 from domain.month import Month
 from domain.rulebook import Occurrence, Rulebook, shipped_document
 from projections.runtime import Runtime, StoreConfig

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain.access import Principal, Role
-from domain.application import NewAgent, NewDeduction
+from domain.commands import NewAgent, NewDeduction
 from domain.errors import (
     AgentAlreadyRegisteredError,
     AgentNotFoundError,

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from domain.access import Principal, Role
-from domain.application import NewAgent, NewDeduction, NewDispute, Resolution
+from domain.commands import NewAgent, NewDeduction, NewDispute, Resolution
 from domain.errors import ConflictError, InvalidFactError, NotPermittedError
 from domain.month import Month
 from domain.rulebook import Rulebook, shipped_document

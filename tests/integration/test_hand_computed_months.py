@@ -9,9 +9,8 @@ from decimal import Decimal
 import pytest
 
 from domain.access import Principal, Role
-from domain.application import NewAgent, NewDeduction
+from domain.commands import NewAgent, NewDeduction, NewObservation, NewRating, OrderRow
 from domain.month import Month
-from domain.recording import NewObservation, NewRating, OrderRow
 from domain.rulebook import Assessor, shipped_rulebook
 from projections.runtime import Runtime
 

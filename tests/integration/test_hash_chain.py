@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from domain.access import Principal, Role
-from domain.application import NewAgent, NewDeduction
+from domain.commands import NewAgent, NewDeduction
 from domain.month import Month
 from projections import audit
 from projections.chain import GENESIS, link

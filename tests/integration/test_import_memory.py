@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 
 from domain.access import Principal, Role
-from domain.application import NewAgent, company_today
+from domain.application import company_today
+from domain.commands import NewAgent
 from projections.runtime import Runtime, StoreConfig
 from web.importing import MAX_ERRORS, import_rows
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from domain.access import Principal, Role
-from domain.application import NewAgent, NewDeduction
+from domain.commands import NewAgent, NewDeduction
 from domain.month import Month
 from domain.periods import PeriodClosedError
 from projections import cycle

@@ -11,7 +11,7 @@ import pytest
 
 from domain.access import Principal, Role
 from domain.agent import Agent
-from domain.application import NewAgent, NewDeduction
+from domain.commands import NewAgent, NewDeduction
 from domain.month import Month
 from projections.runtime import Runtime
 from tests.clock import service_today

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.access import Principal, Role
-from domain.application import NewAgent, NewDeduction
+from domain.commands import NewAgent, NewDeduction
 from domain.month import Month
 from domain.ranking import rank
 from domain.rulebook import Occurrence, Rulebook, shipped_document

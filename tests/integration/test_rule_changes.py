@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from domain.access import Principal, Role
-from domain.application import NewAgent, NewDeduction
+from domain.commands import NewAgent, NewDeduction
 from domain.errors import ConflictError, InvalidFactError
 from domain.month import Month
 from domain.rulebook import Rulebook, shipped_document

@@ -9,7 +9,7 @@ import pytest
 from eventsourcing.persistence import Tracking
 
 from domain.access import Principal, Role
-from domain.application import NewAgent, NewDeduction
+from domain.commands import NewAgent, NewDeduction
 from domain.month import Month
 from domain.register import ROOT_GENERATION
 from projections.fold import Changes

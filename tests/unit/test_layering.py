@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 DOMAIN = Path(__file__).resolve().parents[2] / "domain"
@@ -42,3 +43,31 @@ def test_importing_the_whole_domain_loads_no_outer_layer():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def _domain_imports(path: Path) -> set[str]:
+    """The domain modules ``path`` imports, anywhere in it (functions and
+    ``TYPE_CHECKING`` blocks too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        else:
+            continue
+        found.update(
+            name.split(".")[1]
+            for name in names
+            if name.startswith("domain.")
+            and (DOMAIN / f"{name.split('.')[1]}.py").exists()
+        )
+    return found - {path.stem}
+
+
+def test_no_two_domain_modules_import_each_other_even_indirectly():
+    graph = {path.stem: _domain_imports(path) for path in DOMAIN.glob("*.py")}
+    try:
+        tuple(TopologicalSorter(graph).static_order())
+    except CycleError as error:
+        raise AssertionError(f"import cycle: {' -> '.join(error.args[1])}") from None

@@ -1,0 +1,213 @@
+"""What the commands of ``AppraisalApp`` take and what they answer: plain values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.domain import DomainEvent, DomainEventProtocol
+from eventsourcing.persistence import Recording
+
+from domain.month import Month
+from domain.rulebook import Assessor
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a command returns: the id it created and the log position of its event."""
+
+    id: str
+    position: int
+    recorded_at: datetime
+    event_id: str
+
+    @classmethod
+    def of(cls, recording: Recording[UUID], id: str | None = None) -> Recorded:
+        event = cast(DomainEvent, recording.domain_event)
+        return cls(
+            id=id or str(event.originator_id),
+            position=recording.notification.id,
+            recorded_at=event.timestamp,
+            event_id=event_id(event),
+        )
+
+
+def event_id(event: DomainEventProtocol[Any]) -> str:
+    """An event's identity in the store: its aggregate id and version."""
+    return f"{event.originator_id}:{event.originator_version}"
+
+
+# Roster and deductions
+
+
+@dataclass(frozen=True)
+class NewAgent:
+    agent_id: str
+    name: str
+    team: str
+    supervisor: str
+    joined_on: date | None = None
+
+
+@dataclass(frozen=True)
+class NewDeduction:
+    agent_id: str
+    item: str
+    occurred_on: date
+    quantity: int = 1
+    note: str = ""
+    evidence_ref: str | None = None
+    severity: str | None = None
+    deduction_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class NewDispute:
+    deduction_id: UUID
+    reason: str
+    evidence: str | None = None
+    proposed_quantity: int | None = None
+    proposed_points: Decimal | None = None
+    reviewer: str | None = None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    deduction_id: UUID
+    outcome: str
+    note: str = ""
+    quantity: int | None = None
+    points: Decimal | None = None
+
+
+# Rules
+
+
+@dataclass(frozen=True)
+class Published:
+    rulebook_id: str
+    version: int
+    effective_from: Month
+    generation: int
+    position: int
+
+
+@dataclass(frozen=True)
+class RebuildRequested:
+    rebuild_id: UUID
+    generation: int
+    published: Published
+
+
+# Observations
+
+
+@dataclass(frozen=True)
+class NewObservation:
+    agent_id: str
+    occurred_on: date
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What recording one observation did: ``recorded``, ``corrected`` or
+    ``unchanged`` (an identical row, already known)."""
+
+    outcome: str
+    observation_id: UUID
+    position: int | None
+
+
+# Orders
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    order_no: str
+    agent_id: str
+    case: str
+    amount: Decimal
+    occurred_on: date
+    handled_by: str | None = None
+
+
+ORDER_STEPS = (
+    "submit",
+    "process",
+    "check",
+    "pay",
+    "feedback",
+    "dispute",
+    "resolve",
+    "finish",
+)
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """One row of an order-system export: a step of an order. ``agent_id`` is
+    the owner for ``submit`` and the handling agent otherwise (default: owner)."""
+
+    order_no: str
+    step: str
+    occurred_on: date
+    agent_id: str | None = None
+    case: str | None = None
+    amount: Decimal | None = None
+    batch: int | None = None
+    passed: bool | None = None
+    note: str = ""
+    reason: str | None = None
+    number: int | None = None
+    outcome: str | None = None
+
+    def key(self) -> str:
+        numbered = {"check": self.batch, "dispute": self.number, "resolve": self.number}
+        return (
+            f"{self.step}:{numbered[self.step]}" if self.step in numbered else self.step
+        )
+
+    def values(self) -> dict[str, Any]:
+        """What the step records, as ``Order.recorded_as`` keeps it."""
+        kept: dict[str, Any] = {
+            "submit": {
+                "owner": self.agent_id,
+                "case": self.case,
+                "amount": _amount(self.amount),
+            },
+            "process": {"case": self.case},
+            "check": {"passed": self.passed},
+            "dispute": {"reason": self.reason},
+            "resolve": {"outcome": self.outcome},
+            "finish": {"outcome": self.outcome},
+        }
+        return {**kept.get(self.step, {}), "on": str(self.occurred_on)}
+
+
+def _amount(value: Decimal | str | None) -> str | None:
+    """Amounts compare by value: 100 and 100.00 are the same amount."""
+    return None if value is None else format(Decimal(value).normalize(), "f")
+
+
+# Ratings
+
+
+@dataclass(frozen=True)
+class NewRating:
+    agent_id: str
+    month: Month
+    assessor: Assessor
+    dimensions: Mapping[str, Decimal]
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class RatingOutcome:
+    outcome: str
+    """given, revised or unchanged"""
+    recorded: Recorded | None

@@ -267,14 +267,15 @@ def either(values: tuple[str, ...], show: Callable[[str], str]) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class ListOf(Type):
-    """A list; a list left out is empty, and ``too_few`` refuses one shorter
-    than ``min_items``."""
+    """A list; ``too_few`` refuses one shorter than ``min_items``, or left out."""
 
     element: Type
     min_items: int = 0
     too_few: str = ""
 
     def absent(self, reader: Reader, field: Field) -> Any:
+        if not self.min_items:
+            return super().absent(reader, field)
         with reader.at(field.key):
             return self.counted(reader, ())
 

@@ -120,6 +120,17 @@ def _history(
     view: ScoreboardView, agent_id: str, month: Month, as_of: int
 ) -> list[tuple[int, Entry]]:
     """What no longer counts, disputes, and the period's closes and reopenings."""
+    return [
+        *_no_longer_counting(view, agent_id, month, as_of),
+        *_disputes(view, agent_id, month, as_of),
+        *_period_events(view, month, as_of),
+    ]
+
+
+def _no_longer_counting(
+    view: ScoreboardView, agent_id: str, month: Month, as_of: int
+) -> list[tuple[int, Entry]]:
+    """Facts superseded or excluded by ``as_of``."""
     found: list[tuple[int, Entry]] = []
     for row in view.fact_history(agent_id, month):
         fact = row.fact
@@ -138,6 +149,14 @@ def _history(
                 recorded_at=fact.recorded_at.isoformat(), event_id=fact.event_id,
             ))
         )  # fmt: skip
+    return found
+
+
+def _disputes(
+    view: ScoreboardView, agent_id: str, month: Month, as_of: int
+) -> list[tuple[int, Entry]]:
+    """Disputes of the month's deductions and their resolutions, by ``as_of``."""
+    found: list[tuple[int, Entry]] = []
     for dispute in view.disputes(agent_id, str(month)):
         if dispute.disputed_position <= as_of:
             what = f"dispute {dispute.number} of deduction {dispute.deduction_id} " \
@@ -164,6 +183,14 @@ def _history(
                     else None,
                 ))
             )  # fmt: skip
+    return found
+
+
+def _period_events(
+    view: ScoreboardView, month: Month, as_of: int
+) -> list[tuple[int, Entry]]:
+    """The period's closes, publications and reopenings, by ``as_of``."""
+    found: list[tuple[int, Entry]] = []
     for entry in view.period(month).history:
         if entry["position"] <= as_of:
             reason = f": {entry['reason']}" if entry.get("reason") else ""

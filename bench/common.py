@@ -101,6 +101,11 @@ def positive(text: str) -> int:
     return value
 
 
+def synthetic_year(args: argparse.Namespace) -> synthetic.Dataset:
+    """The synthetic year of ``--events`` deductions for ``--agents`` agents."""
+    return synthetic.generate(events=args.events, agents=args.agents, seed=args.seed)
+
+
 def run_in_fresh_database(
     args: argparse.Namespace,
     run: Callable[[str, synthetic.Dataset, int], R],
@@ -108,14 +113,7 @@ def run_in_fresh_database(
 ) -> int:
     """Generate the synthetic deductions, ``run`` them in a database of their
     own, print the ``report``; the exit status of the benchmark."""
-    return run_in_database(
-        args,
-        partial(
-            synthetic.generate, events=args.events, agents=args.agents, seed=args.seed
-        ),
-        run,
-        report,
-    )
+    return run_in_database(args, partial(synthetic_year, args), run, report)
 
 
 def run_in_database(
@@ -127,15 +125,24 @@ def run_in_database(
     """``generate`` a data set, ``run`` it in a database of its own, print the
     ``report``; the exit status of the benchmark."""
     raise_on_sigterm()
-    dataset = generate()
     try:
-        with temporary_database(args.database_url) as url:
-            results = run(url, dataset, args.batch)
+        dataset, results = measure(args, generate, run)
     except BenchError as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
         return 1
     print(report(args, dataset, results))
     return 0
+
+
+def measure(
+    args: argparse.Namespace,
+    generate: Callable[[], D],
+    run: Callable[[str, D, int], R],
+) -> tuple[D, R]:
+    """``generate`` a data set and ``run`` it in a database of its own."""
+    dataset = generate()
+    with temporary_database(args.database_url) as url:
+        return dataset, run(url, dataset, args.batch)
 
 
 # The database of this run
@@ -326,6 +333,29 @@ def decoded_fields(state: bytes) -> int:
 
 
 # Report
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One line of the figures table: the product's throughput beside the raw
+    floor of the same work measured in the same run."""
+
+    work: str
+    rate: float
+    unit: str
+    floor: str
+    floor_rate: float
+    floor_unit: str
+
+    @property
+    def share(self) -> float:
+        """The product's throughput as a share of the floor's (1.0: as fast)."""
+        return self.rate / self.floor_rate if self.floor_rate else 0.0
+
+    @classmethod
+    def of(cls, work: str, product: Timing, floor: Timing, unit: str) -> Figure:
+        """``product`` and ``floor`` timed over events (or rows) alike."""
+        return cls(work, product.rate, unit, floor.phase, floor.rate, "rows/s")
 
 
 def ratio(label: str, application: Timing, baseline: Timing, width: int = 22) -> str:

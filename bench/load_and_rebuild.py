@@ -33,6 +33,7 @@ from bench import synthetic
 from bench.common import (
     PRINCIPAL,
     BenchError,
+    Figure,
     Row,
     Timing,
     argument_parser,
@@ -48,6 +49,7 @@ from bench.common import (
     run_in_fresh_database,
     server_version,
     stored_state_size,
+    synthetic_year,
     timed,
 )
 from projections.runtime import Runtime, StoreConfig
@@ -243,6 +245,20 @@ def report(args: argparse.Namespace, dataset: synthetic.Dataset, res: Results) -
         f"peak RSS: {peak_rss_mib():.1f} MiB",
     ]
     return "\n".join(lines)
+
+
+def figures(
+    args: argparse.Namespace, dataset: synthetic.Dataset, res: Results
+) -> list[Figure]:
+    events = len(dataset.deductions)
+    return [
+        Figure.of(f"load {events} deductions", res.load, res.executemany, "events/s"),
+        Figure.of(f"load {events} deductions", res.load, res.copy, "events/s"),
+        Figure.of(f"rebuild {events} events", res.rebuild, res.scan, "events/s"),
+    ]
+
+
+generate = synthetic_year
 
 
 def main(argv: Sequence[str] | None = None) -> int:

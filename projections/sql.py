@@ -154,6 +154,13 @@ class SqlScoreboardView(ScoreTables, CycleTables, DisputeTables, ScoreboardView)
 
     # Writes
 
+    def _append(
+        self, cursor: Any, table: str, statement: str, rows: list[dict[str, Any]]
+    ) -> None:
+        """Insert new ``rows`` into ``table`` by its plain ``INSERT``
+        ``statement``; PostgreSQL's view sends them by ``COPY`` instead."""
+        cursor.executemany(statement, rows)
+
     def apply(self, changes: Changes, tracking: Tracking) -> None:
         with self._transaction(commit=True) as cursor:
             # Tracking first: it takes the write lock, and it fails (rolling
@@ -166,7 +173,9 @@ class SqlScoreboardView(ScoreTables, CycleTables, DisputeTables, ScoreboardView)
             self._fold_cycle(cursor, changes)  # before the facts: it may exclude some
             self._fold_disputes(cursor, changes)
             if changes.facts:
-                cursor.executemany(
+                self._append(
+                    cursor,
+                    "facts",
                     self.INSERT_FACT,
                     [f | {"detail": json.dumps(f["detail"])} for f in changes.facts],
                 )

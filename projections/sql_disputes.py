@@ -47,10 +47,11 @@ class DisputeTables:
     )
 
     _select: Any
+    _append: Any
 
     def _fold_disputes(self, cursor: Any, changes: Any) -> None:
         if changes.log:
-            cursor.executemany(self.INSERT_LOG, changes.log)
+            self._append(cursor, "log", self.INSERT_LOG, changes.log)
         if changes.disputes:
             cursor.executemany(self.INSERT_DISPUTE, changes.disputes)
         if changes.resolutions:

@@ -20,7 +20,6 @@ from domain.agent import Agent
 from domain.commands import event_id
 from domain.contributions import contribution
 from domain.deduction import Deduction
-from domain.derived import Derived, Occurs, Samples
 from domain.month import Month
 from domain.orders import Order
 from domain.periods import CompanyCalendar, Period
@@ -101,29 +100,10 @@ def fold_fact(event: Any, position: int, changes: Changes) -> bool:
         "excluded": None,
     }
     for ordinal, derived in enumerate(found.derived):
-        changes.facts.append(base | {"ordinal": ordinal} | _ledger(derived))
+        changes.facts.append(base | {"ordinal": ordinal} | derived.ledger())
     if found.replaces_earlier:
         changes.superseded.append({"fact_id": base["fact_id"], "position": position})
     return True
-
-
-def _ledger(derived: Derived) -> dict[str, Any]:
-    if isinstance(derived, Occurs):
-        detail = {"quantity": str(derived.quantity), **derived.detail}
-        if derived.severity:
-            detail["severity"] = derived.severity
-        if derived.points is not None:
-            detail["points"] = str(derived.points)
-        return {"kind": "occurred", "item": derived.item, "detail": detail}
-    if isinstance(derived, Samples):
-        detail = {
-            "numerator": str(derived.numerator),
-            "denominator": str(derived.denominator),
-            **derived.detail,
-        }
-        return {"kind": "sample", "item": derived.metric, "detail": detail}
-    detail = {"rater": derived.rater, "value": str(derived.value), **derived.detail}
-    return {"kind": "rated", "item": derived.assessor, "detail": detail}
 
 
 _STEP_NAMES: dict[type, str] = {

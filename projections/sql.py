@@ -15,10 +15,10 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 
+from domain.derived import Place, positioned
 from domain.month import Month
 from domain.register import Catalog
-from domain.rulebook import Assessor
-from domain.scoring import Fact, MetricSample, Occurred, Rated
+from domain.scoring import Fact
 from projections.calendar import WorkingCalendar
 from projections.fold import Changes
 from projections.persistence import budget_of, retrying
@@ -316,33 +316,12 @@ class SqlScoreboardView(ScoreTables, CycleTables, DisputeTables, ScoreboardView)
 
     @staticmethod
     def _fact(row: Any) -> Fact:
-        detail = json.loads(row["detail"])
-        header = {
-            "fact_id": row["fact_id"],
-            "event_id": row["event_id"],
-            "position": row["position"],
-            "occurred_on": _date(row["occurred_on"]),
-            "recorded_by": row["recorded_by"],
-            "recorded_at": _datetime(row["recorded_at"]),
-        }
-        if row["kind"] == "sample":
-            return MetricSample(
-                **header,
-                metric=row["item"],
-                numerator=Decimal(detail["numerator"]),
-                denominator=Decimal(detail["denominator"]),
-            )
-        if row["kind"] == "rated":
-            return Rated(
-                **header,
-                assessor=Assessor(row["item"]),
-                rater=detail["rater"],
-                value=Decimal(detail["value"]),
-            )
-        return Occurred(
-            **header,
-            item=row["item"],
-            quantity=Decimal(detail["quantity"]),
-            severity=detail.get("severity"),
-            points=Decimal(detail["points"]) if "points" in detail else None,
+        place = Place(
+            fact_id=row["fact_id"],
+            event_id=row["event_id"],
+            position=row["position"],
+            occurred_on=_date(row["occurred_on"]),  # type: ignore[arg-type]
+            recorded_by=row["recorded_by"],
+            recorded_at=_datetime(row["recorded_at"]),
         )
+        return positioned(place, row["kind"], row["item"], json.loads(row["detail"]))

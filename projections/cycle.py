@@ -11,11 +11,14 @@ reopening shows up as an adjustment, not a silent change.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from domain.errors import ConflictError
 from domain.month import Month
 from domain.periods import PLAN_DAYS, Status, review_window
 from domain.ranking import bottom
@@ -294,8 +297,11 @@ class PayLine:
 
 
 def payroll(view: ScoreboardView, month: Month) -> list[PayLine]:
-    """Commission and fines of every agent present in a month, and the quarter's
-    rewards and adjustments in the quarter's last month."""
+    """Commission and fines of every agent present in a published month, and
+    the quarter's rewards and adjustments in the quarter's last month. Before
+    the month is published its payroll is not final, and refused."""
+    if view.period(month).status is not Status.PUBLISHED:
+        raise ConflictError(f"{month} is not published; its payroll is not final.")
     rewards: dict[str, Decimal] = {}
     if month.month % 3 == 0:
         rewards = quarter_view(view, month.year, month.month // 3).net()
@@ -312,3 +318,26 @@ def payroll(view: ScoreboardView, month: Month) -> list[PayLine]:
             )
         )  # fmt: skip
     return lines
+
+
+PAYROLL_COLUMNS = ("agent_id", "name", "team", "total", "grade", "commission",
+                   "fines", "rewards", "net", "currency")  # fmt: skip
+
+
+def payroll_csv(view: ScoreboardView, month: Month) -> str:
+    """The payroll of a published month as CSV, a line per agent and a total
+    line; refused like ``payroll``."""
+    lines = payroll(view, month)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(PAYROLL_COLUMNS)
+    for line in lines:
+        writer.writerow(
+            [line.agent_id, line.name, line.team, f"{line.total:.2f}", line.grade or "",
+             f"{line.commission:.2f}", f"{line.fines:.2f}", f"{line.rewards:.2f}",
+             f"{line.net:.2f}", line.currency]
+        )  # fmt: skip
+    sums = [sum((getattr(x, f) for x in lines), ZERO)
+            for f in ("commission", "fines", "rewards", "net")]  # fmt: skip
+    writer.writerow(["TOTAL", "", "", "", "", *(f"{s:.2f}" for s in sums), ""])
+    return out.getvalue()

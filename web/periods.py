@@ -3,15 +3,12 @@ the company calendar."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from flask import Response
 
 from domain.access import Role
 from domain.month import Month
-from domain.periods import Status
 from projections import cycle
 from web.api import Blueprint
 from web.context import principal, read_view, runtime
@@ -146,35 +143,8 @@ def get_payroll(month: str) -> Response:
             "Only an admin or an auditor may read the payroll.",
             code="not_permitted",
         )
-    period = month_in_path(month)
-    if read_view().period(period).status is not Status.PUBLISHED:
-        fail(
-            409,
-            f"{period} is not published; its payroll is not final.",
-            code="conflict",
-        )
-    return Response(
-        payroll_csv(cycle.payroll(read_view(), period)), mimetype="text/csv"
-    )
-
-
-def payroll_csv(lines: list[cycle.PayLine]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ["agent_id", "name", "team", "total", "grade", "commission", "fines",
-         "rewards", "net", "currency"]
-    )  # fmt: skip
-    for line in lines:
-        writer.writerow(
-            [line.agent_id, line.name, line.team, f"{line.total:.2f}", line.grade or "",
-             f"{line.commission:.2f}", f"{line.fines:.2f}", f"{line.rewards:.2f}",
-             f"{line.net:.2f}", line.currency]
-        )  # fmt: skip
-    sums = [sum((getattr(x, f) for x in lines), cycle.ZERO)
-            for f in ("commission", "fines", "rewards", "net")]  # fmt: skip
-    writer.writerow(["TOTAL", "", "", "", "", *(f"{s:.2f}" for s in sums), ""])
-    return out.getvalue()
+    payroll = cycle.payroll_csv(read_view(), month_in_path(month))
+    return Response(payroll, mimetype="text/csv")
 
 
 @blp.route("/calendar/closed-days", methods=["GET"])

@@ -6,12 +6,9 @@ from typing import Any
 
 import click
 
-from domain.periods import Status
-from projections.cycle import payroll as pay_lines
-from projections.cycle import period_view
+from projections.cycle import payroll_csv, period_view
 from web.cli.base import accepted_day, accepted_month, admin, main, opened
 from web.config import Settings
-from web.periods import payroll_csv
 
 
 @main.group()
@@ -80,9 +77,4 @@ def payroll(settings: Settings, month: str, output: Any) -> None:
     """Write the payroll of a published month as CSV."""
     with opened(settings) as runtime:
         runtime.catch_up()
-        period = accepted_month(month)
-        if runtime.view.period(period).status is not Status.PUBLISHED:
-            raise click.ClickException(
-                f"{period} is not published; its payroll is not final"
-            )
-        output.write(payroll_csv(pay_lines(runtime.view, period)))
+        output.write(payroll_csv(runtime.view, accepted_month(month)))

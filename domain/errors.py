@@ -28,6 +28,12 @@ class RebuildNotFoundError(NotFoundError):
     """Raised when no rebuild was requested under the given id."""
 
 
+class NotVisibleError(DomainError):
+    """Raised when a read asks for something that does not exist or that the
+    principal may not see; the two are answered alike, so that a refusal does
+    not tell what exists."""
+
+
 class ConflictError(DomainError):
     """Raised when a command would duplicate something that already exists."""
 

@@ -6,14 +6,14 @@ from typing import Any
 
 from flask import url_for
 
-from domain.access import Role
 from domain.commands import NewAgent, Recorded
+from domain.errors import NotVisibleError
 from domain.month import Month
 from projections.scoreboard import AgentRecord
+from web import access
 from web.api import Blueprint
 from web.context import principal, read_view, runtime
 from web.cycle_schemas import LeaveIn
-from web.errors import fail
 from web.fact_schemas import RecordedOut
 from web.schemas import AgentIn, AgentList, AgentOut, AgentQuery
 
@@ -41,10 +41,7 @@ def register_agent(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str,
 @blp.response(200, AgentList)
 def list_agents(query: dict[str, Any]) -> dict[str, list[AgentRecord]]:
     """The roster, optionally one team. Agents see only themselves."""
-    agents = read_view().agents(query.get("team"))
-    if principal().role is Role.AGENT:
-        agents = [a for a in agents if a.agent_id == principal().user]
-    return {"agents": agents}
+    return {"agents": access.roster(principal(), read_view().agents(query.get("team")))}
 
 
 @blp.route("/<agent_id>/leave", methods=["POST"])
@@ -68,21 +65,12 @@ def get_agent(agent_id: str) -> AgentRecord:
 
 def readable_agent(agent_id: str, month: Month | None = None) -> AgentRecord:
     """The agent if the principal may see it (and it was on the roster in month)."""
-    if not principal().may_read_agent(agent_id):
-        fail(403, "Agents may only read their own records.", code="not_permitted")
+    access.agent(principal(), agent_id)
     agent = read_view().agent(agent_id)
     if agent is None:
-        fail(
-            404,
-            f"No agent is registered as {agent_id!r}.",
-            code="not_found",
-            field="agent_id",
-        )
+        detail = f"No agent is registered as {agent_id!r}."
+        raise NotVisibleError(detail, field="agent_id")
     if month is not None and not agent.present_in(month):
-        fail(
-            404,
-            f"{agent_id} joined on {agent.joined_on}, after {month}.",
-            code="not_found",
-            field="month",
-        )
+        detail = f"{agent_id} joined on {agent.joined_on}, after {month}."
+        raise NotVisibleError(detail, field="month")
     return agent

@@ -7,24 +7,18 @@ from typing import Any
 
 from flask import Response, stream_with_context
 
-from domain.access import Role
 from projections import audit
 from projections.explain import Explanation, explain
 from projections.scoreboard import NOW
+from web import access
 from web.agents import readable_agent
 from web.api import Blueprint
 from web.audit_schemas import AsOfQuery, ExplanationOut, ExportQuery, VerificationOut
-from web.context import principal, read_position, runtime
-from web.errors import fail
+from web.context import read_position, runtime
 from web.schemas import month_in_path
 from web.scorecards import view_as_of
 
 blp = Blueprint("audit", __name__, description="Explanations and audits")
-
-
-def _auditor() -> None:
-    if principal().role not in (Role.ADMIN, Role.AUDITOR):
-        fail(403, "Only an admin or an auditor may do this.", code="not_permitted")
 
 
 @blp.route("/agents/<agent_id>/scorecards/<month>/explain", methods=["GET"])
@@ -46,10 +40,10 @@ def explain_scorecard(query: dict[str, Any], agent_id: str, month: str) -> Expla
 @blp.route("/audit/verify", methods=["GET"])
 @blp.response(200, VerificationOut)
 @blp.refuses(403)
+@access.only(access.AUDIT)
 def verify() -> audit.Verification:
     """Recompute the hash chain over every stored event; name the first event
     that does not match (admin, auditor)."""
-    _auditor()
     return audit.verify(runtime())
 
 
@@ -61,10 +55,10 @@ def verify() -> audit.Verification:
         "200": {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}}
     }
 )
+@access.only(access.AUDIT)
 def export(query: dict[str, Any]) -> Response:
     """The events behind an agent-month, or a whole month, as JSON Lines with
     their chain hashes; the last line carries the SHA-256 of the others
     (admin, auditor)."""
-    _auditor()
     lines = audit.export(runtime(), query["month"], query.get("agent_id"))
     return Response(stream_with_context(lines), mimetype="application/x-ndjson")

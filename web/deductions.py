@@ -8,9 +8,9 @@ from flask import url_for
 
 from domain.commands import NewDeduction
 from projections.scoreboard import DeductionRecord
+from web import access
 from web.api import Blueprint
 from web.context import principal, read_view, runtime
-from web.errors import fail
 from web.schemas import DeductionIn, DeductionOut
 
 blp = Blueprint(
@@ -44,12 +44,10 @@ def record_deduction(
 @blp.response(200, DeductionOut)
 def get_deduction(deduction_id: str) -> DeductionRecord:
     """One recorded deduction."""
-    found = read_view().deduction(deduction_id)
-    if found is None or not principal().may_read_agent(found.agent_id):
-        fail(
-            404,
-            f"No deduction {deduction_id!r} is visible to you.",
-            code="not_found",
-            field="deduction_id",
-        )
-    return found
+    return access.owned(
+        principal(),
+        read_view().deduction(deduction_id),
+        lambda found: found.agent_id,
+        f"No deduction {deduction_id!r} is visible to you.",
+        field="deduction_id",
+    )

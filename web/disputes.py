@@ -10,9 +10,11 @@ from typing import Any
 from uuid import UUID
 
 from domain.commands import NewDispute, Resolution
+from domain.errors import NotVisibleError
 from domain.month import Month
 from projections.explain import cascade
 from projections.sql_disputes import DisputeRecord
+from web import access
 from web.api import UUID_PATTERN, Blueprint
 from web.audit_schemas import (
     DisputedOut,
@@ -24,7 +26,6 @@ from web.audit_schemas import (
     ResolvedOut,
 )
 from web.context import principal, read_view, runtime, settings
-from web.errors import fail
 
 blp = Blueprint("disputes", __name__, description="Disputes of deductions")
 OUTCOMES = ("upheld", "overturned", "adjusted")
@@ -32,7 +33,7 @@ OUTCOMES = ("upheld", "overturned", "adjusted")
 
 def _deduction_id(text: str) -> UUID:
     if not re.fullmatch(UUID_PATTERN, text):
-        fail(404, f"No deduction {text!r}.", code="not_found", field="deduction_id")
+        raise NotVisibleError(f"No deduction {text!r}.", field="deduction_id")
     return UUID(text)
 
 
@@ -72,8 +73,6 @@ def resolve(data: dict[str, Any], deduction_id: str) -> dict[str, Any]:
 
 
 def _visible(query: dict[str, Any]) -> list[tuple[DisputeRecord, str]]:
-    if not principal().may_read_department:
-        fail(403, "Agents may only read their own scores.", code="not_permitted")
     view = read_view()
     month = query.get("month")
     teams = {a.agent_id: a.team for a in view.agents()}
@@ -95,6 +94,7 @@ def _age(record: DisputeRecord, now: datetime) -> float:
 @blp.arguments(DisputeQuery, location="query")
 @blp.response(200, DisputeListOut)
 @blp.refuses(403)
+@access.only(access.DEPARTMENT)
 def list_disputes(query: dict[str, Any]) -> dict[str, Any]:
     """Disputes, open by default, per team, reviewer, agent or month, with their
     age in days."""
@@ -113,6 +113,7 @@ def list_disputes(query: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(DisputeQuery, location="query")
 @blp.response(200, DisputeSummaryOut)
 @blp.refuses(403)
+@access.only(access.DEPARTMENT)
 def summarise(query: dict[str, Any]) -> dict[str, Any]:
     """Open count, median days to resolve, and the share of each outcome."""
     records = [record for record, _ in _visible(query)]

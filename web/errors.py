@@ -25,6 +25,7 @@ from domain.errors import (
     InvalidFactError,
     NotFoundError,
     NotPermittedError,
+    NotVisibleError,
 )
 from domain.text import storable
 from projections.persistence import TRANSIENT, StoreUnavailableError
@@ -34,6 +35,7 @@ PROBLEM_JSON = "application/problem+json"
 
 _DOMAIN_STATUS: list[tuple[type[DomainError], int, str]] = [
     (NotPermittedError, 403, "not_permitted"),
+    (NotVisibleError, 404, "not_found"),
     (ConflictError, 409, "conflict"),
     # A command that names something unknown is unprocessable, not "not found".
     (NotFoundError, 422, "unknown_reference"),

@@ -8,9 +8,9 @@ from flask import url_for
 
 from domain.commands import NewOrder, Recorded
 from projections.scoreboard import OrderRecord
+from web import access
 from web.api import Blueprint
 from web.context import principal, read_view, runtime
-from web.errors import fail
 from web.fact_schemas import OrderIn, OrderOut, OrderStepIn, RecordedOut
 
 blp = Blueprint("orders", __name__, url_prefix="/orders", description="Orders")
@@ -50,7 +50,9 @@ def record_step(data: dict[str, Any], order_no: str) -> Recorded:
 @blp.response(200, OrderOut)
 def get_order(order_no: str) -> OrderRecord:
     """An order and every step recorded for it, with positions."""
-    found = read_view().order(order_no)
-    if found is None or not principal().may_read_agent(found.owner):
-        fail(404, f"No order {order_no!r} is visible to you.", code="not_found")
-    return found
+    return access.owned(
+        principal(),
+        read_view().order(order_no),
+        lambda found: found.owner,
+        f"No order {order_no!r} is visible to you.",
+    )

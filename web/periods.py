@@ -7,9 +7,10 @@ from typing import Any
 
 from flask import Response
 
-from domain.access import Role
+from domain.errors import NotVisibleError
 from domain.month import Month
 from projections import cycle
+from web import access
 from web.api import Blueprint
 from web.context import principal, read_view, runtime
 from web.cycle_schemas import (
@@ -23,16 +24,10 @@ from web.cycle_schemas import (
     QuarterOut,
     ReopenIn,
 )
-from web.errors import fail
 from web.fact_schemas import RecordedOut
 from web.schemas import month_in_path, quarter_param
 
 blp = Blueprint("periods", __name__, description="The monthly cycle")
-
-
-def _department_reader() -> None:
-    if not principal().may_read_department:
-        fail(403, "Agents may only read their own scores.", code="not_permitted")
 
 
 @blp.route("/periods/<month>", methods=["GET"])
@@ -80,10 +75,10 @@ def reopen_period(data: dict[str, Any], month: str) -> dict[str, Any]:
 @blp.route("/quarters/<quarter>/rewards", methods=["GET"])
 @blp.response(200, QuarterOut)
 @blp.refuses(403)
+@access.only(access.DEPARTMENT)
 def get_rewards(quarter: str) -> dict[str, Any]:
     """A quarter's standings (average of three monthly totals) and the rewards
     granted with its last month's report, with any later adjustment."""
-    _department_reader()
     found = quarter_param(quarter)
     view = cycle.quarter_view(read_view(), found.year, found.number)
     return {
@@ -97,21 +92,14 @@ def get_rewards(quarter: str) -> dict[str, Any]:
 @blp.arguments(DutyQuery, location="query")
 @blp.response(200, DutyListOut)
 @blp.refuses(403)
+@access.only(access.DEPARTMENT)
 def list_duties(query: dict[str, Any]) -> dict[str, Any]:
     """Improvement plans owed by supervisors of published months' bottom groups."""
-    _department_reader()
     view = read_view()
     teams = {a.agent_id: a.team for a in view.agents()}
     found = cycle.duties(view, runtime().app.today())
-    wanted = query["status"]
-    return {
-        "duties": [
-            d
-            for d in found
-            if wanted in ("all", d.status)
-            and principal().may_see_team_duties(teams.get(d.agent_id, ""))
-        ]
-    }
+    wanted = [d for d in found if query["status"] in ("all", d.status)]
+    return {"duties": access.team_duties(principal(), wanted, teams)}
 
 
 @blp.route("/improvement-plans/<duty_id>", methods=["POST"])
@@ -123,7 +111,7 @@ def submit_plan(data: dict[str, Any], duty_id: str) -> Any:
     duties = cycle.duties(runtime().view, runtime().app.today())
     duty = next((d for d in duties if d.duty_id == duty_id), None)
     if duty is None or duty.status == "withdrawn":
-        fail(404, f"No improvement plan is owed for {duty_id!r}.", code="not_found")
+        raise NotVisibleError(f"No improvement plan is owed for {duty_id!r}.")
     recorded = runtime().app.submit_plan(
         principal(), duty.month, duty.agent_id, data["why"], data["actions"]
     )
@@ -134,15 +122,10 @@ def submit_plan(data: dict[str, Any], duty_id: str) -> Any:
 @blp.route("/payroll/<month>.csv", methods=["GET"])
 @blp.refuses(403, 409)
 @blp.doc(responses={"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+@access.only(access.AUDIT)
 def get_payroll(month: str) -> Response:
     """The payroll of a published month as CSV: commission, fines, rewards and
     net per agent, with a total row (admin, auditor)."""
-    if principal().role not in (Role.ADMIN, Role.AUDITOR):
-        fail(
-            403,
-            "Only an admin or an auditor may read the payroll.",
-            code="not_permitted",
-        )
     payroll = cycle.payroll_csv(read_view(), month_in_path(month))
     return Response(payroll, mimetype="text/csv")
 

@@ -8,11 +8,11 @@ from uuid import UUID
 
 from flask import url_for
 
-from domain.errors import RebuildNotFoundError
+from domain.errors import ConflictError, NotVisibleError, RebuildNotFoundError
 from projections import rebuild
+from web import access
 from web.api import UUID_PATTERN, Blueprint
 from web.context import principal, runtime
-from web.errors import fail
 from web.schemas import (
     GenerationListOut,
     PositionOut,
@@ -45,22 +45,20 @@ def request_rebuild(data: dict[str, Any]) -> tuple[Any, int, dict[str, str]]:
 @blp.route("/rebuilds/<rebuild_id>", methods=["GET"])
 @blp.response(200, RebuildOut)
 @blp.refuses(403)
+@access.only(access.DEPARTMENT)
 def get_rebuild(rebuild_id: str) -> rebuild.Progress:
     """A rebuild's progress (events done, total, rate, time left) and result."""
-    if not principal().may_read_department:
-        fail(403, "Agents may only read their own scores.", code="not_permitted")
     return _progress(rebuild_id)
 
 
 @blp.route("/rebuilds/<rebuild_id>/resume", methods=["POST"])
 @blp.response(202, RebuildOut)
+@access.only(access.ADMIN)
 def resume_rebuild(rebuild_id: str) -> rebuild.Progress:
     """Carry on with a rebuild whose process stopped (admin)."""
     found = _progress(rebuild_id)
-    if not principal().may_administer:
-        fail(403, "Only an admin may resume a rebuild.", code="not_permitted")
     if found.status != "running":
-        fail(409, f"The rebuild is {found.status}.", code="conflict")
+        raise ConflictError(f"The rebuild is {found.status}.")
     rebuild.start(runtime(), found.rebuild_id)
     return found
 
@@ -116,7 +114,7 @@ def drop_generation(generation: int) -> dict[str, int]:
 
 def _uuid(text: str) -> UUID:
     if not re.fullmatch(UUID_PATTERN, text):
-        fail(404, f"No rebuild {text!r}.", code="not_found", field="rebuild_id")
+        raise NotVisibleError(f"No rebuild {text!r}.", field="rebuild_id")
     return UUID(text)
 
 
@@ -125,4 +123,4 @@ def _progress(text: str) -> rebuild.Progress:
     try:
         return rebuild.progress(runtime(), _uuid(text))
     except RebuildNotFoundError:
-        fail(404, f"No rebuild {text!r}.", code="not_found", field="rebuild_id")
+        raise NotVisibleError(f"No rebuild {text!r}.", field="rebuild_id") from None

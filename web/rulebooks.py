@@ -6,14 +6,14 @@ from typing import Any
 
 from flask import url_for
 
-from domain.errors import DomainError
+from domain.errors import DomainError, NotVisibleError
 from domain.month import Month
 from domain.register import Publication, default_publication
 from projections.preview import Preview, preview
 from projections.scoreboard import PublicationRecord
+from web import access
 from web.api import Blueprint
 from web.context import principal, read_view, runtime
-from web.errors import fail
 from web.preview_schemas import PreviewOut
 from web.schemas import (
     PreviewIn,
@@ -65,16 +65,15 @@ def get_version(rulebook_id: str, version: int) -> dict[str, Any]:
         found = record.publication
         if (found.rulebook_id, found.version) == (rulebook_id, version):
             return _version(record) | {"document": dict(found.document)}
-    fail(404, f"No version {version} of {rulebook_id!r}.", code="not_found")
+    raise NotVisibleError(f"No version {version} of {rulebook_id!r}.")
 
 
 @blp.route("/preview", methods=["POST"])
 @blp.arguments(PreviewIn)
 @blp.response(200, PreviewOut)
+@access.only(access.DEPARTMENT)
 def preview_rulebook(data: dict[str, Any]) -> Preview:
     """What a candidate rulebook would change in a range of months (stores nothing)."""
-    if not principal().may_read_department:
-        fail(403, "Agents may only read their own scores.", code="not_permitted")
     months = _months(data["from_"], data["to"])
     return preview(read_view(), data["rulebook"], months)
 

@@ -1,0 +1,101 @@
+"""Who may read what: every read permission of the API, decided here.
+
+Commands are the domain's to refuse: ``AppraisalApp`` checks the principal of
+each. Reads, and the few commands the domain does not record (imports, resuming
+a rebuild), name a rule here: a view declares it (``only``), or hands what it
+found to a function that filters it or refuses it (``agent``, ``owned``,
+``roster``, ``team_duties``). A refusal is a domain error, which
+``web.errors`` answers like any other: ``NotPermittedError`` (403) when the
+role may not read such a thing at all, ``NotVisibleError`` (404) when one thing
+is hidden from the principal, answered as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from domain.access import Principal, Role
+from domain.errors import NotPermittedError, NotVisibleError
+from web.context import principal
+
+if TYPE_CHECKING:
+    from projections.cycle import Duty
+    from projections.scoreboard import AgentRecord
+
+T = TypeVar("T")
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may: a test of the principal, and what those who may not are told."""
+
+    allows: Callable[[Principal], bool]
+    refusal: str
+
+
+DEPARTMENT = Rule(
+    lambda p: p.may_read_department, "Agents may only read their own scores."
+)
+AUDIT = Rule(
+    lambda p: p.role in (Role.ADMIN, Role.AUDITOR),
+    "Only an admin or an auditor may do this.",
+)
+ADMIN = Rule(lambda p: p.may_administer, "Only an admin may do this.")
+
+
+def require(who: Principal, rule: Rule) -> None:
+    if not rule.allows(who):
+        raise NotPermittedError(rule.refusal)
+
+
+def only(rule: Rule) -> Callable[[V], V]:
+    """A view that the request's principal may call only if ``rule`` allows;
+    put it next to the view, under the blueprint's decorators, so that the
+    request is parsed first (a malformed request is a 400 for everyone)."""
+
+    def decorator(view: V) -> V:
+        @wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            require(principal(), rule)
+            return view(*args, **kwargs)
+
+        return checked  # type: ignore[return-value]
+
+    return decorator
+
+
+def agent(who: Principal, agent_id: str) -> None:
+    """Agents read only their own records; every other role reads anyone's."""
+    if not who.may_read_agent(agent_id):
+        raise NotPermittedError("Agents may only read their own records.")
+
+
+def owned(
+    who: Principal,
+    found: T | None,
+    owner: Callable[[T], str],
+    refusal: str,
+    field: str | None = None,
+) -> T:
+    """``found``, if there is one and its owner is an agent ``who`` may read;
+    else, alike, ``refusal`` as if it did not exist."""
+    if found is None or not who.may_read_agent(owner(found)):
+        raise NotVisibleError(refusal, field=field)
+    return found
+
+
+def roster(who: Principal, agents: Iterable[AgentRecord]) -> list[AgentRecord]:
+    """The agents ``who`` may read: an agent sees only themselves."""
+    return [a for a in agents if who.may_read_agent(a.agent_id)]
+
+
+def team_duties(
+    who: Principal, duties: Iterable[Duty], team_of: Mapping[str, str]
+) -> list[Duty]:
+    """The improvement-plan duties ``who`` may see: a supervisor sees their own
+    team's, agents none."""
+    return [d for d in duties if who.may_see_team_duties(team_of.get(d.agent_id, ""))]

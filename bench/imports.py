@@ -1,5 +1,5 @@
-"""Benchmark: import a month of chat statistics and an order-system export the
-way ``appraisal import`` does.
+"""Benchmark: import a month of chat statistics and an order-system export
+through ``appraisal import``.
 
     python -m bench.imports --agents 400
 
@@ -10,12 +10,14 @@ order system's rows of steps, about ``--orders-per-day`` orders per agent and
 working day. The agents are registered through the application (not timed).
 Timed:
 
-1. import ``chat.csv``, then ``orders.csv``, through ``web.importing.import_rows``
-   (the entry point of ``appraisal import`` and ``POST /imports/{kind}``) as an
-   admin, ``--batch`` rows a transaction (the importer's own chunk size by
-   default); the events written are counted in the events table before and
-   after, and no row may be rejected;
-2. import ``chat.csv`` again: every row unchanged, no event written;
+1. ``appraisal import chat chat.csv``, then ``appraisal import orders
+   orders.csv``, run in this process as from the shell (the command opens the
+   store, counts the file's lines for its progress bar and imports as an
+   admin), ``--batch`` rows a transaction (its ``--chunk-rows``; the command's
+   own default by default); the summary is read from what the command prints;
+   the events written are counted in the events table before and after, and
+   no row may be rejected;
+2. ``chat.csv`` again: every row unchanged, no event written;
 3. baseline: the same chat rows and order-step rows by one raw ``COPY`` each
    into plain tables with comparable columns and a random ``payload`` of the
    mean stored event state of that kind;
@@ -44,17 +46,20 @@ from pathlib import Path
 from typing import TypeVar
 
 from psycopg.conninfo import conninfo_to_dict
-from tqdm import tqdm
 
 from bench import common, exports
 from bench.common import PRINCIPAL, BenchError, Row, Timing
 from bench.exports import ExportFile, Exports
+from bench.import_command import (
+    ImportRun,
+    default_chunk_rows,
+    import_file,
+    verify_unchanged,
+)
 from domain.commands import ORDER_STEPS
 from domain.month import Month
 from projections.runtime import Runtime, StoreConfig
-from web.importing import CHUNK_ROWS, ImportSummary, import_rows
 
-FORM = "csv"
 CHAT_TOPIC = "domain.observations:Observation.Recorded"
 ORDER_TOPICS = "domain.orders:Order."
 EXTRA_COLUMNS = ("id", "recorded_by", "source", "recorded_at", "payload")
@@ -73,24 +78,7 @@ ORDER_TABLE = (
     "source text NOT NULL, recorded_at timestamptz NOT NULL, payload bytea NOT NULL)"
 )
 PHASE_WIDTH = 30
-SAMPLE_ERRORS = 5
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class ImportRun:
-    """One file through the importer: rows read, events written, seconds."""
-
-    phase: str
-    rows: int
-    events: int
-    seconds: float
-    summary: ImportSummary
-
-    @property
-    def timing(self) -> Timing:
-        """Per row, to compare with a baseline."""
-        return Timing(self.phase, self.rows, self.seconds)
 
 
 @dataclass(frozen=True)
@@ -117,8 +105,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         __doc__,
         events=None,
         agents=400,
-        batch=CHUNK_ROWS,
-        batch_help="rows a transaction (default: the importer's, %(default)s)",
+        batch=default_chunk_rows(),
+        batch_help="rows a transaction: appraisal import's --chunk-rows "
+        "(default: its own, %(default)s)",
     )
     parser.add_argument(
         "--teams", type=common.positive, default=10, help="(default: %(default)s)"
@@ -171,75 +160,6 @@ def generate(args: argparse.Namespace, directory: Path) -> Exports:
         orders_per_day=args.orders_per_day,
         seed=args.seed,
     )
-
-
-# Phases 1 and 2: the imports
-
-
-def import_file(
-    runtime: Runtime,
-    url: str,
-    export: ExportFile,
-    chunk_rows: int,
-    phase: str,
-    profiler: cProfile.Profile | None,
-) -> ImportRun:
-    """``export`` through ``web.importing.import_rows``, as ``appraisal import``
-    reads a file; the events it wrote, counted in the events table."""
-    before = common.count_events(url)
-    with (
-        export.path.open("rb") as stream,
-        tqdm(total=len(export.rows), desc=phase, unit="row", file=sys.stderr) as bar,
-    ):
-
-        def advance(row: int) -> None:
-            bar.update(max(row - bar.n, 0))
-
-        def run() -> ImportSummary:
-            return import_rows(
-                runtime.app,
-                PRINCIPAL,
-                export.kind,
-                stream,
-                FORM,
-                source=f"bench:{export.path.name}",
-                chunk_rows=chunk_rows,
-                on_progress=advance,
-            )
-
-        if profiler is not None:
-            run = partial(profiler.runcall, run)
-        summary, seconds = common.measured(run)
-    events = common.count_events(url) - before
-    imported = ImportRun(phase, summary.rows, events, seconds, summary)
-    verify_import(imported, len(export.rows))
-    return imported
-
-
-def verify_import(imported: ImportRun, rows: int) -> None:
-    """Every row read, none rejected, one event per recorded or corrected row."""
-    summary = imported.summary
-    if summary.rejected:
-        sample = "; ".join(
-            f"row {e.row} {e.field}: {e.message}"
-            for e in summary.errors[:SAMPLE_ERRORS]
-        )
-        raise BenchError(f"{imported.phase}: {summary.rejected} rejected: {sample}")
-    if summary.rows != rows:
-        raise BenchError(f"{imported.phase}: read {summary.rows} rows of {rows}")
-    if imported.events != summary.recorded + summary.corrected:
-        raise BenchError(
-            f"{imported.phase}: {imported.events} events written for "
-            f"{summary.recorded} recorded and {summary.corrected} corrected rows"
-        )
-
-
-def verify_unchanged(imported: ImportRun) -> None:
-    if imported.events or imported.summary.unchanged != imported.rows:
-        raise BenchError(
-            f"{imported.phase}: {imported.summary.unchanged} of {imported.rows} "
-            f"rows unchanged, {imported.events} events written"
-        )
 
 
 # Phase 3: raw COPY baselines
@@ -306,7 +226,7 @@ def run(
     runtime = Runtime(StoreConfig(database_url=url))
     with closing(runtime):
         runtime.app.register_agents(PRINCIPAL, list(data.agents))
-        one = partial(import_file, runtime, url, chunk_rows=batch, profiler=profiler)
+        one = partial(import_file, url, chunk_rows=batch, profiler=profiler)
         chat = after("import chat", one(data.chat, phase="import chat.csv"))
         orders = after("import orders", one(data.orders, phase="import orders.csv"))
         chat_again = after(

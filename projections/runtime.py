@@ -196,6 +196,7 @@ class Runtime:
             view = factory.tracking_recorder(SQLiteScoreboardView)  # type: ignore[assignment]
             self._factories.append(factory)
         view.lineage = tuple(lineage)
+        view.upstream = self.app.name
         self.created += self.migrations([view]).ensure()
         return view
 

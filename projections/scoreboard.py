@@ -12,10 +12,12 @@ Each generation of the read models is a projection of its own (``scoreboard``,
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
@@ -50,6 +52,10 @@ class ScoreboardView(TrackingRecorder, ABC):
 
     lineage: tuple[int, ...] = (ROOT_GENERATION,)
     """The generations whose rulebook versions this view honours."""
+    upstream: str = "Appraisal"
+    """The application whose events the view folds (its tracking's name)."""
+    RANKINGS_KEPT = 64
+    """Rankings remembered per view, each for the position it was read at."""
 
     @abstractmethod
     def apply(self, changes: Changes, tracking: Tracking) -> None:
@@ -153,7 +159,26 @@ class ScoreboardView(TrackingRecorder, ABC):
     ) -> list[RankingEntry]:
         """Competition ranking (1, 2, 2, 4) of the agents present in ``month``,
         ties listed by agent id; agents present fewer working days than the
-        rulebook's minimum follow, unranked."""
+        rulebook's minimum follow, unranked.
+
+        Worked out once per position the view has reached: everything a
+        ranking reads is folded in the transaction that records that position,
+        so a later read at the same position gets the same entries."""
+        reached = self.max_tracking_id(self.upstream) or 0
+        key = (str(month), team, as_of, reached)
+        kept: dict[Any, list[RankingEntry]] = self.__dict__.setdefault("_ranked", {})
+        entries = kept.get(key)
+        if entries is None:
+            entries = self._ranking(month, team, as_of)
+            with self.__dict__.setdefault("_ranked_lock", threading.Lock()):
+                while len(kept) >= self.RANKINGS_KEPT:
+                    kept.pop(next(iter(kept)), None)
+                kept[key] = entries
+        return list(entries)
+
+    def _ranking(
+        self, month: Month, team: str | None, as_of: int
+    ) -> list[RankingEntry]:
         rulebook = self.catalog(as_of).for_month(month)
         calendar = self.calendar(as_of)
         present = [a for a in self.agents(as_of=as_of) if a.present_in(month)]

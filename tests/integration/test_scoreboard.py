@@ -98,6 +98,22 @@ def test_an_agent_who_joined_after_the_month_is_not_in_its_ranking(runtime):
     assert [e.agent_id for e in runtime.view.ranking(Month(2026, 11))] == ["new", "old"]
 
 
+def test_a_ranking_read_again_after_new_facts_shows_them(runtime):
+    # Rankings are remembered per position the view has reached: a read at the
+    # same position may reuse one, a read after a new event must not.
+    register(runtime, ("a1", "t1"), ("a2", "t1"))
+    runtime.catch_up()
+    first = runtime.position
+    assert ranking(runtime) == [("a1", 1, Decimal(100)), ("a2", 1, Decimal(100))]
+    deduct(runtime, "a2", "complaint")
+    runtime.catch_up()
+
+    assert ranking(runtime) == [("a1", 1, Decimal(100)), ("a2", 2, Decimal(97))]
+    assert ranking(runtime, "t1") == ranking(runtime)
+    as_it_was = runtime.view.ranking(OCTOBER, as_of=first)
+    assert [(e.agent_id, e.rank) for e in as_it_was] == [("a1", 1), ("a2", 1)]
+
+
 def test_deductions_of_another_month_do_not_touch_this_one(runtime):
     register(runtime, ("a1", "t1"))
     deduct(runtime, "a1", "complaint", date(2026, 9, 30))

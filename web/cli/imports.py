@@ -8,7 +8,7 @@ import click
 
 from web.cli.base import admin, main, opened, progress
 from web.config import Settings
-from web.importing import EXTENSIONS, IMPORT_KINDS, RowError, import_rows
+from web.importing import CHUNK_ROWS, EXTENSIONS, IMPORT_KINDS, RowError, import_rows
 
 
 def _estimated_rows(path: str, form: str) -> int:
@@ -31,8 +31,17 @@ def _estimated_rows(path: str, form: str) -> int:
     type=click.Choice(["csv", "jsonl"]),
     help="The file's format (default: from its extension: .csv, .jsonl, .ndjson).",
 )
+@click.option(
+    "--chunk-rows",
+    type=click.IntRange(min=1),
+    default=CHUNK_ROWS,
+    show_default=True,
+    help="Rows recorded in one transaction.",
+)
 @click.pass_obj
-def import_file(settings: Settings, kind: str, path: str, form: str | None) -> None:
+def import_file(
+    settings: Settings, kind: str, path: str, form: str | None, chunk_rows: int
+) -> None:
     """Import a CSV or JSON Lines FILE of KIND rows (an observation kind, or
     orders for an order-system export), as the API's POST /imports/KIND does.
     Rejected rows are listed on stderr; the exit code is 1 if there were any."""
@@ -41,7 +50,6 @@ def import_file(settings: Settings, kind: str, path: str, form: str | None) -> N
         raise click.UsageError(
             f"cannot tell the format of {path} from its extension; use --format"
         )
-    reported = 0
     with (
         opened(settings) as runtime,
         open(path, "rb") as stream,
@@ -49,8 +57,6 @@ def import_file(settings: Settings, kind: str, path: str, form: str | None) -> N
     ):
 
         def reject(error: RowError) -> None:
-            nonlocal reported
-            reported += 1
             bar.write(f"row {error.row}: {error.field}: {error.message}")
 
         summary = import_rows(
@@ -60,6 +66,7 @@ def import_file(settings: Settings, kind: str, path: str, form: str | None) -> N
             stream,
             form,
             source=f"cli:{Path(path).name}",
+            chunk_rows=chunk_rows,
             on_reject=reject,
             on_progress=bar.advance,
         )
@@ -69,5 +76,5 @@ def import_file(settings: Settings, kind: str, path: str, form: str | None) -> N
         f"{summary.rejected} rejected (position {summary.position})",
         err=True,
     )
-    if summary.rejected or reported:
+    if summary.rejected or summary.errors:
         raise click.exceptions.Exit(1)

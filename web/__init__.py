@@ -28,34 +28,54 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     ``DATA_DIR``, ...; see ``web.config``) and any Flask configuration."""
     settings, flask_config = _split(config)
     app = Flask(__name__)
-    app.config.update(
-        API_TITLE="Appraisal API",
-        API_VERSION="1",
-        OPENAPI_VERSION="3.1.0",
-        OPENAPI_URL_PREFIX="/",
-        OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
-        API_SPEC_OPTIONS={
+    app.config.update(_flask_defaults())
+    app.config.update(flask_config)
+    _open_runtime(app, settings)
+    app.wsgi_app = limits.RequestLimits(app.wsgi_app)  # type: ignore[method-assign]
+    api = Api(app, months=settings.months)
+    _register_hooks(app, settings)
+    _register_blueprints(api)
+    return app
+
+
+def _flask_defaults() -> dict[str, Any]:
+    """Flask and OpenAPI settings that ``config`` may override."""
+    return {
+        "API_TITLE": "Appraisal API",
+        "API_VERSION": "1",
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        "API_SPEC_OPTIONS": {
             "info": {"description": API_DESCRIPTION},
             "security": [{"bearerAuth": []}],
             "components": {
                 "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
             },
         },
-        MAX_CONTENT_LENGTH=1024 * 1024,
-        JSON_SORT_KEYS=False,
-    )
-    app.config.update(flask_config)
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def _open_runtime(app: Flask, settings: Settings) -> None:
+    """The store and read models every request uses, kept with the settings."""
     runtime = settings.open_runtime()
     app.extensions[context.EXTENSION] = {"runtime": runtime, "settings": settings}
 
-    app.wsgi_app = limits.RequestLimits(app.wsgi_app)  # type: ignore[method-assign]
-    api = Api(app, months=settings.months)
+
+def _register_hooks(app: Flask, settings: Settings) -> None:
+    """Problem answers, sign-in limits, the request context and idempotency."""
     errors.register(app)
     context.limit_failed_sign_ins(app, settings.auth_failures_per_minute)
     context.register(app)
     idempotency.register(app)
+
+
+def _register_blueprints(api: Api) -> None:
+    """Every resource of the API: a blueprint each, with its part of the spec."""
     from web import (
         agents,
         audit,
@@ -88,7 +108,6 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         audit,
     ):
         api.register_blueprint(module.blp)
-    return app
 
 
 def _split(

@@ -28,12 +28,29 @@ ONE = Decimal(1)
 
 @dataclass(frozen=True)
 class Field:
+    """A field of a kind: its name in the stored values, its type and what it
+    means; a number's bounds, a text's choices or its longest length; the value
+    it takes when it is not given (None: it must be given); and the name it
+    goes by in requests and files, if not its own (``called``)."""
+
     name: str
     type: type
     meaning: str
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     choices: tuple[str, ...] = ()
+    default: Any = None
+    max_length: int = 2000
+    called: str | None = None
+
+    @property
+    def public(self) -> str:
+        """The field's name in requests and files."""
+        return self.called or self.name
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
 
 
 @dataclass(frozen=True)
@@ -175,7 +192,7 @@ KINDS: dict[str, Kind] = {
             "exams",
             "result of a company or department exam",
             (
-                Field("exam", str, "exam name"),
+                Field("exam", str, "exam name", max_length=200),
                 Field("score", Decimal, "score out of 100", _COUNT, Decimal(100)),
             ),
             ("exam",),
@@ -185,7 +202,7 @@ KINDS: dict[str, Kind] = {
             "spot_checks",
             "company spot check or simulated reception scenario",
             (
-                Field("check", str, "the check's reference"),
+                Field("check", str, "the check's reference", max_length=200),
                 Field(
                     "kind",
                     str,
@@ -193,7 +210,7 @@ KINDS: dict[str, Kind] = {
                     choices=("spot_check", "simulated_reception"),
                 ),
                 Field("passed", bool, "whether the agent's attitude passed"),
-                Field("note", str, "what was seen"),
+                Field("note", str, "what was seen", default=""),
             ),
             ("check",),
             _spot_check,
@@ -202,7 +219,7 @@ KINDS: dict[str, Kind] = {
             "reports",
             "monitoring-report submission",
             (
-                Field("report", str, "report name"),
+                Field("report", str, "report name", max_length=200),
                 Field("on_time", bool, "submitted on time"),
                 Field("complete", bool, "complete and of good quality"),
                 Field("truthful", bool, "data truthful"),
@@ -214,10 +231,28 @@ KINDS: dict[str, Kind] = {
             "complaints",
             "customer complaint against the agent",
             (
-                Field("complaint", str, "the complaint's number"),
-                Field("severity", str, "how severe", choices=SEVERITIES),
-                Field("order_no", str, "the order complained about, if any"),
-                Field("description", str, "what the customer said"),
+                Field(
+                    "complaint",
+                    str,
+                    "the complaint's number",
+                    max_length=100,
+                    called="complaint_no",
+                ),
+                Field(
+                    "severity",
+                    str,
+                    "how severe",
+                    choices=SEVERITIES,
+                    default=SEVERITIES[0],
+                ),
+                Field(
+                    "order_no",
+                    str,
+                    "the order complained about, if any",
+                    default="",
+                    max_length=100,
+                ),
+                Field("description", str, "what the customer said", default=""),
             ),
             ("complaint",),
             _complaint,
@@ -227,8 +262,10 @@ KINDS: dict[str, Kind] = {
             "promotion activity on one of scheme B's five channels",
             (
                 Field("channel", str, "the channel", choices=tuple(CHANNELS)),
-                Field("reference", str, "link or reference to the work"),
-                Field("note", str, "what was done"),
+                Field(
+                    "reference", str, "link or reference to the work", max_length=500
+                ),
+                Field("note", str, "what was done", default=""),
             ),
             ("channel", "reference"),
             _promotion,

@@ -1,5 +1,5 @@
-"""Schemas of the facts beyond deductions: orders, complaints, promotion
-activities and 360 ratings."""
+"""Schemas of the facts beyond deductions: orders, observations (complaints,
+promotion activities) and 360 ratings."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from domain.commands import ORDER_STEPS
 from domain.month import MonthRange
-from domain.observations import CHANNELS, SEVERITIES
+from domain.observations import KINDS
+from domain.observations import Field as KindField
 from domain.orders import workflow
 from domain.ratings import DIMENSIONS, SCALE
 from domain.rulebook import Assessor
@@ -129,21 +130,44 @@ class RecordedOut(Schema):
     recorded_at = fields.DateTime()
 
 
-class ComplaintIn(Schema):
-    complaint_no = fields.String(required=True, validate=REFERENCE)
-    agent_id = fields.String(required=True, validate=CODE)
-    occurred_on = Day(required=True)
-    severity = fields.String(load_default="normal", validate=validate.OneOf(SEVERITIES))
-    order_no = fields.String(load_default="", validate=validate.Length(max=100))
-    description = fields.String(load_default="", validate=validate.Length(max=2000))
+def _observed(spec: KindField) -> fields.Field:
+    """A field of an observation kind, named as the API names it and loaded
+    under its own name."""
+    given: dict[str, Any] = (
+        {"required": True} if spec.required else {"load_default": spec.default}
+    )
+    if spec.called:
+        given["data_key"] = spec.called
+    if spec.type is bool:
+        return fields.Boolean(**given)
+    if spec.type is int:
+        low, high = spec.minimum, spec.maximum
+        return WholeNumber(validate=validate.Range(min=low, max=high), **given)
+    if spec.type is not str:
+        low, high = (
+            None if b is None else int(b) for b in (spec.minimum, spec.maximum)
+        )
+        return DecimalString(minimum=low, maximum=high, **given)
+    if spec.choices:
+        return fields.String(validate=validate.OneOf(spec.choices), **given)
+    shortest = 1 if spec.required else None
+    length = validate.Length(min=shortest, max=spec.max_length)
+    return fields.String(validate=length, **given)
 
 
-class PromotionIn(Schema):
-    agent_id = fields.String(required=True, validate=CODE)
-    channel = fields.String(required=True, validate=validate.OneOf(tuple(CHANNELS)))
-    occurred_on = Day(required=True)
-    reference = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+def observation_in(kind: str, name: str) -> type[Schema]:
+    """The body that records one observation of ``kind``: the agent, the
+    business date and the kind's own fields, from its ``Kind``."""
+    shape: dict[str, fields.Field] = {
+        "agent_id": fields.String(required=True, validate=CODE),
+        "occurred_on": Day(required=True),
+    }
+    shape |= {spec.name: _observed(spec) for spec in KINDS[kind].fields}
+    return Schema.from_dict(shape, name=name)
+
+
+ComplaintIn = observation_in("complaints", "ComplaintIn")
+PromotionIn = observation_in("promotion", "PromotionIn")
 
 
 class ObservedOut(Schema):

@@ -26,8 +26,10 @@ Admin only. The body is CSV (`text/csv`, UTF-8, a header row naming the columns)
 or JSON Lines (`application/x-ndjson` or `application/jsonl`, one object a line).
 It is read as a stream and recorded {CHUNK_ROWS} rows a transaction.
 
-Every row has `agent_id` and `date`; CSV cells are text (booleans as
-true/false, 1/0 or yes/no), an empty cell is a missing value. A row whose
+Every row has `agent_id` and `occurred_on`. A column may also go by the older
+name listed for it (`date` for `occurred_on`), as files exported before still
+have it; a problem names the column as the file does. CSV cells are text
+(booleans as true/false, 1/0 or yes/no), an empty cell is a missing value. A row whose
 natural key was imported before is `unchanged` if equal, else `corrected`.
 Invalid rows and rows the domain refuses are `rejected` and listed in `errors`
 by row (CSV: the header is row 0, the first data row is 1; JSON Lines: the line

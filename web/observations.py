@@ -28,7 +28,6 @@ def _observe(kind: str, data: dict[str, Any]) -> tuple[Observed, int]:
 def record_complaint(data: dict[str, Any]) -> tuple[Observed, int]:
     """Record a customer complaint, by its number (admin, the team's supervisor).
     Posting the same number again with other details records a correction."""
-    data["complaint"] = data.pop("complaint_no")
     return _observe("complaints", data)
 
 

@@ -10,9 +10,15 @@ from domain.commands import ORDER_STEPS
 from domain.observations import KINDS
 from domain.observations import Field as KindField
 from domain.orders import workflow
-from web.importing.rows import ORDERS
+from web.importing.rows import OCCURRED_ON, OLD_NAMES, ORDERS
 
 _TYPES = {int: "whole number", Decimal: "number", bool: "true/false", str: "text"}
+
+
+def _older(column: str) -> str:
+    """The older names of a column that files may still use."""
+    names = ", ".join(f"`{old}`" for old, new in OLD_NAMES.items() if new == column)
+    return f"; older files: {names}" if names else ""
 
 
 def _one_of(values: Sequence[Any]) -> str:
@@ -24,7 +30,10 @@ def _order_columns() -> tuple[tuple[str, str], ...]:
     return (
         ("order_no", "the order system's number (required)"),
         ("step", f"one of {_one_of(ORDER_STEPS)} (required)"),
-        ("date", "YYYY-MM-DD, when the step happened (required)"),
+        (
+            OCCURRED_ON,
+            f"YYYY-MM-DD, when the step happened (required{_older(OCCURRED_ON)})",
+        ),
         ("agent_id", "submit: the owner (required); other steps: who handled it"),
         (
             "case",
@@ -45,7 +54,7 @@ def _order_columns() -> tuple[tuple[str, str], ...]:
     )
 
 
-def _describe_field(spec: KindField, key: tuple[str, ...]) -> str:
+def _describe_field(spec: KindField) -> str:
     parts = [_TYPES.get(spec.type, spec.type.__name__)]
     if spec.choices:
         parts = [f"one of {'/'.join(spec.choices)}"]
@@ -53,19 +62,19 @@ def _describe_field(spec: KindField, key: tuple[str, ...]) -> str:
         parts.append(f">= {spec.minimum}")
     if spec.maximum is not None:
         parts.append(f"<= {spec.maximum}")
-    optional = spec.type is str and not spec.choices and spec.name not in key
-    if optional:
-        parts.append("optional")
-    return f"`{spec.name}` ({', '.join(parts)}): {spec.meaning}"
+    if not spec.required:
+        parts.append(f"default {spec.default}" if spec.default else "optional")
+    if spec.called:
+        parts.append(f"older files: `{spec.name}`")
+    return f"`{spec.public}` ({', '.join(parts)}): {spec.meaning}"
 
 
 def describe_columns() -> str:
     """Each kind's columns, for the API documentation and the CLI's help."""
     lines = []
     for name, kind in KINDS.items():
-        columns = ["`agent_id`", "`date` (YYYY-MM-DD)"] + [
-            _describe_field(f, kind.key) for f in kind.fields
-        ]
+        columns = ["`agent_id`", f"`{OCCURRED_ON}` (YYYY-MM-DD{_older(OCCURRED_ON)})"]
+        columns += [_describe_field(f) for f in kind.fields]
         lines.append(f"- `{name}` — {kind.meaning}: " + "; ".join(columns) + ".")
     orders = "; ".join(f"`{n}`: {meaning}" for n, meaning in _order_columns())
     lines.append(f"- `{ORDERS}` — a step of an order, from the order system: {orders}.")

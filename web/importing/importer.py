@@ -20,9 +20,10 @@ from domain.text import unstorable_fields
 from web import access
 from web.importing.reading import Parsed, Problems, read_rows
 from web.importing.rows import (
-    COLUMNS,
     IMPORT_KINDS,
     ORDERS,
+    column_of,
+    columns,
     new_observation,
     order_row,
     row_schema,
@@ -121,7 +122,8 @@ class Importer:
         listeners: Listeners = Listeners(),
     ) -> None:
         self.app, self.principal, self.kind, self.source = app, principal, kind, source
-        self.schema = row_schema(kind)
+        self.schema, self.columns = row_schema(kind), columns(kind)
+        self.column_of = column_of(kind)
         self.summary = ImportSummary(kind)
         self.chunk_rows, self.max_errors = chunk_rows, max_errors
         self.listeners = listeners
@@ -130,13 +132,14 @@ class Importer:
         self._build: Callable[[dict[str, Any]], Any] = (
             order_row if orders else new_observation
         )
-        # (row number, what to record, or the problems that reject it)
-        self._chunk: list[tuple[int, Any]] = []
+        # (row number, what to record or the problems that reject it, and the
+        # name in the file of each column it named by an older name)
+        self._chunk: list[tuple[int, Any, dict[str, str]]] = []
         self._read_to = 0
         self._position = 0
 
     def run(self, stream: IO[bytes], form: str) -> ImportSummary:
-        for parsed in read_rows(stream, form, self.schema):
+        for parsed in read_rows(stream, form, self.columns):
             self.add(parsed)
         self.flush()
         self.summary.position = (
@@ -149,39 +152,48 @@ class Importer:
             self._report(parsed.number, parsed.problems)
             return
         self._read_to = parsed.number
-        self._chunk.append((parsed.number, self._loaded(parsed)))
+        if parsed.values is None:
+            self._chunk.append((parsed.number, parsed.problems, {}))
+        else:
+            values, written = self.columns.renamed(parsed.values)
+            loaded = self._loaded(parsed.values, values, written)
+            self._chunk.append((parsed.number, loaded, written))
         if len(self._chunk) >= self.chunk_rows:
             self.flush()
 
-    def _loaded(self, parsed: Parsed) -> Any:
+    def _loaded(
+        self, given: dict[str, Any], values: dict[str, Any], written: dict[str, str]
+    ) -> Any:
         """What to record for a row, or the problems that reject it."""
-        if parsed.values is None:
-            return parsed.problems
-        unstorable = unstorable_fields(parsed.values)
+        unstorable = unstorable_fields(given)
         if unstorable:
             return _problems(unstorable)
+        twice = self.columns.twice(given) if written else ()
+        if twice:
+            return twice
         try:
-            return self._build(self.schema.load(parsed.values))
+            return self._build(self.schema.load(values))
         except ValidationError as invalid:
-            return _problems(invalid.messages)
+            return _problems(invalid.messages, written)
 
     def flush(self) -> None:
         chunk, self._chunk = self._chunk, []
-        valid = [row for _, row in chunk if not isinstance(row, tuple)]
+        valid = [row for _, row, _ in chunk if not isinstance(row, tuple)]
         outcomes = iter(
             self._recorder(self.app, self.principal, self.kind, valid, self.source)
             if valid
             else []
         )
-        for number, row in chunk:
+        for number, row, written in chunk:
             self.summary.rows += 1
             if isinstance(row, tuple):
                 self._reject(number, row)
                 continue
             outcome = next(outcomes)
             if isinstance(outcome, DomainError):
-                name = outcome.field or "row"
-                self._reject(number, ((COLUMNS.get(name, name), outcome.message),))
+                named = outcome.field or "row"
+                column = self.column_of.get(named, named)
+                self._reject(number, ((written.get(column, column), outcome.message),))
             else:
                 self._count(outcome)
         if self.listeners.on_progress is not None:
@@ -211,10 +223,13 @@ class Importer:
                 self.listeners.on_reject(error)
 
 
-def _problems(messages: Any) -> Problems:
+def _problems(messages: Any, written: Mapping[str, str] | None = None) -> Problems:
+    """Marshmallow's messages, by the name the file gave each column."""
     if isinstance(messages, Mapping):
+        names = written or {}
         return tuple(
-            (str(name), "; ".join(_texts(found))) for name, found in messages.items()
+            (names.get(str(name), str(name)), "; ".join(_texts(found)))
+            for name, found in messages.items()
         )
     return (("body", "; ".join(_texts(messages))),)
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 import csv
 import json
 from collections import deque
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
-
-from marshmallow import Schema
 
 FORMATS = ("csv", "jsonl")
 MEDIA_TYPES = {
@@ -28,6 +26,35 @@ EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 MAX_LINE_BYTES = 1024 * 1024
 BLOCK_BYTES = 64 * 1024
 Problems = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns a file of one kind may name, those it must name, and the
+    older names (``aliases``) some of them still go by in files users have."""
+
+    names: tuple[str, ...]
+    required: tuple[str, ...]
+    aliases: Mapping[str, str] = field(default_factory=dict)
+
+    def of(self, name: str) -> str:
+        """The column a name in a file stands for."""
+        return self.aliases.get(name, name)
+
+    def renamed(self, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """A row's values by column, and the name each renamed column had."""
+        if not self.aliases.keys() & values.keys():
+            return values, {}
+        written = {self.of(name): name for name in values if name in self.aliases}
+        return {self.of(name): value for name, value in values.items()}, written
+
+    def twice(self, values: Mapping[str, Any]) -> Problems:
+        """The columns a row names twice, once by an older name."""
+        return tuple(
+            (name, f"the same column as {self.of(name)}")
+            for name in values
+            if name in self.aliases and self.of(name) in values
+        )
 
 
 @dataclass(frozen=True)
@@ -121,10 +148,11 @@ class _TextLines:
         return _decoded(line, first)
 
 
-def read_rows(stream: IO[bytes], form: str, schema: Schema) -> Iterator[Parsed]:
-    """The rows of a CSV or JSON Lines stream, one at a time."""
+def read_rows(stream: IO[bytes], form: str, columns: Columns) -> Iterator[Parsed]:
+    """The rows of a CSV or JSON Lines stream, one at a time, by the names the
+    file gives their columns."""
     if form == "csv":
-        return _csv_rows(stream, schema)
+        return _csv_rows(stream, columns)
     if form == "jsonl":
         return _jsonl_rows(stream)
     raise ValueError(f"unknown format {form!r}")
@@ -142,7 +170,7 @@ def _records(stream: IO[bytes]) -> Iterator[list[str] | Exception]:
             yield error
 
 
-def _csv_rows(stream: IO[bytes], schema: Schema) -> Iterator[Parsed]:
+def _csv_rows(stream: IO[bytes], columns: Columns) -> Iterator[Parsed]:
     header: list[str] | None = None
     usable = True
     number = 0
@@ -159,7 +187,7 @@ def _csv_rows(stream: IO[bytes], schema: Schema) -> Iterator[Parsed]:
         if header is None:
             if not blank:
                 header = [cell.strip() for cell in record]
-                problems = _header_problems(header, schema)
+                problems = _header_problems(header, columns)
                 usable = not problems
                 if problems:
                     yield Parsed(0, None, problems, data=False)
@@ -177,22 +205,24 @@ def _csv_row(number: int, header: list[str], record: list[str]) -> Parsed:
     return Parsed(number, {n: c for n, c in values.items() if c})
 
 
-def _header_problems(header: list[str], schema: Schema) -> Problems:
-    known = list(schema.fields)
-    required = [n for n, f in schema.fields.items() if f.required]
+def _header_problems(header: list[str], columns: Columns) -> Problems:
+    known = ", ".join(columns.names)
     problems = [
         (f"column {i}", "a column has no name")
         for i, name in enumerate(header, start=1)
         if not name
     ]
-    seen: set[str] = set()
-    for name in header:
-        if name and name in seen:
-            problems.append((name, "this column is named twice"))
-        elif name and name not in known:
-            problems.append((name, f"unknown column; known: {', '.join(known)}"))
-        seen.add(name)
-    problems += [(n, "missing column") for n in required if n not in header]
+    seen: dict[str, str] = {}
+    for name in filter(None, header):
+        column = columns.of(name)
+        if column in seen:
+            earlier = seen[column]
+            why = "named twice" if earlier == name else f"the same as {earlier}"
+            problems.append((name, f"this column is {why}"))
+        elif column not in columns.names:
+            problems.append((name, f"unknown column; known: {known}"))
+        seen.setdefault(column, name)
+    problems += [(n, "missing column") for n in columns.required if n not in seen]
     return tuple(problems)
 
 

@@ -1,5 +1,11 @@
-"""What a row of each kind holds: its schema (unknown fields refused), and what
-a loaded row becomes for the application."""
+"""What a row of each kind holds: its columns, its schema (unknown columns
+refused), and what a loaded row becomes for the application.
+
+A column has one name, the name its field has in the API (``occurred_on``,
+``complaint_no``). Files written before those names were settled still say
+``date`` and ``complaint``; those names are read as the columns they stand
+for, and problems are reported by the name the file used.
+"""
 
 from __future__ import annotations
 
@@ -12,33 +18,38 @@ from domain.commands import ORDER_STEPS, NewObservation, OrderRow
 from domain.observations import KINDS
 from domain.observations import Field as KindField
 from web.importing.cells import Flag, Number, Text, WholeNumber, key_text, optional_text
+from web.importing.reading import Columns
 from web.schemas import CODE, Day
 
 ORDERS = "orders"
 IMPORT_KINDS = (*KINDS, ORDERS)
-# Domain fields named differently in the files.
-COLUMNS = {"occurred_on": "date"}
+OCCURRED_ON = "occurred_on"
+# Older names of columns, still found in users' files.
+OLD_NAMES = {"date": OCCURRED_ON}
 
 
-def _kind_field(kind_key: tuple[str, ...], spec: KindField) -> fields.Field[Any]:
-    if spec.type is bool:
-        return Flag(required=True)
-    if spec.type is str:
-        if spec.choices:
-            return Text(required=True, validate=validate.OneOf(spec.choices))
-        return key_text() if spec.name in kind_key else optional_text("")
-    low, high = spec.minimum, spec.maximum
+def _number(spec: KindField, **kwargs: Any) -> fields.Field[Any]:
     number: type[WholeNumber | Number] = WholeNumber if spec.type is int else Number
-    if low is None and high is None:
-        return number(required=True)
-    return number(required=True, validate=validate.Range(min=low, max=high))
+    if spec.minimum is None and spec.maximum is None:
+        return number(**kwargs)
+    return number(validate=validate.Range(min=spec.minimum, max=spec.maximum), **kwargs)
 
 
-def _common() -> dict[str, fields.Field[Any]]:
-    return {
-        "agent_id": Text(required=True, validate=CODE),
-        "date": Day(required=True),
-    }
+def _kind_field(spec: KindField) -> fields.Field[Any]:
+    """A cell of the field; loaded under the field's own name."""
+    named: dict[str, Any] = {"data_key": spec.called} if spec.called else {}
+    given: dict[str, Any] = (
+        {"required": True} if spec.required else {"load_default": spec.default}
+    )
+    if spec.type is bool:
+        return Flag(**given, **named)
+    if spec.type is not str:
+        return _number(spec, **given, **named)
+    if spec.choices:
+        return Text(validate=validate.OneOf(spec.choices), **given, **named)
+    if spec.required:
+        return key_text(spec.max_length, **named)
+    return optional_text(spec.default, spec.max_length, **named)
 
 
 def _order_fields() -> dict[str, fields.Field[Any]]:
@@ -48,7 +59,7 @@ def _order_fields() -> dict[str, fields.Field[Any]]:
     return {
         "order_no": key_text(100),
         "step": Text(required=True, validate=validate.OneOf(ORDER_STEPS)),
-        "date": Day(required=True),
+        OCCURRED_ON: Day(required=True),
         "agent_id": Text(load_default=None, allow_none=True, validate=CODE),
         "case": optional_text(None, 64),
         "amount": maybe(Number, validate=validate.Range(min=0)),
@@ -63,19 +74,42 @@ def _order_fields() -> dict[str, fields.Field[Any]]:
 
 @cache
 def row_schema(kind: str) -> Schema:
-    """The schema of one row of ``kind``; unknown fields are refused."""
+    """The schema of one row of ``kind``, by column; unknown columns are refused."""
     if kind == ORDERS:
         shape = _order_fields()
     else:
-        spec = KINDS[kind]
-        shape = _common() | {f.name: _kind_field(spec.key, f) for f in spec.fields}
+        common = {
+            "agent_id": Text(required=True, validate=CODE),
+            OCCURRED_ON: Day(required=True),
+        }
+        shape = common | {f.name: _kind_field(f) for f in KINDS[kind].fields}
     return Schema.from_dict(shape, name=f"{kind.title()}Row")()
 
 
+@cache
+def columns(kind: str) -> Columns:
+    """The columns of ``kind``, in the schema's order, and their older names."""
+    loaded = row_schema(kind).fields.values()
+    old = {} if kind == ORDERS else {f.name: f.called for f in KINDS[kind].fields}
+    return Columns(
+        names=tuple(f.data_key or f.name for f in loaded),
+        required=tuple(f.data_key or f.name for f in loaded if f.required),
+        aliases=OLD_NAMES | {name: new for name, new in old.items() if new},
+    )
+
+
+@cache
+def column_of(kind: str) -> dict[str, str]:
+    """The column of each field the domain may name in a refusal."""
+    if kind == ORDERS:
+        return {}
+    return {f.name: f.called for f in KINDS[kind].fields if f.called}
+
+
 def new_observation(values: dict[str, Any]) -> NewObservation:
-    agent_id, occurred_on = values.pop("agent_id"), values.pop("date")
+    agent_id, occurred_on = values.pop("agent_id"), values.pop(OCCURRED_ON)
     return NewObservation(agent_id, occurred_on, values)
 
 
 def order_row(values: dict[str, Any]) -> OrderRow:
-    return OrderRow(occurred_on=values.pop("date"), **values)
+    return OrderRow(**values)

@@ -47,9 +47,8 @@ from web.errors import (
 )
 from web.idempotency import DOCUMENTATION as KEY_PARAMETER
 from web.importing import IMPORT_KINDS
-from web.inputs import CODE, DecimalString
+from web.inputs import CODE, Day, DecimalString, Moment, MonthField
 from web.patterns import UNSTORABLE, anchored, month_pattern, quarter_pattern
-from web.schemas import Day, Moment, MonthField
 
 JSON = "application/json"
 

@@ -15,7 +15,7 @@ from web.agents import readable_agent
 from web.api import Blueprint
 from web.audit_schemas import AsOfQuery, ExplanationOut, ExportQuery, VerificationOut
 from web.context import read_position, runtime
-from web.schemas import month_in_path
+from web.inputs import month_in_path
 from web.scorecards import view_as_of
 
 blp = Blueprint("audit", __name__, description="Explanations and audits")

@@ -8,16 +8,16 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from domain.deduction import OUTCOMES
 from domain.month import MonthRange
-from web.preview_schemas import ChangeOut
-from web.schemas import (
+from web.inputs import (
     CODE,
     DecimalString,
     Moment,
     MonthField,
     Points,
     WholeNumber,
-    _text,
+    non_blank,
 )
+from web.preview_schemas import ChangeOut
 
 # Points a dispute proposes or a resolution sets for a deduction.
 DEDUCTION_POINTS = {"minimum": -100, "maximum": 0}
@@ -45,7 +45,7 @@ class AsOfQuery(Schema):
 
 
 class DisputeIn(Schema):
-    reason = fields.String(required=True, validate=_text(2000))
+    reason = fields.String(required=True, validate=non_blank(2000))
     evidence = fields.String(
         load_default=None, validate=validate.Length(min=1, max=500)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from web.schemas import Day, Points, _text
+from web.inputs import Day, Points, non_blank
 
 
 class HistoryOut(Schema):
@@ -40,7 +40,7 @@ class PeriodOut(Schema):
 
 
 class ReopenIn(Schema):
-    reason = fields.String(required=True, validate=_text(500))
+    reason = fields.String(required=True, validate=non_blank(500))
 
 
 class PeriodChangeOut(Schema):
@@ -99,8 +99,8 @@ class DutyListOut(Schema):
 
 
 class PlanIn(Schema):
-    why = fields.String(required=True, validate=_text(4000))
-    actions = fields.String(required=True, validate=_text(4000))
+    why = fields.String(required=True, validate=non_blank(4000))
+    actions = fields.String(required=True, validate=non_blank(4000))
 
 
 class LeaveIn(Schema):
@@ -109,7 +109,7 @@ class LeaveIn(Schema):
 
 class ClosedDayIn(Schema):
     day = Day(required=True)
-    reason = fields.String(required=True, validate=_text(200))
+    reason = fields.String(required=True, validate=non_blank(200))
 
 
 class ClosedDayOut(Schema):

@@ -15,7 +15,7 @@ from domain.observations import Field as KindField
 from domain.orders import workflow
 from domain.ratings import DIMENSIONS, SCALE
 from domain.rulebook import Assessor
-from web.schemas import CODE, Day, DecimalString, MonthField, Points, WholeNumber
+from web.inputs import CODE, Day, DecimalString, MonthField, Points, WholeNumber
 
 REFERENCE = validate.Length(min=1, max=100)
 

@@ -1,20 +1,38 @@
-"""Fields shared by every schema: identifiers and decimals.
+"""Fields shared by every schema: identifiers, text, decimals and points,
+months, dates and times, and the months and quarters named in paths.
 
-A field whose accepted values a type alone cannot say documents itself with
+A field whose accepted values a type alone cannot say (months, dates and times
+within the accepted months, decimals within bounds) documents itself with
 ``openapi(months)``: the JSON Schema keywords ``web.api`` gives it in the
-OpenAPI document, from the very pattern the field checks.
+OpenAPI document, from the very pattern the field checks (``web.patterns``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+from flask import current_app, has_app_context
 from marshmallow import ValidationError, fields, validate
 
-from domain.month import MonthRange
-from web.patterns import FRACTION_DIGITS, INTEGER_DIGITS, anchored, decimal_pattern
+from domain.month import Month, MonthRange, Quarter, parse_day
+from web.patterns import (
+    FRACTION_DIGITS,
+    INTEGER_DIGITS,
+    OFFSET,
+    SPACES,
+    TIME,
+    anchored,
+    date_pattern,
+    decimal_pattern,
+    moment_pattern,
+    month_pattern,
+)
+
+T = TypeVar("T")
 
 
 class Matching(validate.Regexp):
@@ -98,3 +116,125 @@ class DecimalString(fields.Field):
 
     def openapi(self, months: MonthRange) -> dict[str, Any]:
         return {"pattern": self.pattern}
+
+
+# Text must not be blank: its first character is not whitespace.
+NOT_BLANK = validate.Regexp(f"^[^{SPACES}]", error="Must not be blank.")
+
+
+def non_blank(max_length: int) -> list[validate.Validator]:
+    """Text of 1 to ``max_length`` characters, not starting with whitespace."""
+    return [validate.Length(min=1, max=max_length), NOT_BLANK]
+
+
+class Points(fields.Decimal):
+    """Points and money travel as strings with two decimals: "39.00"."""
+
+    PATTERN = anchored("-?(?:0|[1-9][0-9]*)\\.[0-9]{2}")
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(places=2, as_string=True, **kwargs)  # type: ignore[arg-type]
+
+    def openapi(self, months: MonthRange) -> dict[str, Any]:
+        return {"pattern": self.PATTERN}
+
+
+def accepted_months() -> MonthRange:
+    """The months this service accepts (``APPRAISAL_FIRST_MONTH`` to
+    ``APPRAISAL_LAST_MONTH``); outside a request, the default range."""
+    if has_app_context() and "appraisal" in current_app.extensions:
+        months: MonthRange = current_app.extensions["appraisal"]["runtime"].app.months
+        return months
+    return MonthRange()
+
+
+class MonthField(fields.Field):
+    """A month as ``YYYY-MM`` (ASCII digits), within the accepted months."""
+
+    default_error_messages = {"invalid": "Use a month as YYYY-MM."}  # noqa: RUF012
+
+    def openapi(self, months: MonthRange) -> dict[str, Any]:
+        return {"pattern": anchored(month_pattern(months))}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Month:
+        try:
+            month = Month.parse(value)
+        except ValueError:
+            raise self.make_error("invalid") from None
+        _in_range(month)
+        return month
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else str(value)
+
+
+class Day(fields.Date):
+    """A business date as ``YYYY-MM-DD`` (ASCII digits, no other form), within
+    the accepted months."""
+
+    PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+    default_error_messages = {  # noqa: RUF012
+        "invalid": "Not a date: use YYYY-MM-DD.",
+        "no_such_date": "No such date: {reason}.",
+    }
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> date:
+        if not isinstance(value, str) or not self.PATTERN.fullmatch(value):
+            raise self.make_error("invalid")
+        try:
+            day = parse_day(value)
+        except ValueError as error:
+            raise self.make_error("no_such_date", reason=str(error)) from None
+        _in_range(day)
+        return day
+
+    def openapi(self, months: MonthRange) -> dict[str, Any]:
+        return {"pattern": anchored(date_pattern(months))}
+
+
+class Moment(fields.AwareDateTime):
+    """A time with its offset in RFC 3339 form (``2026-11-03T10:00:00+08:00``,
+    seconds required, up to microseconds, ``Z`` for UTC), within the accepted
+    months."""
+
+    PATTERN = re.compile(f"[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}{TIME}{OFFSET}")
+    default_error_messages = {  # noqa: RUF012
+        "invalid": "Use a time with its offset, e.g. 2026-11-03T10:00:00+08:00.",
+    }
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str) or not self.PATTERN.fullmatch(value):
+            raise self.make_error("invalid")
+        moment: datetime = super()._deserialize(value, attr, data, **kwargs)
+        _in_range(moment.date())
+        return moment
+
+    def openapi(self, months: MonthRange) -> dict[str, Any]:
+        return {"pattern": anchored(moment_pattern(months))}
+
+
+def quarter_param(text: str) -> Quarter:
+    """A quarter in a path, ``YYYY-Qn``, within the accepted months."""
+    return _path_param("quarter", Quarter.parse, text, "Use a quarter as YYYY-Qn.")
+
+
+def month_in_path(text: str) -> Month:
+    """A month in a path, ``YYYY-MM``, within the accepted months."""
+    return _path_param("month", Month.parse, text, "Use a month as YYYY-MM.")
+
+
+def _path_param(name: str, parse: Callable[[str], T], text: str, form: str) -> T:
+    try:
+        parse(text)
+    except ValueError:
+        raise ValidationError({name: [form]}) from None
+    try:
+        return accepted_months().read(parse, text)
+    except ValueError as error:
+        raise ValidationError({name: [str(error)]}) from None
+
+
+def _in_range(value: Month | date) -> None:
+    problem = accepted_months().problem(value)
+    if problem:
+        raise ValidationError(problem)

@@ -25,7 +25,7 @@ from web.cycle_schemas import (
     ReopenIn,
 )
 from web.fact_schemas import RecordedOut
-from web.schemas import month_in_path, quarter_param
+from web.inputs import month_in_path, quarter_param
 
 blp = Blueprint("periods", __name__, description="The monthly cycle")
 

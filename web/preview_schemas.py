@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from web.schemas import Points
+from web.inputs import Points
 
 
 class StandingOut(Schema):

@@ -11,7 +11,8 @@ from web.agents import readable_agent
 from web.api import Blueprint
 from web.audit_schemas import AsOfQuery
 from web.context import read_position, read_view, runtime
-from web.schemas import RankingOut, RankingQuery, ScorecardOut, month_in_path
+from web.inputs import month_in_path
+from web.schemas import RankingOut, RankingQuery, ScorecardOut
 
 blp = Blueprint("scorecards", __name__, description="Scorecards and rankings")
 

@@ -20,8 +20,8 @@ from domain.rulebook import shipped_document
 from tests.api.conftest import Department
 from tests.clock import service_today
 from web import create_app
+from web.inputs import Day, Moment
 from web.patterns import decimal_pattern
-from web.schemas import Day, Moment
 
 PROBLEM = "application/problem+json"
 DAY = Month.of(service_today()).first_day.isoformat()

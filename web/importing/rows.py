@@ -19,7 +19,7 @@ from domain.observations import KINDS
 from domain.observations import Field as KindField
 from web.importing.cells import Flag, Number, Text, WholeNumber, key_text, optional_text
 from web.importing.reading import Columns
-from web.schemas import CODE, Day
+from web.inputs import CODE, Day
 
 ORDERS = "orders"
 IMPORT_KINDS = (*KINDS, ORDERS)

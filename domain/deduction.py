@@ -73,6 +73,25 @@ class Deduction(Aggregate):
         proposed_points: Decimal | None,
         reviewer: str | None,
     ) -> int:
+        self._check_disputable(evidence)
+        number = len(self.disputes) + 1
+        self.trigger_event(
+            self.Disputed,
+            agent_id=self.agent_id,
+            occurred_on=self.occurred_on,
+            number=number,
+            by=by,
+            reason=reason,
+            evidence=evidence,
+            proposed_quantity=proposed_quantity,
+            proposed_points=proposed_points,
+            reviewer=reviewer,
+        )
+        return number
+
+    def _check_disputable(self, evidence: str | None) -> None:
+        """One dispute at a time; none after an overturn or an adjustment; after
+        an upheld dispute, only with evidence not given before."""
         if self.open_dispute is not None:
             number = self.open_dispute["number"]
             raise ConflictError(
@@ -94,20 +113,6 @@ class Deduction(Aggregate):
                 "the deduction was upheld; dispute it again only with new evidence",
                 field="evidence",
             )
-        number = len(self.disputes) + 1
-        self.trigger_event(
-            self.Disputed,
-            agent_id=self.agent_id,
-            occurred_on=self.occurred_on,
-            number=number,
-            by=by,
-            reason=reason,
-            evidence=evidence,
-            proposed_quantity=proposed_quantity,
-            proposed_points=proposed_points,
-            reviewer=reviewer,
-        )
-        return number
 
     class Disputed(Aggregate.Event):
         agent_id: str
@@ -134,27 +139,8 @@ class Deduction(Aggregate):
         quantity: int | None = None,
         points: Decimal | None = None,
     ) -> None:
-        open_dispute = self.open_dispute
-        if open_dispute is None:
-            raise ConflictError(
-                "this deduction has no open dispute", field="deduction_id"
-            )
-        if by == open_dispute["by"]:
-            raise NotPermittedError("the disputer cannot resolve their own dispute")
-        if outcome not in OUTCOMES:
-            raise InvalidFactError(
-                f"{outcome!r} is not one of {', '.join(OUTCOMES)}", field="outcome"
-            )
-        if outcome == "adjusted" and (quantity is None) == (points is None):
-            raise InvalidFactError(
-                "an adjustment gives a new quantity or new points, one of the two",
-                field="quantity",
-            )
-        if outcome != "adjusted" and (quantity is not None or points is not None):
-            raise InvalidFactError(
-                f"only an adjustment changes the quantity or points, not {outcome!r}",
-                field="outcome",
-            )
+        open_dispute = self._dispute_to_resolve(by)
+        _check_resolution(outcome, quantity, points)
         self.trigger_event(
             self.DisputeResolved,
             agent_id=self.agent_id,
@@ -168,6 +154,17 @@ class Deduction(Aggregate):
             points=points,
             severity=self.severity,
         )
+
+    def _dispute_to_resolve(self, by: str) -> dict[str, Any]:
+        """The open dispute, when ``by`` may resolve it: not its disputer."""
+        open_dispute = self.open_dispute
+        if open_dispute is None:
+            raise ConflictError(
+                "this deduction has no open dispute", field="deduction_id"
+            )
+        if by == open_dispute["by"]:
+            raise NotPermittedError("the disputer cannot resolve their own dispute")
+        return open_dispute
 
     class DisputeResolved(Aggregate.Event):
         agent_id: str
@@ -189,3 +186,24 @@ class Deduction(Aggregate):
 
 
 OUTCOMES = ("upheld", "overturned", "adjusted")
+
+
+def _check_resolution(
+    outcome: str, quantity: int | None, points: Decimal | None
+) -> None:
+    """An outcome of ``OUTCOMES``; an adjustment, and only an adjustment, gives
+    a new quantity or new points, one of the two."""
+    if outcome not in OUTCOMES:
+        raise InvalidFactError(
+            f"{outcome!r} is not one of {', '.join(OUTCOMES)}", field="outcome"
+        )
+    if outcome == "adjusted" and (quantity is None) == (points is None):
+        raise InvalidFactError(
+            "an adjustment gives a new quantity or new points, one of the two",
+            field="quantity",
+        )
+    if outcome != "adjusted" and (quantity is not None or points is not None):
+        raise InvalidFactError(
+            f"only an adjustment changes the quantity or points, not {outcome!r}",
+            field="outcome",
+        )

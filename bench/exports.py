@@ -25,7 +25,7 @@ import csv
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -198,49 +198,76 @@ def order_steps(
     rng: random.Random, order_no: str, owner: str, colleague: str, submitted: date
 ) -> list[Row]:
     """An order's steps in workflow order, on non-decreasing dates."""
-
-    def step(name: str, on: date, by: str = owner, **values: Any) -> Row:
-        row = {"order_no": order_no, "step": name, "date": on, "agent_id": by}
-        row.update(values)
-        return tuple(row.get(column) for column in ORDER_COLUMNS)
-
-    def later(after: date, delays: Sequence[int]) -> date:
-        return after + timedelta(days=rng.choice(delays))
-
+    steps = OrderSteps(rng, order_no, owner)
     amount = Decimal(rng.randint(1000, 200_000)) / 100
-    steps = [step("submit", submitted, case=pick(rng, SUBMIT_CASES), amount=amount)]
+    steps.add("submit", submitted, case=pick(rng, SUBMIT_CASES), amount=amount)
     if rng.random() >= PROCESSED:
-        return steps
-    on = later(submitted, PROCESS_DELAYS)
-    steps.append(step("process", on, case=pick(rng, PROCESS_CASES)))
+        return steps.rows
+    on = steps.later(submitted, PROCESS_DELAYS)
+    steps.add("process", on, case=pick(rng, PROCESS_CASES))
+    checks(steps, on, colleague)
+    after_processing(steps, on)
+    return steps.rows
+
+
+@dataclass
+class OrderSteps:
+    """One order's rows, as its steps are added, and its random draws."""
+
+    rng: random.Random
+    order_no: str
+    owner: str
+    rows: list[Row] = field(default_factory=list)
+
+    def add(self, name: str, on: date, by: str | None = None, **values: Any) -> None:
+        """A step by ``by`` (the owner unless named) on ``on``."""
+        row = {
+            "order_no": self.order_no,
+            "step": name,
+            "date": on,
+            "agent_id": self.owner if by is None else by,
+        }
+        row.update(values)
+        self.rows.append(tuple(row.get(column) for column in ORDER_COLUMNS))
+
+    def later(self, after: date, delays: Sequence[int]) -> date:
+        return after + timedelta(days=self.rng.choice(delays))
+
+
+def checks(steps: OrderSteps, on: date, colleague: str) -> None:
+    """The owner's check (batch 1) and a colleague's (batch 2), each maybe."""
+    rng = steps.rng
     for batch, share, by in (
-        (1, CHECKED_SELF, owner),
+        (1, CHECKED_SELF, steps.owner),
         (2, CHECKED_COLLEAGUE, colleague),
     ):
         if rng.random() < share:
             passed = rng.random() >= CHECK_FAILS
             note = "" if passed else rng.choice(FAILURE_NOTES)
-            steps.append(step("check", on, by, batch=batch, passed=passed, note=note))
+            steps.add("check", on, by, batch=batch, passed=passed, note=note)
+
+
+def after_processing(steps: OrderSteps, on: date) -> None:
+    """Maybe paid, feedback, a dispute (maybe resolved), finished; in that
+    order, each on or after the one before (``on``: when it was processed)."""
+    rng = steps.rng
     paid = rng.random() < PAID
     if paid:
-        on = later(on, PAY_DELAYS)
-        steps.append(step("pay", on))
+        on = steps.later(on, PAY_DELAYS)
+        steps.add("pay", on)
     if rng.random() < FEEDBACK:
-        on = later(on, FEEDBACK_DELAYS)
-        steps.append(step("feedback", on))
+        on = steps.later(on, FEEDBACK_DELAYS)
+        steps.add("feedback", on)
     if rng.random() < DISPUTED:
-        on = later(on, DISPUTE_DELAYS)
+        on = steps.later(on, DISPUTE_DELAYS)
         reason = rng.choice(workflow().dispute_reasons)
-        steps.append(step("dispute", on, reason=reason, number=1))
+        steps.add("dispute", on, reason=reason, number=1)
         if rng.random() < RESOLVED:
-            on = later(on, DISPUTE_DELAYS)
+            on = steps.later(on, DISPUTE_DELAYS)
             outcome = rng.choice(workflow().dispute_outcomes)
-            steps.append(step("resolve", on, number=1, outcome=outcome))
+            steps.add("resolve", on, number=1, outcome=outcome)
     if rng.random() < FINISHED:
-        steps.append(
-            step("finish", later(on, FINISH_DELAYS), outcome=finish(rng, paid))
-        )
-    return steps
+        steps.add("finish", steps.later(on, FINISH_DELAYS), outcome=finish(rng, paid))
 
 
 def pick(rng: random.Random, weights: dict[str, int]) -> str:

@@ -46,6 +46,18 @@ class Backoff:
         self._next = 0.0
 
 
+@dataclass
+class _Attempts:
+    """What the projector carries from one attempt to the next: the pauses
+    after store errors and after stalls, the read model it is following, and
+    the stall it last reported."""
+
+    transient: Backoff = field(default_factory=lambda: Backoff(0.1, 2.0))
+    stalled: Backoff = field(default_factory=lambda: Backoff(1.0, 30.0))
+    name: str = ""
+    reported: tuple[int, str] | None = None
+
+
 class Projector:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -57,32 +69,17 @@ class Projector:
         ends this but ``stop``: store errors are retried with backoff, and an
         event that cannot be folded is retried until it can be."""
         waiter = _Waiter(self.runtime)
-        transient = Backoff(0.1, 2.0)
-        stalled = Backoff(1.0, 30.0)
-        reported: tuple[int, str] | None = None
+        attempts = _Attempts()
         try:
             while not stop.is_set():
                 try:
-                    waiter.listen()
-                    view = self.runtime.view
-                    name = projection_name(self.runtime.generation_of(view))
-                    reached = self.runtime.catch_up(view)
-                    self._housekeeping()
-                    if reported:
-                        logger.warning("%s resumed at position %s", name, reached)
-                        reported = None
-                    self.runtime.status.record(name, reached, self.runtime.head)
-                    transient.reset()
-                    stalled.reset()
+                    self._catch_up(waiter, attempts)
                     waiter.wait(stop, poll)
                 except StalledError as stall:
-                    if reported != (stall.position, stall.error):
-                        logger.error("%s stalled: %s", name, stall)
-                        reported = (stall.position, stall.error)
-                    self._record_quietly(name, stall)
-                    stop.wait(stalled.pause())
+                    self._report_stall(attempts, stall)
+                    stop.wait(attempts.stalled.pause())
                 except UNAVAILABLE as error:
-                    pause = transient.pause()
+                    pause = attempts.transient.pause()
                     logger.warning(
                         "store unavailable (%s); retrying in %.1f s",
                         str(error).strip().splitlines()[0] if str(error) else error,
@@ -91,12 +88,35 @@ class Projector:
                     waiter.close()
                     stop.wait(pause)
                 except Exception:
-                    pause = stalled.pause()
+                    pause = attempts.stalled.pause()
                     logger.exception("projector error; retrying in %.1f s", pause)
                     waiter.close()
                     stop.wait(pause)
         finally:
             waiter.close()
+
+    def _catch_up(self, waiter: _Waiter, attempts: _Attempts) -> None:
+        """One wake-up: fold what is new into the live generation and record
+        where it is; a stall reported before is over, and so are the pauses."""
+        waiter.listen()
+        view = self.runtime.view
+        attempts.name = projection_name(self.runtime.generation_of(view))
+        reached = self.runtime.catch_up(view)
+        self._housekeeping()
+        if attempts.reported:
+            logger.warning("%s resumed at position %s", attempts.name, reached)
+            attempts.reported = None
+        self.runtime.status.record(attempts.name, reached, self.runtime.head)
+        attempts.transient.reset()
+        attempts.stalled.reset()
+
+    def _report_stall(self, attempts: _Attempts, stall: StalledError) -> None:
+        """Log a stall once (again only when it moves or its error changes);
+        record it in the status each time, if the store can be reached."""
+        if attempts.reported != (stall.position, stall.error):
+            logger.error("%s stalled: %s", attempts.name, stall)
+            attempts.reported = (stall.position, stall.error)
+        self._record_quietly(attempts.name, stall)
 
     def _housekeeping(self) -> None:
         """Now and then: link events stored before inserts linked them, forget

@@ -77,6 +77,12 @@ def test_a_text_without_the_table_markers_is_refused():
         with_fields_table("# Rulebooks\n")
 
 
+def test_a_text_with_a_start_marker_but_no_end_marker_is_refused_not_cut_short():
+    text = f"# Rulebooks\n{TABLE_START}\n| old |\n## Later sections\n"
+    with pytest.raises(RulebookError, match="markers"):
+        with_fields_table(text)
+
+
 def one_category(*items: dict, mode: str = "deduct", **fields) -> dict:
     category = {"code": "a", "name": "A", "max": "100", "mode": mode}
     return {

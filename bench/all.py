@@ -27,6 +27,11 @@ END = "<!-- bench.all figures: end -->"
 # benchmark -> (arguments of a quick run, arguments of a full run)
 SUITES: dict[str, tuple[list[str], list[str]]] = {
     "load_and_rebuild": (["--events", "20000"], ["--events", "100000"]),
+    "rule_change": (
+        ["--agents", "100", "--events", "20000"],
+        ["--agents", "400", "--events", "200000"],
+    ),
+    "imports": (["--agents", "40"], ["--agents", "400"]),
     "reads": (
         ["--agents", "200", "--facts", "10", "--seconds", "3"],
         ["--agents", "1000", "--facts", "30", "--seconds", "10"],
@@ -39,9 +44,9 @@ def run_suite(name: str, argv: list[str]) -> list[common.Figure]:
     module = importlib.import_module(f"bench.{name}")
     args = module.parse_args(argv)
     print(f"== bench.{name} {' '.join(argv)}", file=sys.stderr)
-    data, results = common.measure(args, lambda: module.generate(args), module.run)
-    print(module.report(args, data, results), file=sys.stderr)
-    return list(module.figures(args, data, results))
+    report, figures = module.suite(args)
+    print(report, file=sys.stderr)
+    return list(figures)
 
 
 def table(figures: Sequence[common.Figure]) -> str:

@@ -134,6 +134,19 @@ def run_in_database(
     return 0
 
 
+def suite(
+    args: argparse.Namespace,
+    generate: Callable[[], D],
+    run: Callable[[str, D, int], R],
+    report: Callable[[argparse.Namespace, D, R], str],
+    figures: Callable[[argparse.Namespace, D, R], list[Figure]],
+) -> tuple[str, list[Figure]]:
+    """For ``bench.all``: run a benchmark in a database of its own; its report
+    and its figures."""
+    dataset, results = measure(args, generate, run)
+    return report(args, dataset, results), figures(args, dataset, results)
+
+
 def measure(
     args: argparse.Namespace,
     generate: Callable[[], D],

@@ -345,6 +345,42 @@ def report(args: argparse.Namespace, data: Exports, res: Results) -> str:
     return "\n".join(lines)
 
 
+def figures(
+    args: argparse.Namespace, data: Exports, res: Results
+) -> list[common.Figure]:
+    def of(work: str, imported: ImportRun, copy: Timing) -> common.Figure:
+        return common.Figure.of(work, imported.timing, copy, "rows/s")
+
+    found = [
+        of(f"import {res.chat.rows} chat rows", res.chat, res.copy_chat),
+        of(f"import {res.orders.rows} order steps", res.orders, res.copy_orders),
+        of(f"re-import {res.chat.rows} chat rows", res.chat_again, res.copy_chat),
+    ]
+    if res.catch_up is not None:
+        found.append(
+            common.Figure(
+                f"catch up after the imports, {res.catch_up.events} events",
+                res.catch_up.rate,
+                "events/s",
+                "COPY orders",
+                res.copy_orders.rate,
+                "rows/s",
+            )
+        )
+    return found
+
+
+def suite(args: argparse.Namespace) -> tuple[str, list[common.Figure]]:
+    with tempfile.TemporaryDirectory(prefix="appraisal_bench_") as directory:
+        return common.suite(
+            args,
+            partial(generate, args, Path(directory)),
+            partial(run, with_catch_up=args.catch_up, profile=args.profile),
+            report,
+            figures,
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="appraisal_bench_") as directory:

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 import psycopg
 from psycopg import sql
@@ -52,6 +53,7 @@ from bench.common import (
     synthetic_year,
     timed,
 )
+from bench.common import suite as common_suite
 from projections.runtime import Runtime, StoreConfig
 
 DEDUCTION_TOPIC = "domain.deduction:Deduction.Recorded"
@@ -258,7 +260,8 @@ def figures(
     ]
 
 
-generate = synthetic_year
+def suite(args: argparse.Namespace) -> tuple[str, list[Figure]]:
+    return common_suite(args, partial(synthetic_year, args), run, report, figures)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -268,6 +268,10 @@ def generate(args: argparse.Namespace) -> Workload:
     return Workload(dataset(args.agents, args.facts, args.seed), args.seconds)
 
 
+def suite(args: argparse.Namespace) -> tuple[str, list[common.Figure]]:
+    return common.suite(args, lambda: generate(args), run, report, figures)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = common.argument_parser(
         "bench.reads", __doc__, events=None, agents=1000, batch=1000

@@ -26,6 +26,7 @@ import sys
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -270,6 +271,30 @@ def report(args: argparse.Namespace, dataset: synthetic.Dataset, res: Results) -
         f"peak RSS: {common.peak_rss_mib():.1f} MiB",
     ]
     return "\n".join(lines)
+
+
+def figures(
+    args: argparse.Namespace, dataset: synthetic.Dataset, res: Results
+) -> list[common.Figure]:
+    events = res.rebuild.events
+    return [
+        common.Figure.of(f"rebuild {events} events", res.rebuild, res.scan, "events/s"),
+        common.Figure.of(
+            f"rebuild {events} events", res.rebuild, res.decoding_scan, "events/s"
+        ),
+        common.Figure.of(
+            f"verify the chain of {res.verify.events} events",
+            res.verify,
+            res.hashing_scan,
+            "events/s",
+        ),
+    ]
+
+
+def suite(args: argparse.Namespace) -> tuple[str, list[common.Figure]]:
+    return common.suite(
+        args, partial(common.synthetic_year, args), run, report, figures
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

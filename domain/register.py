@@ -24,7 +24,12 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import ConflictError, InvalidFactError
 from domain.month import Month
-from domain.rulebook import DEFAULT_RULEBOOK_ID, Rulebook, shipped_document
+from domain.rulebook import (
+    DEFAULT_RULEBOOK_ID,
+    Rulebook,
+    rulebook_of,
+    shipped_document,
+)
 
 ROOT_GENERATION = 1
 BEGINNING = Month(1, 1)
@@ -43,7 +48,7 @@ class Publication:
     published_by: str = "system"
 
     def rulebook(self) -> Rulebook:
-        return Rulebook.from_dict(self.document, version=self.version)
+        return rulebook_of(self.document, self.version)
 
 
 def default_publication() -> Publication:

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -313,9 +314,27 @@ RULEBOOK = Object(
 
 
 def shipped_document(rulebook_id: str) -> dict[str, Any]:
-    """The document of a rulebook that ships with the product."""
-    text = resources.files("domain.rulebooks").joinpath(f"{rulebook_id}.json")
-    return dict(json.loads(text.read_text(encoding="utf-8")))
+    """The document of a rulebook that ships with the product (a fresh copy:
+    the file is read once per process)."""
+    return dict(json.loads(_shipped_text(rulebook_id)))
+
+
+@cache
+def _shipped_text(rulebook_id: str) -> str:
+    path = resources.files("domain.rulebooks").joinpath(f"{rulebook_id}.json")
+    return path.read_text(encoding="utf-8")
+
+
+def rulebook_of(document: Mapping[str, Any], version: int) -> Rulebook:
+    """``Rulebook.from_dict``, read once per process for each document and
+    version (a rulebook is immutable; commands and reads build the one in force
+    over and over)."""
+    return _parsed(json.dumps(document, sort_keys=True, default=str), version)
+
+
+@lru_cache(maxsize=64)
+def _parsed(text: str, version: int) -> Rulebook:
+    return Rulebook.from_dict(json.loads(text), version=version)
 
 
 def shipped_rulebook(rulebook_id: str = DEFAULT_RULEBOOK_ID) -> Rulebook:

@@ -14,11 +14,13 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import KW_ONLY, dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
 from domain.errors import RulebookError
+from domain.month import parse_day
 
 Row = tuple[str, str, str]
 """A line of the fields table: the field's path, its value, what it means."""
@@ -243,21 +245,38 @@ class Flag(Type):
 
 @dataclass(frozen=True)
 class Choice(Type):
-    """One of an enumeration's values."""
+    """One of an enumeration's values, or of values that are data (a tuple:
+    an order workflow's cases, say)."""
 
-    of: type[StrEnum]
+    of: type[StrEnum] | tuple[str, ...]
 
     @property
     def values(self) -> tuple[str, ...]:
+        if isinstance(self.of, tuple):
+            return self.of
         return tuple(member.value for member in self.of)
 
-    def parse(self, reader: Reader, value: Any) -> StrEnum:
+    def parse(self, reader: Reader, value: Any) -> str:
         if value not in self.values:
             raise reader.fail(f"must be {either(self.values, repr)}")
-        return self.of(value)
+        return value if isinstance(self.of, tuple) else self.of(value)
 
     def describe(self) -> str:
         return either(self.values, lambda v: f"`{v}`")
+
+
+@dataclass(frozen=True)
+class Day(Type):
+    """A date, ``YYYY-MM-DD``."""
+
+    def parse(self, reader: Reader, value: Any) -> date:
+        try:
+            return parse_day(value)
+        except ValueError:
+            raise reader.fail("must be a date, YYYY-MM-DD") from None
+
+    def describe(self) -> str:
+        return "date, YYYY-MM-DD"
 
 
 def either(values: tuple[str, ...], show: Callable[[str], str]) -> str:

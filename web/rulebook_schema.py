@@ -21,6 +21,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from domain.document import (
     Choice,
     Code,
+    Day,
     Field,
     Flag,
     ListOf,
@@ -35,6 +36,7 @@ from domain.errors import RulebookError
 from domain.items import COMMON, DEFAULT_KIND, Item, ItemType, a, kinds
 from domain.month import MonthRange
 from domain.rulebook import RULEBOOK, Rulebook
+from web import inputs
 from web.inputs import CODE, DecimalString, Matching, WholeNumber
 
 KINDS = kinds()
@@ -109,6 +111,7 @@ CONVERTERS: dict[type[Type], Callable[[Any], fields.Field]] = {
     Text: _text,
     Code: lambda declared, **options: fields.String(validate=CODE, **options),
     Flag: lambda declared, **options: fields.Boolean(**options),
+    Day: lambda declared, **options: inputs.Day(**options),
     Choice: lambda declared, **options: fields.String(
         validate=validate.OneOf(declared.values), **options
     ),

@@ -13,6 +13,8 @@ from eventsourcing.domain import DomainEvent, DomainEventProtocol
 from eventsourcing.persistence import Recording
 
 from domain.month import Month
+from domain.order_steps import ORDER_STEPS as ORDER_STEPS
+from domain.order_steps import STEPS
 from domain.rulebook import Assessor
 
 
@@ -136,22 +138,11 @@ class NewOrder:
     handled_by: str | None = None
 
 
-ORDER_STEPS = (
-    "submit",
-    "process",
-    "check",
-    "pay",
-    "feedback",
-    "dispute",
-    "resolve",
-    "finish",
-)
-
-
 @dataclass(frozen=True)
 class OrderRow:
     """One row of an order-system export: a step of an order. ``agent_id`` is
-    the owner for ``submit`` and the handling agent otherwise (default: owner)."""
+    the owner for ``submit`` and the handling agent otherwise (default: owner).
+    Its fields are the export's columns (``domain.order_steps.COLUMNS``)."""
 
     order_no: str
     step: str
@@ -167,31 +158,14 @@ class OrderRow:
     outcome: str | None = None
 
     def key(self) -> str:
-        numbered = {"check": self.batch, "dispute": self.number, "resolve": self.number}
-        return (
-            f"{self.step}:{numbered[self.step]}" if self.step in numbered else self.step
-        )
+        """The step's key in ``Order.recorded_as``: ``check:3``, ``dispute:2``."""
+        step = STEPS.get(self.step)
+        return self.step if step is None else step.key(self)
 
     def values(self) -> dict[str, Any]:
         """What the step records, as ``Order.recorded_as`` keeps it."""
-        kept: dict[str, Any] = {
-            "submit": {
-                "owner": self.agent_id,
-                "case": self.case,
-                "amount": _amount(self.amount),
-            },
-            "process": {"case": self.case},
-            "check": {"passed": self.passed},
-            "dispute": {"reason": self.reason},
-            "resolve": {"outcome": self.outcome},
-            "finish": {"outcome": self.outcome},
-        }
-        return {**kept.get(self.step, {}), "on": str(self.occurred_on)}
-
-
-def _amount(value: Decimal | str | None) -> str | None:
-    """Amounts compare by value: 100 and 100.00 are the same amount."""
-    return None if value is None else format(Decimal(value).normalize(), "f")
+        step = STEPS.get(self.step)
+        return {"on": str(self.occurred_on)} if step is None else step.values(self)
 
 
 # Ratings

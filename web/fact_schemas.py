@@ -8,70 +8,69 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from domain.commands import ORDER_STEPS
+from domain.document import Choice, Type
 from domain.month import MonthRange
 from domain.observations import KINDS
 from domain.observations import Field as KindField
-from domain.orders import workflow
+from domain.order_steps import API_COMMON, API_STEPS, FIELDS, STEPS, first_used
 from domain.ratings import DIMENSIONS, SCALE
 from domain.rulebook import Assessor
 from web.inputs import CODE, Day, DecimalString, MonthField, Points, WholeNumber
-
-REFERENCE = validate.Length(min=1, max=100)
-
-
-def Amount(**kwargs: Any) -> DecimalString:
-    """An order's amount: a decimal string from 0 to 1,000,000,000."""
-    return DecimalString(minimum=0, maximum=10**9, **kwargs)
+from web.rulebook_schema import marshmallow_value
 
 
-STEP_FIELDS = {
-    "process": {"case"},
-    "check": {"batch", "passed"},
-    "pay": set(),
-    "feedback": set(),
-    "dispute": {"reason"},
-    "resolve": {"number", "outcome"},
-    "finish": {"outcome"},
-    "correct_amount": {"amount"},
-}
+def _api_type(name: str, steps: tuple[str, ...]) -> Type:
+    """What the API takes for ``name`` in the bodies of ``steps``: its declared
+    type, else the one set of values the workflow gives it in those steps
+    (``step`` itself: one of them)."""
+    spec = FIELDS[name]
+    if spec.type is not None:
+        return spec.type
+    if name == "step":
+        return Choice(steps)
+    chosen = {STEPS[s].choices(name) for s in steps if name in STEPS[s].fields}
+    if len(chosen) != 1 or None in chosen:
+        raise TypeError(f"order steps {steps} give {name!r} no one set of values")
+    return Choice(chosen.pop())
 
 
-class OrderIn(Schema):
-    order_no = fields.String(required=True, validate=REFERENCE)
-    agent_id = fields.String(required=True, validate=CODE)
-    case = fields.String(
-        required=True, validate=validate.OneOf(workflow().submit_cases)
-    )
-    amount = Amount(required=True)
-    occurred_on = Day(required=True)
-    handled_by = fields.String(validate=CODE, load_default=None)
+def _common(name: str, steps: tuple[str, ...]) -> fields.Field:
+    """A field of every body of ``steps``: required, or None when left out."""
+    given = {"required": True} if FIELDS[name].required else {"load_default": None}
+    return marshmallow_value(_api_type(name, steps), **given)
 
 
-class OrderStepIn(Schema):
-    step = fields.String(
-        required=True,
-        validate=validate.OneOf(
-            [s for s in ORDER_STEPS if s != "submit"] + ["correct_amount"]
-        ),
-    )
-    occurred_on = Day(required=True)
-    handled_by = fields.String(validate=CODE, load_default=None)
-    case = fields.String(validate=validate.OneOf(workflow().process_cases))
-    batch = WholeNumber(validate=validate.Range(min=1, max=100))
-    passed = fields.Boolean()
-    note = fields.String(validate=validate.Length(max=2000))
-    reason = fields.String(validate=validate.OneOf(workflow().dispute_reasons))
-    number = WholeNumber(validate=validate.Range(min=1, max=10_000))
-    outcome = fields.String(validate=validate.Length(min=1, max=40))
-    amount = Amount()
+def _order_in() -> type[Schema]:
+    """The body of ``POST /orders``: the order, the submit step's fields, when
+    and by whom."""
+    submit = STEPS["submit"]
+    shape = {"order_no": _common("order_no", (submit.name,))}
+    shape |= {
+        name: marshmallow_value(
+            _api_type(name, (submit.name,)), required=name in submit.requires
+        )
+        for name in submit.fields
+    }
+    shape |= {
+        name: _common(name, (submit.name,)) for name in API_COMMON if name != "step"
+    }
+    return Schema.from_dict(shape, name="OrderIn")
+
+
+OrderIn = _order_in()
+STEP_FIELDS = {name: set(STEPS[name].requires) for name in API_STEPS}
+"""The fields each step of ``POST /orders/{order_no}/steps`` requires."""
+
+
+class OrderStepRules(Schema):
+    """Which fields each step takes and requires (``domain.order_steps``)."""
 
     @validates_schema
     def fields_fit_the_step(self, data: dict[str, Any], **_: Any) -> None:
         step = data.get("step")
         if step not in STEP_FIELDS:
             return
-        given = set(data) - {"step", "occurred_on", "handled_by"}
+        given = set(data) - set(API_COMMON)
         errors = {
             name: [f"Not used by a {step} step."] for name in given - _allowed(step)
         }
@@ -85,7 +84,7 @@ class OrderStepIn(Schema):
     def openapi(definition: dict[str, Any], months: MonthRange) -> dict[str, Any]:
         """One object per step, with the fields that step takes and requires."""
         properties = definition["properties"]
-        common = ["step", "occurred_on", "handled_by"]
+        common = list(API_COMMON)
         variants = []
         for step in properties["step"]["enum"]:
             names = common + sorted(_allowed(step))
@@ -101,7 +100,17 @@ class OrderStepIn(Schema):
 
 def _allowed(step: str) -> set[str]:
     """The fields a step takes beside step, occurred_on and handled_by."""
-    return STEP_FIELDS[step] | ({"note"} if step == "check" else set())
+    return set(STEPS[step].fields)
+
+
+OrderStepIn = OrderStepRules.from_dict(
+    {name: _common(name, API_STEPS) for name in API_COMMON}
+    | {
+        name: marshmallow_value(_api_type(name, API_STEPS))
+        for name in first_used(API_STEPS)
+    },
+    name="OrderStepIn",
+)
 
 
 class OrderStepOut(Schema):

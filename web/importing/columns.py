@@ -6,10 +6,18 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from domain.commands import ORDER_STEPS
+from domain import document
 from domain.observations import KINDS
 from domain.observations import Field as KindField
-from domain.orders import workflow
+from domain.order_steps import (
+    COLUMNS,
+    FIELDS,
+    ORDER_STEPS,
+    ROW_COMMON,
+    STEPS,
+    OrderStep,
+    StepField,
+)
 from web.importing.rows import OCCURRED_ON, OLD_NAMES, ORDERS
 
 _TYPES = {int: "whole number", Decimal: "number", bool: "true/false", str: "text"}
@@ -26,32 +34,48 @@ def _one_of(values: Sequence[Any]) -> str:
 
 
 def _order_columns() -> tuple[tuple[str, str], ...]:
-    flow = workflow()
-    return (
-        ("order_no", "the order system's number (required)"),
-        ("step", f"one of {_one_of(ORDER_STEPS)} (required)"),
-        (
-            OCCURRED_ON,
-            f"YYYY-MM-DD, when the step happened (required{_older(OCCURRED_ON)})",
-        ),
-        ("agent_id", "submit: the owner (required); other steps: who handled it"),
-        (
-            "case",
-            f"submit: {_one_of(flow.submit_cases)}; "
-            f"process: {_one_of(flow.process_cases)}",
-        ),
-        ("amount", "submit: the amount (a re-imported new amount corrects it)"),
-        ("batch", f"check: {_one_of(sorted(flow.checkers))}"),
-        ("passed", "check: true/false"),
-        ("note", "check: what was seen (optional)"),
-        ("reason", f"dispute: {_one_of(flow.dispute_reasons)}"),
-        ("number", "dispute, resolve: the dispute's number, from 1"),
-        (
-            "outcome",
-            f"resolve: {_one_of(flow.dispute_outcomes)}; "
-            f"finish: {_one_of(flow.finish_outcomes)}",
-        ),
-    )
+    """Each column of an order export and what it holds, from the steps'
+    declarations: the columns of every row, then each step's own."""
+    described = [(name, _common_column(FIELDS[name])) for name in ROW_COMMON]
+    described += [
+        (name, _step_column(name)) for name in COLUMNS if name not in ROW_COMMON
+    ]
+    return tuple(described)
+
+
+def _common_column(spec: StepField) -> str:
+    if spec.type is None:  # the step: one of those an export row may be
+        shown = f"one of {_one_of(ORDER_STEPS)}"
+    else:
+        shown = "YYYY-MM-DD" if isinstance(spec.type, document.Day) else ""
+    said = ", ".join(part for part in (shown, spec.doc) if part)
+    return f"{said} (required{_older(spec.key)})" if spec.required else said
+
+
+def _step_column(name: str) -> str:
+    """What the column holds in each step that has it (``submit: ...;
+    process: ...``), steps that say the same together."""
+    said: list[tuple[list[str], str]] = []
+    for step in STEPS.values():
+        if not step.imported or name not in step.columns:
+            continue
+        shown = _shown_in(step, name)
+        if said and said[-1][1] == shown:
+            said[-1][0].append(step.name)
+        else:
+            said.append(([step.name], shown))
+    return "; ".join(f"{', '.join(steps)}: {shown}" for steps, shown in said)
+
+
+def _shown_in(step: OrderStep, name: str) -> str:
+    """The workflow's values of the column in ``step``, else its meaning."""
+    choices = step.choices(name)
+    if choices is not None:
+        return _one_of(choices)
+    spec = FIELDS[name]
+    if isinstance(spec.type, document.Flag):
+        return _TYPES[bool]
+    return spec.doc + (" (optional)" if name in step.takes else "")
 
 
 def _describe_field(spec: KindField) -> str:

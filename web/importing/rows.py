@@ -14,9 +14,11 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from domain.commands import ORDER_STEPS, NewObservation, OrderRow
+from domain import document
+from domain.commands import NewObservation, OrderRow
 from domain.observations import KINDS
 from domain.observations import Field as KindField
+from domain.order_steps import COLUMNS, FIELDS, ORDER_STEPS, StepField
 from web.importing.cells import Flag, Number, Text, WholeNumber, key_text, optional_text
 from web.importing.reading import Columns
 from web.inputs import CODE, Day
@@ -52,24 +54,41 @@ def _kind_field(spec: KindField) -> fields.Field[Any]:
     return optional_text(spec.default, spec.max_length, **named)
 
 
-def _order_fields() -> dict[str, fields.Field[Any]]:
-    def maybe(field: type[WholeNumber | Number | Flag], **kwargs: Any) -> Any:
-        return field(load_default=None, allow_none=True, **kwargs)
+def _order_cell(spec: StepField) -> fields.Field[Any]:
+    """A column of an order export, from its field's declaration: the import's
+    own (``cell``) where it is looser than the API's. A cell left empty is
+    None, or the field's default."""
+    declared = spec.cell or spec.type or document.Choice(ORDER_STEPS)
+    given: dict[str, Any] = (
+        {"required": True}
+        if spec.required
+        else {"load_default": spec.default, "allow_none": spec.default is None}
+    )
+    if isinstance(declared, document.Choice):
+        return Text(validate=validate.OneOf(declared.values), **given)
+    if isinstance(declared, document.Day):
+        return Day(**given)
+    if isinstance(declared, document.Code):
+        return Text(validate=CODE, **given)
+    if isinstance(declared, document.Text):
+        if spec.required:
+            return key_text(declared.max_length or 200)
+        return optional_text(spec.default, declared.max_length or 2000)
+    if isinstance(declared, document.Flag):
+        return Flag(**given)
+    if not isinstance(declared, document.Number):
+        raise TypeError(f"an order export has no cell for {declared!r}")
+    cell: type[WholeNumber | Number] = (
+        WholeNumber if isinstance(declared, document.Whole) else Number
+    )
+    low, high = declared.minimum, declared.maximum
+    if low is None and high is None:
+        return cell(**given)
+    return cell(validate=validate.Range(min=low, max=high), **given)
 
-    return {
-        "order_no": key_text(100),
-        "step": Text(required=True, validate=validate.OneOf(ORDER_STEPS)),
-        OCCURRED_ON: Day(required=True),
-        "agent_id": Text(load_default=None, allow_none=True, validate=CODE),
-        "case": optional_text(None, 64),
-        "amount": maybe(Number, validate=validate.Range(min=0)),
-        "batch": maybe(WholeNumber),
-        "passed": maybe(Flag),
-        "note": optional_text(""),
-        "reason": optional_text(None, 64),
-        "number": maybe(WholeNumber, validate=validate.Range(min=1)),
-        "outcome": optional_text(None, 64),
-    }
+
+def _order_fields() -> dict[str, fields.Field[Any]]:
+    return {column: _order_cell(FIELDS[column]) for column in COLUMNS}
 
 
 @cache

@@ -21,7 +21,7 @@ from domain.commands import event_id
 from domain.contributions import contribution
 from domain.deduction import Deduction
 from domain.month import Month
-from domain.orders import Order
+from domain.order_steps import EVENT_COMMON, STEPS
 from domain.periods import CompanyCalendar, Period
 from domain.plans import ImprovementPlan
 from domain.register import RulesRegister
@@ -106,21 +106,7 @@ def fold_fact(event: Any, position: int, changes: Changes) -> bool:
     return True
 
 
-_STEP_NAMES: dict[type, str] = {
-    Order.Submitted: "submit",
-    Order.Processed: "process",
-    Order.Checked: "check",
-    Order.Paid: "pay",
-    Order.FeedbackGiven: "feedback",
-    Order.DisputeOpened: "dispute",
-    Order.DisputeResolved: "resolve",
-    Order.Finished: "finish",
-    Order.AmountCorrected: "correct_amount",
-}
-_STEP_COMMON = {
-    "originator_id", "originator_version", "timestamp", "originator_topic",
-    "order_no", "owner", "occurred_on", "handled_by", "recorded_by",
-}  # fmt: skip
+_STEP_NAMES: dict[type, str] = {step.event: step.name for step in STEPS.values()}
 
 
 def _order_step(event: Any, position: int, changes: Changes) -> None:
@@ -129,7 +115,7 @@ def _order_step(event: Any, position: int, changes: Changes) -> None:
     values = {
         f.name: _plain(getattr(event, f.name))
         for f in dataclasses.fields(event)
-        if f.name not in _STEP_COMMON
+        if f.name not in EVENT_COMMON
     }
     changes.order_steps.append(
         {

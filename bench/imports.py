@@ -34,13 +34,12 @@ import argparse
 import cProfile
 import io
 import pstats
-import random
 import sys
 import tempfile
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -48,8 +47,9 @@ from typing import TypeVar
 from psycopg.conninfo import conninfo_to_dict
 
 from bench import common, exports
-from bench.common import PRINCIPAL, BenchError, Row, Timing
+from bench.common import PRINCIPAL, BenchError, Timing
 from bench.exports import ExportFile, Exports
+from bench.import_baselines import copy_baselines
 from bench.import_command import (
     ImportRun,
     default_chunk_rows,
@@ -60,23 +60,6 @@ from domain.commands import ORDER_STEPS
 from domain.month import Month
 from projections.runtime import Runtime, StoreConfig
 
-CHAT_TOPIC = "domain.observations:Observation.Recorded"
-ORDER_TOPICS = "domain.orders:Order."
-EXTRA_COLUMNS = ("id", "recorded_by", "source", "recorded_at", "payload")
-CHAT_TABLE = (
-    "CREATE TABLE {table} (id uuid PRIMARY KEY, agent_id text NOT NULL, "
-    "date date NOT NULL, consultations integer NOT NULL, "
-    "conversions integer NOT NULL, avg_response_seconds numeric NOT NULL, "
-    "customers_lost integer NOT NULL, recorded_by text NOT NULL, "
-    "source text NOT NULL, recorded_at timestamptz NOT NULL, payload bytea NOT NULL)"
-)
-ORDER_TABLE = (
-    "CREATE TABLE {table} (id uuid PRIMARY KEY, order_no text NOT NULL, "
-    'step text NOT NULL, date date NOT NULL, agent_id text, "case" text, '
-    "amount numeric, batch integer, passed boolean, note text, reason text, "
-    "number integer, outcome text, recorded_by text NOT NULL, "
-    "source text NOT NULL, recorded_at timestamptz NOT NULL, payload bytea NOT NULL)"
-)
 PHASE_WIDTH = 30
 T = TypeVar("T")
 
@@ -162,34 +145,7 @@ def generate(args: argparse.Namespace, directory: Path) -> Exports:
     )
 
 
-# Phase 3: raw COPY baselines
-
-
-def baseline_rows(export: ExportFile, payload_bytes: int, seed: int) -> list[Row]:
-    """The file's rows with the columns an event adds: an id, who recorded it,
-    the source, when, and a random payload the size of a stored event state."""
-    rng = random.Random(seed)
-    now = datetime.now(UTC)
-    source = f"bench:{export.path.name}"
-    return [
-        (*row, common.random_uuid(rng), PRINCIPAL.user, source, now, payload)
-        for row in export.rows
-        for payload in (rng.randbytes(payload_bytes),)
-    ]
-
-
-def copy_baseline(
-    url: str, export: ExportFile, statement: str, payload_bytes: int, seed: int
-) -> Timing:
-    rows = baseline_rows(export, payload_bytes, seed)
-    return common.copy_rows(
-        url,
-        f"bench_copy_{export.kind}",
-        statement,
-        (*export.columns, *EXTRA_COLUMNS),
-        rows,
-        phase=f"baseline: COPY {export.kind}",
-    )
+# Phase 3, the COPY baselines: bench.import_baselines
 
 
 # Phase 4: the read models
@@ -233,26 +189,17 @@ def run(
             "re-import chat", one(data.chat, phase="re-import chat.csv (unchanged)")
         )
         verify_unchanged(chat_again)
-        chat_payload = common.stored_state_size(url, CHAT_TOPIC)
-        order_payload = common.stored_state_size(url, ORDER_TOPICS)
-        copy_chat = copy_baseline(url, data.chat, CHAT_TABLE, chat_payload, data.seed)
-        copy_orders = after(
-            "COPY",
-            copy_baseline(url, data.orders, ORDER_TABLE, order_payload, data.seed),
-        )
+        baselines = after("COPY", copy_baselines(url, data))
         caught_up = after("catch_up", catch_up(runtime)) if with_catch_up else None
     return Results(
         chat=chat,
         orders=orders,
         chat_again=chat_again,
-        copy_chat=copy_chat,
-        copy_orders=copy_orders,
         catch_up=caught_up,
-        chat_payload=chat_payload,
-        order_payload=order_payload,
         server_version=common.server_version(url),
         peak_rss=tuple(rss),
         profile=profile_lines(profiler, profile) if profiler else [],
+        **baselines,
     )
 
 
@@ -302,12 +249,11 @@ def _ratio(label: str, imported: ImportRun, copy: Timing) -> str:
     return common.ratio(label, imported.timing, copy, PHASE_WIDTH)
 
 
-def report(args: argparse.Namespace, data: Exports, res: Results) -> str:
+def _header(args: argparse.Namespace, data: Exports, res: Results) -> list[str]:
     host = conninfo_to_dict(args.database_url).get("host", "?")
     steps = data.step_counts()
     step_mix = ", ".join(f"{s} {steps[s]}" for s in ORDER_STEPS if steps[s])
-    imports = (res.chat, res.orders, res.chat_again)
-    lines = [
+    return [
         f"PostgreSQL {res.server_version} at {host}; {len(data.agents)} agents in "
         f"{len(data.teams)} teams, month {data.month}, seed {data.seed}, "
         f"{args.batch} rows a transaction",
@@ -315,6 +261,13 @@ def report(args: argparse.Namespace, data: Exports, res: Results) -> str:
         f"order steps: {step_mix} ({steps['check failed']} checks failed)",
         f"baseline payload: chat {res.chat_payload} B, "
         f"order steps {res.order_payload} B (mean stored event state)",
+    ]
+
+
+def report(args: argparse.Namespace, data: Exports, res: Results) -> str:
+    imports = (res.chat, res.orders, res.chat_again)
+    lines = [
+        *_header(args, data, res),
         "",
         f"{'phase':<{PHASE_WIDTH}} {'rows':>8} {'events':>8} {'seconds':>8} "
         f"{'rows/s':>8} {'events/s':>9}",

@@ -74,16 +74,20 @@ class Measured:
         return self.product.rate / self.floor.rate if self.floor.rate else 0.0
 
 
+AGENT = "string.format('A%05d', math.random(1, agents))"
+TEAM = "string.format('team-%02d', math.random(1, teams))"
+BODY = (
+    '\'{"agent_id": "\' .. ' + AGENT + ' .. \'", "item": "\' .. '
+    'items[math.random(1, #items)] .. \'", "occurred_on": "' + READ_MONTH + "-"
+    "' .. string.format('%02d', math.random(1, 28)) .. '\", \"note\": \"bench\"}'"
+)
+"""Lua building a random deduction's JSON body (``items`` set by the script)."""
+
+
 def targets(tables: dict[str, str], items: Sequence[str]) -> tuple[Target, ...]:
     """The four measured operations for tables named by ``tables``."""
-    agent = "string.format('A%05d', math.random(1, agents))"
-    team = "string.format('team-%02d', math.random(1, teams))"
+    agent, team, body = AGENT, TEAM, BODY
     item_list = ", ".join(f'"{item}"' for item in items)
-    body = (
-        '\'{"agent_id": "\' .. ' + agent + ' .. \'", "item": "\' .. '
-        'items[math.random(1, #items)] .. \'", "occurred_on": "' + READ_MONTH + "-"
-        "' .. string.format('%02d', math.random(1, 28)) .. '\", \"note\": \"bench\"}'"
-    )
     return (
         Target(
             "scorecard",

@@ -230,6 +230,20 @@ def run(url: str, dataset: synthetic.Dataset, batch: int) -> Results:
 # Report
 
 
+def _ratios(res: Results, width: int) -> list[str]:
+    return [
+        "ratios (rebuild seconds per baseline second, per event):",
+        common.ratio("rebuild / keyset scan", res.rebuild, res.scan, width),
+        common.ratio(
+            f"rebuild / {DECODING_SCAN[10:]}", res.rebuild, res.decoding_scan, width
+        ),
+        common.ratio("rebuild / live catch_up", res.rebuild, res.catch_up, width),
+        common.ratio(
+            "verify / keyset scan + sha256", res.verify, res.hashing_scan, width
+        ),
+    ]
+
+
 def report(args: argparse.Namespace, dataset: synthetic.Dataset, res: Results) -> str:
     host = conninfo_to_dict(args.database_url).get("host", "?")
     summary = res.result["summary"]
@@ -252,15 +266,7 @@ def report(args: argparse.Namespace, dataset: synthetic.Dataset, res: Results) -
     ]
     lines += [
         "",
-        "ratios (rebuild seconds per baseline second, per event):",
-        common.ratio("rebuild / keyset scan", res.rebuild, res.scan, width),
-        common.ratio(
-            f"rebuild / {DECODING_SCAN[10:]}", res.rebuild, res.decoding_scan, width
-        ),
-        common.ratio("rebuild / live catch_up", res.rebuild, res.catch_up, width),
-        common.ratio(
-            "verify / keyset scan + sha256", res.verify, res.hashing_scan, width
-        ),
+        *_ratios(res, width),
         "",
         f"rebuild {res.rebuild_id}: live_generation {res.generation}, "
         f"agents_changed {summary['agents_changed']}, "

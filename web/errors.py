@@ -190,7 +190,6 @@ def handle_http_exception(error: HTTPException) -> Response:
             errors=error.errors,
             headers=error.extra_headers,
         )
-    status = error.code or 500
     if isinstance(error, RateLimitExceeded):
         return problem_response(
             429,
@@ -199,8 +198,14 @@ def handle_http_exception(error: HTTPException) -> Response:
             code="too_many_failed_authentications",
             headers={"Retry-After": "60"},
         )
+    return _invalid_request(error) or _http_problem(error)
+
+
+def _invalid_request(error: HTTPException) -> Response | None:
+    """A request webargs refused: malformed JSON, or fields by name."""
     data = getattr(error, "data", None) or {}
     errors = _webargs_errors(data)
+    status = error.code or 500
     if status == 400 and errors.get("body") == ["Invalid JSON body."]:
         return problem_response(
             400,
@@ -208,14 +213,20 @@ def handle_http_exception(error: HTTPException) -> Response:
             code="malformed_json",
             errors={"body": ["Not valid JSON."]},
         )
-    if errors:
-        return problem_response(
-            status,
-            "The request has invalid fields.",
-            code="validation_failed",
-            errors=errors,
-            headers=data.get("headers"),
-        )
+    if not errors:
+        return None
+    return problem_response(
+        status,
+        "The request has invalid fields.",
+        code="validation_failed",
+        errors=errors,
+        headers=data.get("headers"),
+    )
+
+
+def _http_problem(error: HTTPException) -> Response:
+    """Any other HTTP error, as a problem of its status."""
+    status = error.code or 500
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     return problem_response(
         status,

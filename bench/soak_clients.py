@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from http.client import HTTPException
 from typing import Any
 
-from domain.application import company_today
+from domain.clock import company_today
 
 KINDS = ("deduction", "scorecard", "ranking", "health")
 WEIGHTS = (4, 3, 2, 1)  # of KINDS, in order

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.application import company_today
+from domain.clock import company_today
 
 
 class Clock:

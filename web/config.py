@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from domain.application import DEFAULT_TIMEZONE, company_today
+from domain.clock import DEFAULT_TIMEZONE, company_today
 from domain.month import Month, MonthRange, parse_day
 from projections.runtime import Runtime, StoreConfig
 

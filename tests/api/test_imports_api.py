@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from domain.access import Role
-from domain.application import company_today
+from domain.clock import company_today
 from domain.month import Month
 from domain.rulebook import shipped_document
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from domain.access import Principal, Role
-from domain.application import company_today
+from domain.clock import company_today
 from domain.commands import NewAgent
 from projections.runtime import Runtime, StoreConfig
 from tests.e2e.commands import clean_env, run, run_ok, stored_event_count

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from domain.access import Principal, Role
-from domain.application import company_today
+from domain.clock import company_today
 from domain.commands import NewAgent
 from projections.runtime import Runtime, StoreConfig
 from web.importing import MAX_ERRORS, import_rows

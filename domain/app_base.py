@@ -1,0 +1,151 @@
+"""What every command of ``AppraisalApp`` stands on: saving with the command's
+guards and idempotency key, reading an aggregate once per batch, the months
+accepted, and who may administer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Recording,
+    Transcoding,
+)
+
+from domain import idempotency
+from domain.access import Principal
+from domain.clock import company_today
+from domain.errors import InvalidFactError, NotPermittedError
+from domain.guards import guards
+from domain.month import Month, MonthRange
+
+# Aggregates read by the batch command under way in this thread (see reads_once).
+_BATCH_READS: ContextVar[dict[UUID, Any] | None] = ContextVar(
+    "batch_reads", default=None
+)
+
+
+class DateAsISO(Transcoding):
+    """Stores business dates (``occurred_on``, ``joined_on``) as ISO strings."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class AppraisalBase(Application[UUID]):
+    """The store and the checks the commands of every concern share."""
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        today: Callable[[], date] | None = None,
+        working_day: Callable[[date], bool] | None = None,
+        months: MonthRange | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.today = today or company_today()
+        self.months = months or MonthRange()
+        # The public calendar (holidays, make-up working days); the company's
+        # own closed days are added from its calendar aggregate.
+        self.public_working_day = working_day or (lambda day: day.weekday() < 5)
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Save, with the guards of the command under way (see ``guarded``) and
+        its idempotency key: a command already recorded under the key answers
+        what it recorded then, and records nothing."""
+        expected = guards()
+        if expected:
+            kwargs.setdefault("expect", expected)
+        key = idempotency.current()
+        if key is None:
+            return super().save(*objs, **kwargs)
+        if key.replay is not None:
+            recordings = self.recordings_at(key.replay)
+        else:
+            try:
+                recordings = super().save(*objs, key=key, **kwargs)
+            except IntegrityError as error:
+                recordings = self._recorded_under(key, error)
+        idempotency.spend()
+        return recordings
+
+    def _recorded_under(
+        self, key: idempotency.Key, error: IntegrityError
+    ) -> list[Recording[UUID]]:
+        """The recordings of a command that committed under ``key`` meanwhile
+        (a concurrent duplicate); ``error`` if there is none."""
+        recorder = cast(idempotency.KeyedRecorder, self.recorder)
+        found = recorder.find_key(key.principal, key.key)
+        if found is None:
+            raise error
+        fingerprint, positions = found
+        if fingerprint != key.fingerprint:
+            raise idempotency.IdempotencyKeyReusedError(key.key)
+        return self.recordings_at(positions)
+
+    def recordings_at(self, positions: Sequence[int]) -> list[Recording[UUID]]:
+        """The recordings (event and notification) stored at ``positions``."""
+        wanted = set(positions)
+        notifications = self.recorder.select_notifications(
+            min(wanted), limit=max(wanted) - min(wanted) + 1, stop=max(wanted)
+        )
+        found = {n.id: n for n in notifications if n.id in wanted}
+        return [
+            Recording(self.mapper.to_domain_event(found[p]), found[p])
+            for p in positions
+        ]
+
+    def check_range(self, value: Month | date, field: str) -> None:
+        """Refuse a month or date outside the months this service accepts."""
+        problem = self.months.problem(value)
+        if problem:
+            raise InvalidFactError(problem, field=field)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    @contextmanager
+    def reads_once(self) -> Iterator[None]:
+        """Within one batch command, read each agent and period only once."""
+        if _BATCH_READS.get() is not None:
+            yield
+            return
+        token = _BATCH_READS.set({})
+        try:
+            yield
+        finally:
+            _BATCH_READS.reset(token)
+
+    def _read(self, aggregate_id: UUID) -> Any:
+        """An aggregate, from this batch's reads if one is under way."""
+        memo = _BATCH_READS.get()
+        if memo is None:
+            return self.repository.get(aggregate_id)
+        if aggregate_id not in memo:
+            try:
+                memo[aggregate_id] = self.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                memo[aggregate_id] = None
+        if memo[aggregate_id] is None:
+            raise AggregateNotFoundError(aggregate_id)
+        return memo[aggregate_id]
+
+    @staticmethod
+    def _require_admin(principal: Principal, what: str) -> None:
+        if not principal.may_administer:
+            raise NotPermittedError(f"only an admin may {what}")

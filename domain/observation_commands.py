@@ -1,0 +1,116 @@
+"""Observations: recorded in batches, known by their natural key, corrected
+(part of AppraisalApp)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from domain.access import Principal
+from domain.commands import NewObservation, Observed
+from domain.errors import InvalidFactError
+from domain.guards import guarded
+from domain.observation_values import normalise
+from domain.observations import KINDS, Observation, natural_key
+from domain.roster_commands import RosterCommands
+
+
+class ObservationCommands(RosterCommands):
+    """Observations of every kind."""
+
+    def check_observation(
+        self, principal: Principal, kind: str, new: NewObservation
+    ) -> dict[str, Any]:
+        """Refuse an observation that may not be recorded; return its stored values."""
+        if kind not in KINDS:
+            raise InvalidFactError(f"unknown kind {kind!r}", field="kind")
+        agent = self.get_agent(new.agent_id)
+        self.check_fact(
+            principal, agent, new.occurred_on, self_service=kind == "promotion"
+        )
+        return normalise(KINDS[kind], new.values)
+
+    @guarded
+    def record_observations(
+        self,
+        principal: Principal,
+        kind: str,
+        batch: Sequence[NewObservation],
+        source: str,
+    ) -> list[Observed]:
+        """Record a batch in one transaction. A row whose natural key is known
+        is unchanged if equal, else recorded as a correction."""
+        with self.reads_once():
+            rows = [
+                (new, self.check_observation(principal, kind, new)) for new in batch
+            ]
+        try:
+            return self._observe(principal, kind, rows, source, known={})
+        except IntegrityError:
+            # Some rows were known already: load those and try again.
+            known = self._known_observations(kind, rows)
+            return self._observe(principal, kind, rows, source, known)
+
+    def _observation_id(
+        self, kind: str, new: NewObservation, values: Mapping[str, Any]
+    ) -> UUID:
+        return Observation.create_id(
+            kind, new.agent_id, new.occurred_on, natural_key(KINDS[kind], values)
+        )
+
+    def _known_observations(
+        self, kind: str, rows: Sequence[tuple[NewObservation, dict[str, Any]]]
+    ) -> dict[UUID, Observation]:
+        known: dict[UUID, Observation] = {}
+        for new, values in rows:
+            key = self._observation_id(kind, new, values)
+            if key not in known:
+                with suppress(AggregateNotFoundError):
+                    known[key] = self.repository.get(key)
+        return known
+
+    def _observe(
+        self,
+        principal: Principal,
+        kind: str,
+        rows: Sequence[tuple[NewObservation, dict[str, Any]]],
+        source: str,
+        known: dict[UUID, Observation],
+    ) -> list[Observed]:
+        touched: dict[UUID, Observation] = {}
+        outcomes: list[tuple[str, UUID, int | None]] = []
+        for new, values in rows:
+            key = self._observation_id(kind, new, values)
+            found = touched.get(key) or known.get(key)
+            if found is None:
+                found = Observation(
+                    kind=kind,
+                    agent_id=new.agent_id,
+                    occurred_on=new.occurred_on,
+                    key=natural_key(KINDS[kind], values),
+                    values=values,
+                    recorded_by=principal.user,
+                    source=source,
+                )
+                outcomes.append(("recorded", key, found.version))
+            elif found.correct(values, principal.user, source):
+                outcomes.append(("corrected", key, found.version))
+            else:
+                outcomes.append(("unchanged", key, None))
+                continue
+            touched[key] = found
+        positions = {
+            (r.domain_event.originator_id, r.domain_event.originator_version): (
+                r.notification.id
+            )
+            for r in self.save(*touched.values())
+        }
+        return [
+            Observed(outcome, key, positions[(key, version)] if version else None)
+            for outcome, key, version in outcomes
+        ]

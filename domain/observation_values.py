@@ -1,0 +1,51 @@
+"""An observation kind's values in their stored form; a bad one is refused,
+naming its field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from domain.errors import InvalidFactError
+from domain.observations import Kind
+
+
+def normalise(kind: Kind, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values of a kind in their stored form; raise naming the first bad field."""
+    missing = [f.name for f in kind.fields if f.name not in values]
+    unknown = sorted(set(values) - {f.name for f in kind.fields})
+    if missing or unknown:
+        name = (missing or unknown)[0]
+        raise InvalidFactError(
+            f"{'missing' if missing else 'unknown'} field {name!r}", field=name
+        )
+    return {f.name: _value(f, values[f.name]) for f in kind.fields}
+
+
+def _value(field: Any, raw: Any) -> Any:
+    def bad(why: str) -> InvalidFactError:
+        return InvalidFactError(f"{field.name}: {why}", field=field.name)
+
+    if field.type is bool:
+        if not isinstance(raw, bool):
+            raise bad("must be true or false")
+        return raw
+    if field.type is str:
+        text = str(raw).strip()
+        if field.choices and text not in field.choices:
+            raise bad(f"must be one of {', '.join(field.choices)}")
+        return text
+    try:
+        number = Decimal(str(raw))
+    except InvalidOperation:
+        raise bad(f"{raw!r} is not a number") from None
+    if not number.is_finite() or isinstance(raw, bool):
+        raise bad(f"{raw!r} is not a number")
+    if field.type is int and number != number.to_integral_value():
+        raise bad(f"{raw!r} is not a whole number")
+    if field.minimum is not None and number < field.minimum:
+        raise bad(f"must be at least {field.minimum}")
+    if field.maximum is not None and number > field.maximum:
+        raise bad(f"must be at most {field.maximum}")
+    return int(number) if field.type is int else format(number.normalize(), "f")

@@ -1,0 +1,84 @@
+"""Each month's period (closed, published, reopened) and the company calendar
+(part of AppraisalApp)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Protocol, cast
+
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.access import Principal
+from domain.app_base import AppraisalBase
+from domain.errors import InvalidFactError
+from domain.guards import guard
+from domain.month import Month
+from domain.periods import CompanyCalendar, Period
+
+
+class ChainedRecorder(Protocol):
+    def chain_head(self) -> tuple[int, str]:
+        """The hash chain's last link: its position and hash."""
+
+
+class PeriodCommands(AppraisalBase):
+    """Periods and the company's closed days."""
+
+    def period(self, month: Month) -> Period:
+        """The month's period (open, if nothing was done to it yet)."""
+        self.check_range(month, "month")
+        period_id = Period.create_id(str(month))
+        try:
+            found: Period = self._read(period_id)
+        except AggregateNotFoundError:
+            guard(period_id, None)
+            return Period(month=str(month))
+        guard(period_id, found.version)
+        return found
+
+    def close_period(self, principal: Principal, month: Month) -> int:
+        self._require_admin(principal, "close periods")
+        period = self.period(month)
+        period.close(principal.user, self.today())
+        (*_, recording) = self.save(period)
+        return recording.notification.id
+
+    def publish_period(self, principal: Principal, month: Month) -> int:
+        """Issue the monthly report: rankings, rewards and duties follow from it."""
+        self._require_admin(principal, "publish periods")
+        period = self.period(month)
+        recorder = cast(ChainedRecorder, self.recorder)
+        position, digest = recorder.chain_head()
+        head = {"position": position, "hash": digest}
+        period.publish(principal.user, self.today(), head)
+        (recording,) = self.save(period)
+        return recording.notification.id
+
+    def reopen_period(self, principal: Principal, month: Month, reason: str) -> int:
+        self._require_admin(principal, "reopen periods")
+        if not reason.strip():
+            raise InvalidFactError("say why the period is reopened", field="reason")
+        period = self.period(month)
+        period.reopen(principal.user, reason)
+        (recording,) = self.save(period)
+        return recording.notification.id
+
+    def is_working_day(self, day: date) -> bool:
+        try:
+            calendar: CompanyCalendar = self._read(CompanyCalendar.ID)
+        except AggregateNotFoundError:
+            return self.public_working_day(day)
+        return day.isoformat() not in calendar.closed and self.public_working_day(day)
+
+    def close_day(self, principal: Principal, day: date, reason: str) -> int | None:
+        """Add a company closed day (not a working day for review windows)."""
+        self._require_admin(principal, "change the company calendar")
+        self.check_range(day, "day")
+        try:
+            calendar: CompanyCalendar = self.repository.get(CompanyCalendar.ID)
+        except AggregateNotFoundError:
+            calendar = CompanyCalendar()
+        if not calendar.close_day(day, reason, principal.user):
+            return None
+        (*_, recording) = self.save(calendar)
+        return recording.notification.id

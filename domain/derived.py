@@ -11,23 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from domain.facts import Assessor, Fact, MetricSample, Occurred, Rated
-
-
-@dataclass(frozen=True, kw_only=True)
-class Place:
-    """Where a contribution sits in the log: the fields every fact has."""
-
-    fact_id: str
-    event_id: str
-    position: int
-    occurred_on: date
-    recorded_by: str
-    recorded_at: datetime
+from domain.facts import Assessor, Fact, MetricSample, Occurred, Place, Rated
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ class Assessor(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Fact:
-    """Something recorded about one agent in one month, and where it is in the log."""
+class Place:
+    """Where a fact sits in the log: what every fact has, whatever its kind."""
 
     fact_id: str
     event_id: str
@@ -36,6 +36,11 @@ class Fact:
     occurred_on: date
     recorded_by: str
     recorded_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fact(Place):
+    """Something recorded about one agent in one month, and where it is in the log."""
 
     def file(self, month: MonthFacts) -> None:
         """Put the fact where the rule items that read it look (a fact of no

@@ -31,7 +31,7 @@ class ObservationCommands(RosterCommands):
             raise InvalidFactError(f"unknown kind {kind!r}", field="kind")
         agent = self.get_agent(new.agent_id)
         self.check_fact(
-            principal, agent, new.occurred_on, self_service=kind == "promotion"
+            principal, agent, new.occurred_on, self_service=KINDS[kind].self_service
         )
         return normalise(KINDS[kind], new.values)
 

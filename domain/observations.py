@@ -62,6 +62,8 @@ class Kind:
     fields: tuple[Field, ...]
     key: tuple[str, ...]
     derive: Callable[[Mapping[str, Any]], list[Derived]]
+    self_service: bool = False
+    """Agents may record this kind about themselves."""
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -269,6 +271,7 @@ KINDS: dict[str, Kind] = {
             ),
             ("channel", "reference"),
             _promotion,
+            self_service=True,
         ),
     )
 }

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -20,6 +20,7 @@ from domain.errors import (
     NotPermittedError,
 )
 from domain.guards import guarded
+from domain.order_steps import STEPS
 from domain.orders import Order, StepBy
 from domain.roster_commands import RosterCommands
 
@@ -79,20 +80,11 @@ class OrderCommands(RosterCommands):
         if handled_by is not None:
             self.get_agent(handled_by)
         by = StepBy(on, principal.user, handled_by)
-        steps: dict[str, Callable[..., Any]] = {
-            "process": order.process,
-            "check": order.check,
-            "pay": order.pay,
-            "feedback": order.give_feedback,
-            "dispute": order.open_dispute,
-            "resolve": order.resolve_dispute,
-            "finish": order.finish,
-            "correct_amount": order.correct_amount,
-        }
-        if step not in steps:
+        spec = STEPS.get(step)
+        if spec is None or not spec.api_step:
             raise InvalidFactError(f"unknown order step {step!r}", field="step")
         version = order.version
-        steps[step](**fields, step=by)
+        getattr(order, spec.command)(**fields, step=by)
         if order.version == version:
             raise ConflictError(f"order {order_no!r} is already so", field="step")
         (recording,) = self.save(order)
@@ -204,20 +196,13 @@ class OrderCommands(RosterCommands):
                 raise InvalidFactError(f"a {row.step} row needs {name}", field=name)
             return value
 
+        spec = STEPS[row.step]
         if row.step == "dispute" and need("number") != len(order.disputes) + 1:
             raise InvalidFactError(
                 f"order {order.order_no} has {len(order.disputes)} disputes; the next "
                 f"is number {len(order.disputes) + 1}",
                 field="number",
             )
-        {
-            "process": lambda: order.process(need("case"), by),
-            "check": lambda: order.check(need("batch"), need("passed"), by, row.note),
-            "pay": lambda: order.pay(by),
-            "feedback": lambda: order.give_feedback(by),
-            "dispute": lambda: order.open_dispute(need("reason"), by),
-            "resolve": lambda: order.resolve_dispute(
-                need("number"), need("outcome"), by
-            ),
-            "finish": lambda: order.finish(need("outcome"), by),
-        }[row.step]()
+        given = {name: need(name) for name in spec.requires}
+        given |= {name: getattr(row, name) for name in spec.takes}
+        getattr(order, spec.command)(**given, step=by)

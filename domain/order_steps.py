@@ -116,6 +116,9 @@ class OrderStep:
 
     name: str
     event: type[Any]
+    command: str = ""
+    """The ``Order`` method that records the step (``submit``: ``Order``
+    itself)."""
     requires: tuple[str, ...] = ()
     takes: tuple[str, ...] = ()
     chosen_from: Mapping[str, str] = field(default_factory=dict)
@@ -170,6 +173,7 @@ _STEPS = (
     ),
     OrderStep(
         name="process",
+        command="process",
         event=Order.Processed,
         requires=("case",),
         chosen_from={"case": "process_cases"},
@@ -177,6 +181,7 @@ _STEPS = (
     ),
     OrderStep(
         name="check",
+        command="check",
         event=Order.Checked,
         requires=("batch", "passed"),
         takes=("note",),
@@ -184,10 +189,11 @@ _STEPS = (
         records={"passed": "passed"},
         numbered_by="batch",
     ),
-    OrderStep(name="pay", event=Order.Paid),
-    OrderStep(name="feedback", event=Order.FeedbackGiven),
+    OrderStep(name="pay", command="pay", event=Order.Paid),
+    OrderStep(name="feedback", command="give_feedback", event=Order.FeedbackGiven),
     OrderStep(
         name="dispute",
+        command="open_dispute",
         event=Order.DisputeOpened,
         requires=("reason",),
         chosen_from={"reason": "dispute_reasons"},
@@ -196,6 +202,7 @@ _STEPS = (
     ),
     OrderStep(
         name="resolve",
+        command="resolve_dispute",
         event=Order.DisputeResolved,
         requires=("number", "outcome"),
         chosen_from={"outcome": "dispute_outcomes"},
@@ -204,6 +211,7 @@ _STEPS = (
     ),
     OrderStep(
         name="finish",
+        command="finish",
         event=Order.Finished,
         requires=("outcome",),
         chosen_from={"outcome": "finish_outcomes"},
@@ -211,6 +219,7 @@ _STEPS = (
     ),
     OrderStep(
         name="correct_amount",
+        command="correct_amount",
         event=Order.AmountCorrected,
         requires=("amount",),
         imported=False,

@@ -15,7 +15,8 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 
-from domain.derived import Place, positioned
+from domain.derived import positioned
+from domain.facts import Place
 from domain.month import Month
 from domain.register import Catalog
 from domain.scoring import Fact

@@ -17,6 +17,7 @@ _NAMED_PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
 class PostgresScoreboardView(SqlScoreboardView, PostgresTrackingRecorder):
+    SELECT_DIRTY = "SELECT agent_id, month FROM {dirty} FOR UPDATE"
     insert_tracking = bounded(PostgresTrackingRecorder.insert_tracking)
     max_tracking_id = bounded(PostgresTrackingRecorder.max_tracking_id)
     has_tracking_id = bounded(PostgresTrackingRecorder.has_tracking_id)

@@ -204,6 +204,12 @@ class Runtime:
         return str(self.config.data_dir / f"{name}.sqlite")
 
     def position_of(self, view: ScoreboardView) -> int:
+        """The last position the view includes in full, its scores too: what a
+        reader may rely on."""
+        return view.positions(self.app.name)[1]
+
+    def folded_of(self, view: ScoreboardView) -> int:
+        """The last position folded into the view (its scores may wait)."""
         return view.max_tracking_id(self.app.name) or 0
 
     @property
@@ -235,31 +241,39 @@ class Runtime:
         view = view or self.view
         with self._lock_for(view):
             while True:
-                start = self.position_of(view)
+                start, settled = view.positions(self.app.name)
                 notifications = self.app.recorder.select_notifications(
                     start, limit=batch_size, inclusive_of_start=False
                 )
                 if not notifications:
+                    if settled < start:  # a long catch-up left scores to do
+                        view.settle()
                     return start
+                # A full batch has more behind it: its scores wait for the last.
+                defer = len(notifications) == batch_size
                 try:
-                    self._apply(view, notifications)
+                    self._apply(view, notifications, defer)
                 except UNAVAILABLE:
                     raise
                 except Exception:
-                    if self.position_of(view) == start:
+                    if self.folded_of(view) == start:
                         # Not another process ahead of us: find the event.
                         self._apply_singly(view, notifications)
                 if progress:
                     progress(notifications[-1].id, self.head)
 
     def _apply(
-        self, view: ScoreboardView, notifications: Sequence[Notification]
+        self,
+        view: ScoreboardView,
+        notifications: Sequence[Notification],
+        defer: bool = False,
     ) -> None:
         changes = Changes()
         for notification in notifications:
             event = self.app.mapper.to_domain_event(notification)
             fold_event(event, notification.id, changes)
-        view.apply(changes, Tracking(self.app.name, notifications[-1].id))
+        tracking = Tracking(self.app.name, notifications[-1].id)
+        view.apply(changes, tracking, notifications[0].id if defer else None)
 
     def _apply_singly(
         self, view: ScoreboardView, notifications: Sequence[Notification]
@@ -267,14 +281,14 @@ class Runtime:
         """Fold a batch one event a transaction, to stop just before the one
         that fails."""
         for notification in notifications:
-            if self.position_of(view) >= notification.id:
+            if self.folded_of(view) >= notification.id:
                 continue
             try:
                 self._apply(view, [notification])
             except UNAVAILABLE:
                 raise
             except IntegrityError as error:
-                if self.position_of(view) < notification.id:
+                if self.folded_of(view) < notification.id:
                     raise StalledError(
                         notification.id, notification.topic, error
                     ) from error

@@ -58,8 +58,20 @@ class ScoreboardView(TrackingRecorder, ABC):
     """Rankings remembered per view, each for the position it was read at."""
 
     @abstractmethod
-    def apply(self, changes: Changes, tracking: Tracking) -> None:
-        """Store the rows, re-score touched agent-months, record tracking."""
+    def apply(
+        self, changes: Changes, tracking: Tracking, defer_from: int | None = None
+    ) -> None:
+        """Store the rows, re-score touched agent-months (or, with
+        ``defer_from``, the batch's first position, mark them to be scored by
+        a later batch or ``settle``), record tracking."""
+
+    @abstractmethod
+    def settle(self) -> None:
+        """Score every agent-month a deferred catch-up left marked."""
+
+    @abstractmethod
+    def positions(self, upstream: str) -> tuple[int, int]:
+        """The last position folded, and the last one every score includes."""
 
     @abstractmethod
     def catalog(self, as_of: int = NOW) -> Catalog:
@@ -164,7 +176,7 @@ class ScoreboardView(TrackingRecorder, ABC):
         Worked out once per position the view has reached: everything a
         ranking reads is folded in the transaction that records that position,
         so a later read at the same position gets the same entries."""
-        reached = self.max_tracking_id(self.upstream) or 0
+        reached = self.positions(self.upstream)
         key = (str(month), team, as_of, reached)
         kept: dict[Any, list[RankingEntry]] = self.__dict__.setdefault("_ranked", {})
         entries = kept.get(key)

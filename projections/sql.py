@@ -144,7 +144,7 @@ class SqlScoreboardView(ScoreTables, CycleTables, DisputeTables, ScoreboardView)
             statement = getattr(type(self), name)
             if not (name.isupper() and isinstance(statement, str)):
                 continue
-            bound = statement.format(**tables, **later)
+            bound = statement.format(**tables, tracking=self.tracking_object, **later)
             setattr(self, name, bound if "{" in bound else self._dialect(bound))
 
     def _dialect(self, statement: str) -> str:
@@ -162,7 +162,9 @@ class SqlScoreboardView(ScoreTables, CycleTables, DisputeTables, ScoreboardView)
         ``statement``; PostgreSQL's view sends them by ``COPY`` instead."""
         cursor.executemany(statement, rows)
 
-    def apply(self, changes: Changes, tracking: Tracking) -> None:
+    def apply(
+        self, changes: Changes, tracking: Tracking, defer_from: int | None = None
+    ) -> None:
         with self._transaction(commit=True) as cursor:
             # Tracking first: it takes the write lock, and it fails (rolling
             # everything back) when another process already applied this position.
@@ -196,8 +198,7 @@ class SqlScoreboardView(ScoreTables, CycleTables, DisputeTables, ScoreboardView)
                     ],
                 )
                 touched |= self._months_under_new_rules(cursor, changes)
-            if touched:
-                self._rescore(cursor, sorted(touched))
+            self._score_touched(cursor, touched, defer_from)
 
     def _fold_orders(self, cursor: Any, steps: list[dict[str, Any]]) -> None:
         """Append each step to its order's row (read once, written once a batch)."""

@@ -71,6 +71,57 @@ class ScoreTables:
     SELECT_TOTALS = (
         "SELECT agent_id, total_centi FROM {scorecards} WHERE month = :month"
     )
+    MARK_DIRTY = (
+        "INSERT INTO {dirty} (agent_id, month, since) "
+        "VALUES (:agent_id, :month, :since) ON CONFLICT (agent_id, month) DO NOTHING"
+    )
+    SELECT_DIRTY = "SELECT agent_id, month FROM {dirty}"
+    """PostgreSQL's view locks the rows: a batch marking one of them meanwhile
+    waits, and marks it again once this transaction has scored it."""
+    CLEAR_DIRTY = "DELETE FROM {dirty} WHERE agent_id = :agent_id AND month = :month"
+    SELECT_SETTLED = (
+        "SELECT (SELECT MAX(notification_id) FROM {tracking} "
+        "WHERE application_name = :upstream) AS tracked, "
+        "(SELECT MIN(since) FROM {dirty}) AS since"
+    )
+
+    # Deferred re-scoring: a long catch-up marks the agent-months its batches
+    # touch (in each batch's transaction) and scores each once at the end,
+    # instead of re-reading a month's whole ledger in every batch.
+
+    def _score_touched(
+        self, cursor: Any, touched: set[tuple[str, str]], since: int | None
+    ) -> None:
+        """Re-score ``touched`` with whatever earlier batches left to score, or,
+        with ``since`` (the batch's first position), leave them marked."""
+        if since is not None:
+            marks = [{"agent_id": a, "month": m, "since": since} for a, m in touched]
+            cursor.executemany(self.MARK_DIRTY, marks)
+            return
+        cursor.execute(self.SELECT_DIRTY, {})
+        left = {(r["agent_id"], r["month"]) for r in cursor.fetchall()}
+        if left:
+            cleared = [{"agent_id": a, "month": m} for a, m in left]
+            cursor.executemany(self.CLEAR_DIRTY, cleared)
+        if touched or left:
+            self._rescore(cursor, sorted(touched | left))
+
+    def settle(self) -> None:
+        """Score every agent-month a deferred catch-up left marked."""
+
+        def once() -> None:
+            with self._transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+                self._score_touched(cursor, set(), None)
+
+        retrying(budget_of(self.datastore), once)
+
+    def positions(self, upstream: str) -> tuple[int, int]:
+        """The last position folded, and the last one every score includes
+        (before the first batch whose agent-months wait to be scored)."""
+        rows = self._select(self.SELECT_SETTLED, {"upstream": upstream})  # type: ignore[attr-defined]
+        tracked = int(rows[0]["tracked"] or 0)
+        since = rows[0]["since"]
+        return tracked, tracked if since is None else int(since) - 1
 
     def _months_under_new_rules(
         self, cursor: Any, changes: Changes

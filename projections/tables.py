@@ -145,6 +145,11 @@ TABLES: dict[str, Table] = {
             key=("deduction_id", "number"),
         ),
         Table(
+            "dirty",
+            (_c("agent_id"), _c("month"), _c("since", "bigint")),
+            key=("agent_id", "month"),
+        ),
+        Table(
             "publications",
             (
                 _c("position", "bigint"), _c("rulebook_id"), _c("version", "integer"),

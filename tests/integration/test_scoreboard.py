@@ -168,6 +168,60 @@ def test_replaying_the_whole_log_into_empty_tables_gives_the_same_read_models(ru
     assert replayed.max_tracking_id(runtime.app.name) == runtime.position
 
 
+def _a_month_of_facts(runtime: Runtime) -> None:
+    register(runtime, ("a1", "t1"), ("a2", "t1"), ("b1", "t2"))
+    for who, item, day in [
+        ("a1", "complaint", 5), ("a2", "slow_reply", 6), ("b1", "complaint", 7),
+        ("a1", "target_missed", 8), ("a2", "complaint", 9), ("b1", "late_early", 12),
+        ("a1", "slow_reply", 13), ("b1", "complaint", 14),
+    ]:  # fmt: skip
+        deduct(runtime, who, item, date(2026, 10, day))
+
+
+def test_a_catch_up_in_many_batches_scores_each_agent_month_as_one_batch_does(
+    runtime,
+):
+    # Batches that have more behind them leave their agent-months marked and
+    # the last one scores them: the totals are those of a one-batch replay.
+    _a_month_of_facts(runtime)
+    batched = _fresh_view(runtime, "batched")
+    reached = runtime.catch_up(batched, batch_size=2)
+    whole = _fresh_view(runtime, "whole")
+    runtime.catch_up(whole, batch_size=10_000)
+
+    assert reached == runtime.head
+    assert batched.positions(runtime.app.name) == (reached, reached)
+    assert batched.scorecard_rows() == whole.scorecard_rows()
+    assert _snapshot(batched) == _snapshot(whole)
+    assert len(batched.scorecard_rows()) == 3
+
+
+def test_scores_a_crashed_catch_up_left_marked_are_settled_by_the_next_one(runtime):
+    # A deferred batch committed, then its process died before scoring: readers
+    # are told the last position whose scores are complete, and the next
+    # catch-up scores the marked agent-months though no new event came.
+    _a_month_of_facts(runtime)
+    view = _fresh_view(runtime, "crashed")
+    from projections.fold import fold_event
+
+    notifications = runtime.app.recorder.select_notifications(None, limit=10_000)
+    changes = Changes()
+    for n in notifications:
+        fold_event(runtime.app.mapper.to_domain_event(n), n.id, changes)
+    last = notifications[-1].id
+    view.apply(changes, Tracking(runtime.app.name, last), notifications[0].id)
+
+    assert view.positions(runtime.app.name) == (last, notifications[0].id - 1)
+    assert runtime.position_of(view) < last
+    assert view.scorecard_rows() == []  # nothing scored yet
+
+    assert runtime.catch_up(view) == last
+    assert view.positions(runtime.app.name) == (last, last)
+    runtime.catch_up()  # the live view, in one batch, for reference
+    assert len(view.scorecard_rows()) == 3
+    assert view.scorecard_rows() == runtime.view.scorecard_rows()
+
+
 def test_a_failed_batch_leaves_neither_rows_nor_tracking(runtime):
     register(runtime, ("a1", "t1"))
     runtime.catch_up()

@@ -61,7 +61,7 @@ def progress(runtime: Runtime, rebuild_id: UUID) -> Progress:
         rebuild_id=rebuild_id,
         generation=rebuild.generation,
         status=rebuild.status,
-        done=runtime.position_of(view),
+        done=runtime.folded_of(view),
         total=runtime.head,
         started_at=rebuild.created_on,
         result=rebuild.result,

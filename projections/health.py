@@ -42,6 +42,18 @@ STATUS_COLUMNS = (
 )  # fmt: skip
 
 
+class ReadTimeoutError(Exception):
+    """Raised when the read models do not reach a position within the timeout."""
+
+    def __init__(self, wanted: int, reached: int, stall: str | None = None) -> None:
+        why = f"; {stall}" if stall else ""
+        super().__init__(
+            f"read models are at position {reached}, not yet {wanted}{why}"
+        )
+        self.wanted = wanted
+        self.reached = reached
+
+
 class StalledError(Exception):
     """Raised when an event cannot be folded into a read model; the read model
     stays at the position before it."""

@@ -37,7 +37,13 @@ from projections.audit import ChainStore
 from projections.calendar import WorkingCalendar
 from projections.config import StoreConfig
 from projections.fold import Changes, fold_event
-from projections.health import Health, StalledError, StatusStore, probe
+from projections.health import (
+    Health,
+    ReadTimeoutError,
+    StalledError,
+    StatusStore,
+    probe,
+)
 from projections.keys import KeyStore
 from projections.migrate import (
     Migrations,
@@ -53,18 +59,6 @@ from projections.usage import TokenUse
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 5000
-
-
-class ReadTimeoutError(Exception):
-    """Raised when the read models do not reach a position within the timeout."""
-
-    def __init__(self, wanted: int, reached: int, stall: str | None = None) -> None:
-        why = f"; {stall}" if stall else ""
-        super().__init__(
-            f"read models are at position {reached}, not yet {wanted}{why}"
-        )
-        self.wanted = wanted
-        self.reached = reached
 
 
 class Runtime:
@@ -326,11 +320,6 @@ class Runtime:
             self.stall = None
             self.status.record(name, reached, self.head)
         return reached
-
-    def wait_for(self, position: int | None, timeout: float) -> int:
-        """Block until the live read models include ``position``; return where
-        they are."""
-        return self.read(position, timeout)[1]
 
     def read(self, position: int | None, timeout: float) -> tuple[ScoreboardView, int]:
         """The live view once it includes ``position``, and where it is: a

@@ -28,8 +28,8 @@ from domain.errors import (
     NotVisibleError,
 )
 from domain.text import storable
+from projections.health import ReadTimeoutError
 from projections.persistence import TRANSIENT, StoreUnavailableError
-from projections.runtime import ReadTimeoutError
 
 PROBLEM_JSON = "application/problem+json"
 

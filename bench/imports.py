@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from psycopg.conninfo import conninfo_to_dict
 
@@ -323,26 +323,23 @@ def figures(
     return found
 
 
+def _parts(args: argparse.Namespace, directory: str) -> tuple[Any, Any]:
+    """How to make the files (in ``directory``) and how to run them."""
+    return (
+        partial(generate, args, Path(directory)),
+        partial(run, with_catch_up=args.catch_up, profile=args.profile),
+    )
+
+
 def suite(args: argparse.Namespace) -> tuple[str, list[common.Figure]]:
     with tempfile.TemporaryDirectory(prefix="appraisal_bench_") as directory:
-        return common.suite(
-            args,
-            partial(generate, args, Path(directory)),
-            partial(run, with_catch_up=args.catch_up, profile=args.profile),
-            report,
-            figures,
-        )
+        return common.suite(args, *_parts(args, directory), report, figures)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="appraisal_bench_") as directory:
-        return common.run_in_database(
-            args,
-            partial(generate, args, Path(directory)),
-            partial(run, with_catch_up=args.catch_up, profile=args.profile),
-            report,
-        )
+        return common.run_in_database(args, *_parts(args, directory), report)
 
 
 if __name__ == "__main__":

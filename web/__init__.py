@@ -47,7 +47,9 @@ def _flask_defaults() -> dict[str, Any]:
         "OPENAPI_URL_PREFIX": "/",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        # Served from this package (web/static/swagger-ui): /docs works offline.
+        "OPENAPI_SWAGGER_UI_URL": "/static/swagger-ui/",
+        "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
         "API_SPEC_OPTIONS": {
             "info": {"description": API_DESCRIPTION},
             "security": [{"bearerAuth": []}],

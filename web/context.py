@@ -19,7 +19,7 @@ from web.errors import ProblemError
 EXTENSION = "appraisal"
 MIN_POSITION = "Min-Position"
 READ_POSITION = "Read-Position"
-PUBLIC_ENDPOINTS = {"health.health"}
+PUBLIC_ENDPOINTS = {"health.health", "static"}
 # POST endpoints that answer from the read models (and so honour Min-Position).
 READING_COMMANDS = {"rulebooks.preview_rulebook"}
 _POSITION = re.compile(r"[0-9]{1,18}")

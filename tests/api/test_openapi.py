@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 EXPECTED = {
@@ -83,3 +85,26 @@ def test_every_operation_has_a_summary(spec):
         if method != "parameters" and not operation.get("summary")
     ]
     assert missing == []
+
+
+def test_the_docs_page_loads_everything_from_this_server(department):
+    # /docs must work where the internet is not reachable: every script and
+    # style it names is served here, without a token.
+    client = department.app.test_client()
+    page = client.get("/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sorted(a.rsplit("/", 1)[1] for a in assets) == [
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+        "swagger-ui.css",
+    ]
+    assert "://" not in html  # no other host, the validator badge included
+    assert '"validatorUrl": null' in html
+    for asset in assets:
+        with client.get(asset) as answer:
+            assert answer.status_code == 200, asset
+            assert len(answer.data) > 100_000
+            kind = "text/css" if asset.endswith(".css") else "text/javascript"
+            assert answer.mimetype == kind

@@ -12,8 +12,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
-from contextlib import closing
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,3 +163,29 @@ def http_get(url: str, token: str | None = None, timeout: float = 10) -> Respons
     except urllib.error.HTTPError as error:
         with error:
             return Response(error.code, dict(error.headers), error.read())
+
+
+@contextmanager
+def serving_demo(
+    env: Mapping[str, str],
+    data_dir: Path,
+    workdir: Path,
+    background: Callable[..., Background],
+    within: float,
+) -> Iterator[tuple[str, dict[str, str], Background]]:
+    """``appraisal demo``, then ``appraisal serve`` until ``/health`` answers
+    (in ``within`` seconds): its base URL, the demo tokens and the server."""
+    run_ok("demo", env=env, cwd=workdir)
+    tokens = json.loads((data_dir / "demo-tokens.json").read_text(encoding="utf-8"))
+    port = free_port()
+    server = background("serve", "--port", str(port), env=env, cwd=workdir)
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            return http_get(f"{base}/health", timeout=2).status == 200
+        except OSError:
+            return False
+
+    wait_until(healthy, within, "GET /health", server.process, server.log)
+    yield base, tokens, server

@@ -18,10 +18,10 @@ from projections.runtime import Runtime, StoreConfig
 from tests.e2e.commands import (
     Background,
     clean_env,
-    free_port,
     http_get,
     run,
     run_ok,
+    serving_demo,
     stored_event_count,
     wait_until,
 )
@@ -106,21 +106,10 @@ def demo_server(
     sqlite_env, data_dir, workdir, background: Callable[..., Background]
 ) -> Iterator[tuple[str, dict[str, str]]]:
     """``appraisal serve`` on the loaded demo: its base URL and the demo tokens."""
-    run_ok("demo", env=sqlite_env, cwd=workdir)
-    tokens = json.loads((data_dir / "demo-tokens.json").read_text(encoding="utf-8"))
-    port = free_port()
-    server = background("serve", "--port", str(port), env=sqlite_env, cwd=workdir)
-    base = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            return http_get(f"{base}/health", timeout=2).status == 200
-        except OSError:
-            return False
-
-    wait_until(healthy, 20, "GET /health", server.process, server.log)
-    yield base, tokens
-    assert server.terminate() is not None, "the server ignored SIGTERM"
+    with serving_demo(sqlite_env, data_dir, workdir, background, 20) as served:
+        base, tokens, server = served
+        yield base, tokens
+        assert server.terminate() is not None, "the server ignored SIGTERM"
 
 
 def test_health_is_public_and_names_the_sqlite_backend(demo_server):

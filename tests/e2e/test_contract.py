@@ -14,7 +14,6 @@ schemathesis cannot generate requests for (a schema error) fails the test.
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -26,10 +25,8 @@ import pytest
 from tests.e2e.commands import (
     Background,
     clean_env,
-    free_port,
     http_get,
-    run_ok,
-    wait_until,
+    serving_demo,
 )
 
 ST = Path(sys.executable).with_name("st")
@@ -78,21 +75,10 @@ def demo_service(
     background: Callable[..., Background],
 ) -> Iterator[tuple[str, dict[str, str]]]:
     """``appraisal serve`` on the demo department: its base URL and tokens."""
-    run_ok("demo", env=service_env, cwd=workdir)
-    tokens = json.loads((data_dir / "demo-tokens.json").read_text(encoding="utf-8"))
-    port = free_port()
-    server = background("serve", "--port", str(port), env=service_env, cwd=workdir)
-    base = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            return http_get(f"{base}/health", timeout=2).status == 200
-        except OSError:
-            return False
-
-    wait_until(healthy, 30, "GET /health", server.process, server.log)
-    yield base, tokens
-    server.terminate()
+    with serving_demo(service_env, data_dir, workdir, background, 30) as served:
+        base, tokens, server = served
+        yield base, tokens
+        server.terminate()
 
 
 def schemathesis(base: str, token: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -14,13 +14,20 @@ from domain.scoring import MetricSample, Occurred, Rated, points, score
 SONGSONG = shipped_rulebook()
 
 
-def fact(item: str, position: int, quantity: int = 1, day: int = 5) -> Occurred:
+def fact(
+    item: str,
+    position: int,
+    quantity: int = 1,
+    day: int = 5,
+    severity: str | None = None,
+) -> Occurred:
     return Occurred(
         fact_id=f"f{position}",
         event_id=f"e{position}:1",
         position=position,
         item=item,
         quantity=quantity,
+        severity=severity,
         occurred_on=date(2026, 10, day),
         recorded_by="sup-t1",
         recorded_at=datetime(2026, 10, day, 9, tzinfo=UTC),
@@ -257,16 +264,7 @@ def test_an_accumulate_category_never_exceeds_its_maximum():
 
 
 def test_a_severe_complaint_costs_its_points_and_its_fine():
-    severe = Occurred(
-        fact_id="c",
-        event_id="c:1",
-        position=1,
-        occurred_on=date(2026, 10, 5),
-        recorded_by="sup",
-        recorded_at=datetime(2026, 10, 5, tzinfo=UTC),
-        item="complaint",
-        severity="severe",
-    )
+    severe = fact("complaint", 1, severity="severe")
     card = score(SONGSONG, [severe])
     assert (card.total, card.fines) == (Decimal(97), Decimal(200))
     assert line_of(card, "complaint").remark == "severity severe"
@@ -481,17 +479,7 @@ def test_a_line_the_cap_leaves_nothing_shows_zero_not_minus_zero():
 
 
 def test_a_fine_is_multiplied_by_the_quantity():
-    severe = Occurred(
-        fact_id="c",
-        event_id="c:1",
-        position=1,
-        occurred_on=date(2026, 10, 5),
-        recorded_by="sup",
-        recorded_at=datetime(2026, 10, 5, tzinfo=UTC),
-        item="complaint",
-        severity="severe",
-        quantity=2,
-    )
+    severe = fact("complaint", 1, quantity=2, severity="severe")
     card = score(SONGSONG, [severe])
     assert line_of(card, "complaint").fine == Decimal(400)
     assert (card.total, card.fines) == (Decimal(94), Decimal(400))

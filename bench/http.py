@@ -84,8 +84,9 @@ class Population:
 
 
 @contextmanager
-def serving(url: str, token_file: Path) -> Iterator[str]:
-    """``appraisal serve --workers 2`` and ``appraisal project`` on ``url``."""
+def serving(url: str, log_path: Path) -> Iterator[str]:
+    """``appraisal serve --workers 2`` and ``appraisal project`` on ``url``,
+    their output in ``log_path``."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -93,7 +94,7 @@ def serving(url: str, token_file: Path) -> Iterator[str]:
         "APPRAISAL_AUTH_FAILURES_PER_MINUTE": "1000",
     }
     command = [sys.executable, "-c", "from web.cli import main; main()"]
-    log = token_file.with_name("serve.log").open("wb")
+    log = log_path.open("wb")
     processes = [
         subprocess.Popen([*command, "project"], env=env, stderr=log, stdout=log),
         subprocess.Popen(

@@ -56,6 +56,14 @@ class PostgresScoreboardView(SqlScoreboardView, PostgresTrackingRecorder):
             for row in rows:
                 copy.write_row([row[name] for name in names])
 
+    def _select_once(self, statement: str, params: dict[str, Any]) -> list[Any]:
+        """One statement on an autocommit connection, as the library reads its
+        tracking position: no BEGIN and ROLLBACK around it, and a rollback
+        would make psycopg drop the connection's prepared statements."""
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(statement, params)
+            return list(cursor.fetchall())
+
     def _dialect(self, statement: str) -> str:
         return _NAMED_PARAM.sub(r"%(\1)s", statement)
 

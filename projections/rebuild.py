@@ -21,7 +21,7 @@ from uuid import UUID
 from domain.rebuild import Rebuild
 from domain.scoring import CENT
 from projections.preview import LARGEST_MOVES
-from projections.runtime import Runtime
+from projections.runtime import ClosingError, Runtime
 
 logger = logging.getLogger(__name__)
 Row = tuple[str, str, int, str, int]
@@ -87,6 +87,8 @@ def start(runtime: Runtime, rebuild_id: UUID) -> bool:
 def _run_logged(runtime: Runtime, rebuild_id: UUID) -> None:
     try:
         run(runtime, rebuild_id)
+    except ClosingError:
+        logger.info("rebuild %s paused: the process is closing", rebuild_id)
     except Exception:  # a background thread has no caller to tell; resume later
         logger.exception("rebuild %s stopped; resume it to carry on", rebuild_id)
 

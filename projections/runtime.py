@@ -59,6 +59,11 @@ from projections.usage import TokenUse
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 5000
+CLOSE_WAIT_SECONDS = 30.0
+
+
+class ClosingError(RuntimeError):
+    """The runtime is closing: a background catch-up stops between batches."""
 
 
 class Runtime:
@@ -97,6 +102,7 @@ class Runtime:
         self.stall: StalledError | None = None  # of the inline catch-up
         self.background: dict[Any, threading.Thread] = {}
         self.background_lock = threading.Lock()
+        self.closing = threading.Event()
         if config.is_postgres:
             check_schema(self.datastore)
         self.created: list[str] = self.migrations().ensure()
@@ -235,6 +241,8 @@ class Runtime:
         view = view or self.view
         with self._lock_for(view):
             while True:
+                if self.closing.is_set():
+                    raise ClosingError("the runtime is closing")
                 start, settled = view.positions(self.app.name)
                 notifications = self.app.recorder.select_notifications(
                     start, limit=batch_size, inclusive_of_start=False
@@ -375,6 +383,14 @@ class Runtime:
             del self.views[generation]
 
     def close(self) -> None:
+        """Stop background work between its batches, wait for it, then close
+        the connections it would otherwise still be using."""
+        self.closing.set()
+        with self.background_lock:
+            threads = list(self.background.values())
+        deadline = time.monotonic() + CLOSE_WAIT_SECONDS
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
         self.app.close()
         for factory in self._factories:
             factory.close()

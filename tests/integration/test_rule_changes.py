@@ -206,3 +206,20 @@ def test_progress_reports_events_done_of_the_total(department):
     assert done.status == "completed"
     assert done.done == done.total
     assert done.remaining_seconds == 0
+
+
+def test_closing_stops_a_background_rebuild_first_and_it_resumes_later(
+    store_config, department
+):
+    requested = department.app.request_rebuild(ADMIN, complaint_costs("-5"), SEP)
+    assert rebuild.start(department, requested.rebuild_id)
+    department.close()  # a worker shutting down while the rebuild runs
+    assert not any(t.is_alive() for t in department.background.values())
+
+    reopened = Runtime(store_config, today=lambda: TODAY)
+    try:
+        if rebuild.progress(reopened, requested.rebuild_id).status == "running":
+            rebuild.run(reopened, requested.rebuild_id)
+        assert totals(reopened, SEP)["a2"] == Decimal(90)
+    finally:
+        reopened.close()

@@ -44,6 +44,7 @@ from projections.health import (
     StatusStore,
     probe,
 )
+from projections.import_jobs import ImportJobStore
 from projections.keys import KeyStore
 from projections.migrate import (
     Migrations,
@@ -93,6 +94,7 @@ class Runtime:
         self.status = StatusStore(self.datastore, config.is_postgres)
         self.keys = KeyStore(self.app.recorder, config.is_postgres)
         self.usage = TokenUse(self.datastore, config.is_postgres)
+        self.import_jobs = ImportJobStore(self.datastore, config.is_postgres)
         self.views: dict[int, ScoreboardView] = {}
         self._factories: list[InfrastructureFactory[Any]] = []
         self._locks: dict[int, threading.Lock] = {}
@@ -127,6 +129,7 @@ class Runtime:
             *self.status.schema_objects_of(),
             *self.keys.schema_objects_of(),
             *self.usage.schema_objects_of(),
+            *self.import_jobs.schema_objects_of(),
         ]
 
     def migrations(self, views: Sequence[ScoreboardView] = ()) -> Migrations:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +22,7 @@ from domain.errors import (
 )
 from domain.guards import guarded
 from domain.month import Month
-from domain.periods import review_window
+from domain.periods import dispute_deadline
 from domain.roster_commands import RosterCommands
 from domain.rulebook import Occurrence, Rulebook
 from domain.rules_commands import RulesCommands
@@ -140,9 +140,7 @@ class DeductionCommands(RosterCommands, RulesCommands):
 
     def dispute_deadline(self, month: Month) -> date:
         days = self.rulebook_for(month).dispute_days
-        if days is not None:
-            return month.last_day + timedelta(days=days)
-        return review_window(month, self.is_working_day)[1]
+        return dispute_deadline(month, days, self.is_working_day)
 
     @guarded
     def resolve_dispute(self, principal: Principal, resolution: Resolution) -> Recorded:

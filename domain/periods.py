@@ -54,6 +54,16 @@ def review_window(
     return found[0], found[-1]
 
 
+def dispute_deadline(
+    month: Month, dispute_days: int | None, is_working_day: Callable[[date], bool]
+) -> date:
+    """The last day a deduction of ``month`` may be disputed: the end of its
+    review window, or ``dispute_days`` after the month when the rulebook says so."""
+    if dispute_days is not None:
+        return month.last_day + timedelta(days=dispute_days)
+    return review_window(month, is_working_day)[1]
+
+
 class Period(Aggregate):
     """One month's appraisal period."""
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -41,6 +41,7 @@ from projections.records import (
     PublicationRecord,
     RankingEntry,
 )
+from projections.sql_lists import ListedDeduction, ListedDispute
 
 
 class ScoreboardView(TrackingRecorder, ABC):
@@ -146,6 +147,35 @@ class ScoreboardView(TrackingRecorder, ABC):
     @abstractmethod
     def fact_history(self, agent_id: str, month: Month) -> list[FactEntry]:
         """Every ledger row of the agent-month, counted or not, in log order."""
+
+    # Lists in pages (projections.sql_lists)
+
+    @abstractmethod
+    def deduction_page(
+        self, filters: Mapping[str, Any], limit: int, after: int | None = None
+    ) -> list[ListedDeduction]: ...
+
+    @abstractmethod
+    def dispute_page(
+        self,
+        filters: Mapping[str, Any],
+        limit: int,
+        after: int | None = None,
+        state: str | None = None,
+        months: Sequence[str] | None = None,
+    ) -> list[ListedDispute]: ...
+
+    @abstractmethod
+    def dispute(self, deduction_id: str, number: int) -> DisputeRecord | None: ...
+
+    @abstractmethod
+    def dispute_months(self) -> list[str]: ...
+
+    @abstractmethod
+    def dispute_deadlines(self, months: Sequence[str]) -> dict[str, date]: ...
+
+    @abstractmethod
+    def fact_rows(self, fact_id: str) -> list[dict[str, Any]]: ...
 
     def scorecard(self, agent_id: str, month: Month, as_of: int = NOW) -> Scorecard:
         """The agent's scorecard for the month, from the ledger."""

@@ -33,6 +33,7 @@ from projections.records import (
 from projections.scoreboard import NOW, ScoreboardView
 from projections.sql_cycle import CycleTables
 from projections.sql_disputes import DisputeTables
+from projections.sql_lists import ListTables
 from projections.sql_scores import ScoreTables
 from projections.tables import columns
 
@@ -68,7 +69,9 @@ def _in(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
     return ", ".join(f":{name}" for name in params), params
 
 
-class SqlScoreboardView(ScoreTables, CycleTables, DisputeTables, ScoreboardView):
+class SqlScoreboardView(
+    ScoreTables, CycleTables, DisputeTables, ListTables, ScoreboardView
+):
     """Scoreboard queries and updates written once for both SQL backends."""
 
     INSERT_AGENT = (

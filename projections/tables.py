@@ -81,6 +81,7 @@ TABLES: dict[str, Table] = {
                 ("facts_agent_month", ("agent_id", "month")),
                 ("facts_month", ("month",)),
                 ("facts_fact_id", ("fact_id",)),
+                ("facts_source", ("source", "position")),
             ),
         ),
         Table(

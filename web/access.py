@@ -88,6 +88,51 @@ def owned(
     return found
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The part of the department a list of agents' records shows."""
+
+    team: str | None = None
+    agent_id: str | None = None
+
+
+def scope(who: Principal) -> Scope:
+    """What a list of agents' records (deductions) shows ``who``: an agent
+    their own, a supervisor their own team's, the other roles everyone's."""
+    if who.role is Role.AGENT:
+        return Scope(agent_id=who.user)
+    if who.role is Role.SUPERVISOR:
+        return Scope(team=who.team or "")
+    return Scope()
+
+
+def within(
+    who: Principal,
+    filters: Mapping[str, Any],
+    agent: Callable[[str], AgentRecord | None],
+) -> dict[str, Any]:
+    """``filters`` narrowed to ``who``'s ``scope``. A filter that names an agent
+    or a team outside it is refused (403), as reading that agent's records
+    would be; without one, the list is only what ``who`` may see."""
+    seen = scope(who)
+    wanted = dict(filters)
+    named = wanted.get("agent_id")
+    if seen.agent_id is not None:
+        if named not in (None, seen.agent_id):
+            raise NotPermittedError("Agents may only read their own records.")
+        wanted["agent_id"] = seen.agent_id
+    if seen.team is not None:
+        outside = wanted.get("team") not in (None, seen.team) or (
+            named is not None and getattr(agent(named), "team", seen.team) != seen.team
+        )
+        if outside:
+            raise NotPermittedError(
+                f"Supervisors may only list their own team's records ({seen.team})."
+            )
+        wanted["team"] = seen.team
+    return wanted
+
+
 def roster(who: Principal, agents: Iterable[AgentRecord]) -> list[AgentRecord]:
     """The agents ``who`` may read: an agent sees only themselves."""
     return [a for a in agents if who.may_read_agent(a.agent_id)]

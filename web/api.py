@@ -109,6 +109,13 @@ class Blueprint(flask_smorest.Blueprint):
         return self.doc(responses={str(s): _problem_ref(s) for s in statuses})
 
 
+def created(body: Any, endpoint: str, **values: Any) -> tuple[Any, int, dict[str, str]]:
+    """A ``201 Created`` answer: ``body`` and the ``Location`` of the resource it
+    created, the URL of the GET view ``endpoint`` for ``values``. Every view
+    that answers 201 answers through here."""
+    return body, 201, {"Location": flask.url_for(endpoint, **values)}
+
+
 # Path parameters
 
 
@@ -129,6 +136,7 @@ def path_parameters(months: MonthRange) -> dict[str, dict[str, Any]]:
         "rulebook_id": code,
         "deduction_id": uuid,
         "rebuild_id": uuid,
+        "fact_id": uuid,
         "duty_id": uuid,
         "order_no": {"type": "string", "pattern": ORDER_NO_PATTERN},
         "kind": {"type": "string", "enum": list(IMPORT_KINDS)},

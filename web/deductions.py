@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
-
 from domain.commands import NewDeduction
 from projections.scoreboard import DeductionRecord
+from projections.sql_lists import DEDUCTION_FILTERS
 from web import access
-from web.api import Blueprint
+from web.api import Blueprint, created
 from web.context import principal, read_view, runtime
-from web.schemas import DeductionIn, DeductionOut
+from web.pages import page
+from web.schemas import DeductionIn, DeductionListOut, DeductionOut, DeductionQuery
 
 blp = Blueprint(
     "deductions", __name__, url_prefix="/deductions", description="Recorded deductions"
@@ -36,8 +36,25 @@ def record_deduction(
         "position": recorded.position,
         "excluded": None,
     }
-    location = url_for("deductions.get_deduction", deduction_id=recorded.id)
-    return body, 201, {"Location": location}
+    return created(body, "deductions.get_deduction", deduction_id=recorded.id)
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(DeductionQuery, location="query")
+@blp.response(200, DeductionListOut)
+@blp.refuses(403)
+def list_deductions(query: dict[str, Any]) -> dict[str, Any]:
+    """Recorded deductions, newest first, by agent, team, month, rule item or
+    status: everyone's for admins, reviewers and auditors, the team's for a
+    supervisor, their own for an agent."""
+    view = read_view()
+    wanted = {name: query.get(name) for name in DEDUCTION_FILTERS}
+    if wanted["month"] is not None:
+        wanted["month"] = str(wanted["month"])
+    filters = access.within(principal(), wanted, view.agent)
+    found = view.deduction_page(filters, query["limit"] + 1, query.get("after"))
+    shown, following = page(found, query["limit"], lambda found: found.position)
+    return {"deductions": shown, "next": following}
 
 
 @blp.route("/<deduction_id>", methods=["GET"])

@@ -10,6 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
+from projections.sql_lists import DEDUCTION_STATUSES
 from web.errors import ProblemSchema
 from web.inputs import (
     CODE,
@@ -21,6 +22,7 @@ from web.inputs import (
     WholeNumber,
     non_blank,
 )
+from web.pages import PageOut, PageQuery
 from web.rulebook_schema import RulebookSchema, rulebook_of
 
 # Agents
@@ -84,6 +86,30 @@ class DeductionOut(Schema):
     excluded = fields.String(
         allow_none=True, metadata={"description": "Why it does not count, if so"}
     )
+
+
+class DeductionQuery(PageQuery):
+    agent_id = fields.String(validate=CODE)
+    team = fields.String(validate=CODE)
+    month = MonthField(metadata={"description": "The month it counts in"})
+    item = fields.String(validate=CODE, metadata={"description": "The rule item"})
+    status = fields.String(
+        validate=validate.OneOf(DEDUCTION_STATUSES),
+        metadata={
+            "description": "standing (never disputed, or upheld), disputed (a "
+            "dispute is open), overturned or adjusted"
+        },
+    )
+
+
+class ListedDeductionOut(DeductionOut):
+    team = fields.String()
+    month = fields.String(metadata={"description": "The month it counts in"})
+    status = fields.String(validate=validate.OneOf(DEDUCTION_STATUSES))
+
+
+class DeductionListOut(PageOut):
+    deductions = fields.List(fields.Nested(ListedDeductionOut))
 
 
 # Scorecards and rankings

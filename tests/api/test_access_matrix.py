@@ -43,6 +43,7 @@ def rows(h: dict[str, Any]) -> dict[str, tuple[str, str, Any, str]]:
         "GET /agents/{agent_id}": ("GET", "/agents/a1", None, STAFF),
         "POST /deductions": ("POST", "/deductions", {"agent_id": "a1",
             "item": "slow_reply", "occurred_on": TODAY}, TEAM),
+        "GET /deductions": ("GET", "/deductions?agent_id=a1", None, "yy.yyy."),
         "GET /deductions/{deduction_id}": (
             "GET", f"/deductions/{h['deduction']}", None, STAFF),
         "POST /complaints": ("POST", "/complaints", {"complaint_no": "C-9",

@@ -10,7 +10,7 @@ EXPECTED = {
     "/health": {"get"},
     "/agents": {"get", "post"},
     "/agents/{agent_id}": {"get"},
-    "/deductions": {"post"},
+    "/deductions": {"get", "post"},
     "/deductions/{deduction_id}": {"get"},
     "/agents/{agent_id}/scorecards/{month}": {"get"},
     "/rankings/{month}": {"get"},

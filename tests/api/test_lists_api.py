@@ -1,0 +1,157 @@
+"""Lists through the API, on both backends: deductions, disputes and rebuilds
+by filter, in pages, as each role may see them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from domain.access import Role
+from domain.month import Month
+from tests.clock import service_today
+
+MONTH = Month.of(service_today())
+DAY = MONTH.first_day.isoformat()
+EARLIER = MONTH.previous()
+EARLIER_DAY = EARLIER.first_day.isoformat()
+
+
+def every_page(client: Any, path: str) -> tuple[list[dict[str, Any]], int]:
+    """Every item of a list, following its ``next`` links; and the pages read."""
+    key = path.partition("?")[0].strip("/")
+    items: list[dict[str, Any]] = []
+    pages = 0
+    following: str | None = path
+    while following is not None:
+        answer = client.get(following)
+        assert answer.status_code == 200, answer.json
+        items += answer.json[key]
+        following = answer.json["next"]
+        pages += 1
+    return items, pages
+
+
+@pytest.fixture
+def teams(department):
+    """a1, a2 of t1 and b1 of t2, with deductions of both months."""
+    for agent, team in (("a1", "t1"), ("a2", "t1"), ("b1", "t2")):
+        department.register(agent, team=team, joined_on="2020-01-06")
+    recorded = {
+        "a1": [department.deduct("a1", "complaint", DAY) for _ in range(3)],
+        "a2": [department.deduct("a2", "slow_reply", EARLIER_DAY)],
+        "b1": [department.deduct("b1", "complaint", DAY) for _ in range(2)],
+    }
+    return {
+        agent: [d["deduction_id"] for d in found] for agent, found in recorded.items()
+    }
+
+
+def ids(items: list[dict[str, Any]]) -> list[str]:
+    return [item["deduction_id"] for item in items]
+
+
+def test_deductions_are_listed_newest_first_in_pages_without_repeats_or_gaps(
+    department, teams
+):
+    everything = [d for found in teams.values() for d in found]
+    items, pages = every_page(department.auditor, "/deductions?limit=2")
+    assert pages == 3
+    assert len(ids(items)) == len(set(ids(items))) == len(everything)
+    assert set(ids(items)) == set(everything)
+    positions = [item["position"] for item in items]
+    assert positions == sorted(positions, reverse=True)
+
+
+def test_a_deduction_recorded_between_two_pages_neither_repeats_nor_hides_one(
+    department, teams
+):
+    first = department.auditor.get("/deductions?limit=3").json
+    later = department.deduct("a1", "complaint", DAY)["deduction_id"]
+    rest, _ = every_page(department.auditor, first["next"])
+    seen = ids(first["deductions"]) + ids(rest)
+    assert later not in seen  # newer than the first page: on a new first page
+    assert sorted(seen) == sorted(d for found in teams.values() for d in found)
+
+
+def test_deductions_are_filtered_by_agent_team_month_item_and_status(department, teams):
+    auditor = department.auditor
+
+    def listed(query: str) -> set[str]:
+        answer = auditor.get(f"/deductions?{query}")
+        assert answer.status_code == 200, answer.json
+        return set(ids(answer.json["deductions"]))
+
+    assert listed("agent_id=a1") == set(teams["a1"])
+    assert listed("team=t1") == set(teams["a1"] + teams["a2"])
+    assert listed(f"month={EARLIER}") == set(teams["a2"])
+    assert listed("item=complaint&team=t2") == set(teams["b1"])
+    assert listed("status=standing") == {d for found in teams.values() for d in found}
+    assert listed("status=disputed") == set()
+    item = auditor.get("/deductions?agent_id=a2").json["deductions"][0]
+    assert (item["team"], item["month"], item["item"]) == (
+        "t1",
+        str(EARLIER),
+        "slow_reply",
+    )
+
+
+def test_a_deduction_s_status_follows_its_disputes(department, teams):
+    supervisor = department.client_for("sup-t1", Role.SUPERVISOR, "t1")
+    overturned, disputed, _ = teams["a1"]
+    for deduction in (overturned, disputed):
+        answer = supervisor.post(
+            f"/deductions/{deduction}/disputes", json={"reason": "not a1"}
+        )
+        assert answer.status_code == 201, answer.json
+    resolved = department.admin.post(
+        f"/deductions/{overturned}/disputes/resolution", json={"outcome": "overturned"}
+    )
+    assert resolved.status_code == 200, resolved.json
+    department.session.position = resolved.json["position"]
+    listed = {
+        d["deduction_id"]: d["status"]
+        for d in department.auditor.get("/deductions?agent_id=a1").json["deductions"]
+    }
+    assert (listed[overturned], listed[disputed]) == ("overturned", "disputed")
+    only = department.auditor.get("/deductions?status=disputed").json["deductions"]
+    assert ids(only) == [disputed]
+
+
+def test_each_role_lists_only_the_deductions_it_may_read(department, teams):
+    own_team = set(teams["a1"] + teams["a2"])
+    everyone = own_team | set(teams["b1"])
+    for client in (
+        department.admin,
+        department.auditor,
+        department.client_for("rev", Role.REVIEWER),
+    ):
+        assert set(ids(every_page(client, "/deductions")[0])) == everyone
+    supervisor = department.client_for("sup-t1", Role.SUPERVISOR, "t1")
+    assert set(ids(every_page(supervisor, "/deductions")[0])) == own_team
+    agent = department.client_for("a1", Role.AGENT)
+    assert set(ids(every_page(agent, "/deductions")[0])) == set(teams["a1"])
+    assert set(ids(every_page(agent, "/deductions?team=t1")[0])) == set(teams["a1"])
+
+
+def test_naming_another_team_or_its_agent_is_refused(department, teams):
+    supervisor = department.client_for("sup-t1", Role.SUPERVISOR, "t1")
+    for query in ("team=t2", "agent_id=b1"):
+        answer = supervisor.get(f"/deductions?{query}")
+        assert (answer.status_code, answer.json["code"]) == (403, "not_permitted")
+    agent = department.client_for("a1", Role.AGENT)
+    assert agent.get("/deductions?agent_id=a2").status_code == 403
+
+
+@pytest.mark.parametrize("after", ["x", "MTIz=", "LTE", "YWJj", "A" * 25])
+def test_a_cursor_that_no_next_link_gave_is_refused(department, after):
+    answer = department.auditor.get(f"/deductions?after={after}")
+    assert answer.status_code == 422
+    assert "after" in answer.json["errors"]
+
+
+@pytest.mark.parametrize("limit", ["0", "501", "x"])
+def test_a_page_holds_1_to_500_items(department, limit):
+    answer = department.auditor.get(f"/deductions?limit={limit}")
+    assert answer.status_code == 422
+    assert "limit" in answer.json["errors"]

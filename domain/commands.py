@@ -78,6 +78,16 @@ class NewDispute:
 
 
 @dataclass(frozen=True)
+class DisputeOpened(Recorded):
+    """A dispute recorded: its ``id`` is ``<deduction id>:<number>``; its
+    ``deadline`` is the end of its month's review window (or the rulebook's
+    dispute days), by which disputes of the month are raised and settled."""
+
+    number: int = 1
+    deadline: date | None = None
+
+
+@dataclass(frozen=True)
 class Resolution:
     deduction_id: UUID
     outcome: str

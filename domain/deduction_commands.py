@@ -12,7 +12,13 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.access import Principal, Role
 from domain.agent import Agent
-from domain.commands import NewDeduction, NewDispute, Recorded, Resolution
+from domain.commands import (
+    DisputeOpened,
+    NewDeduction,
+    NewDispute,
+    Recorded,
+    Resolution,
+)
 from domain.deduction import Deduction
 from domain.errors import (
     ConflictError,
@@ -110,7 +116,7 @@ class DeductionCommands(RosterCommands, RulesCommands):
         return found
 
     @guarded
-    def dispute_deduction(self, principal: Principal, new: NewDispute) -> Recorded:
+    def dispute_deduction(self, principal: Principal, new: NewDispute) -> DisputeOpened:
         """The supervisor of the agent's team (or an admin) disputes a deduction,
         by the end of the review window of its month (or the rulebook's days)."""
         deduction = self.get_deduction(new.deduction_id)
@@ -127,7 +133,7 @@ class DeductionCommands(RosterCommands, RulesCommands):
                 field="deduction_id",
             )
         self.period(month).refuse_facts()
-        deduction.dispute(
+        number = deduction.dispute(
             principal.user,
             new.reason,
             new.evidence,
@@ -136,7 +142,8 @@ class DeductionCommands(RosterCommands, RulesCommands):
             new.reviewer,
         )
         (recording,) = self.save(deduction)
-        return Recorded.of(recording)
+        recorded = Recorded.of(recording, id=f"{deduction.id}:{number}")
+        return DisputeOpened(**vars(recorded), number=number, deadline=deadline)
 
     def dispute_deadline(self, month: Month) -> date:
         days = self.rulebook_for(month).dispute_days

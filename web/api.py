@@ -137,6 +137,7 @@ def path_parameters(months: MonthRange) -> dict[str, dict[str, Any]]:
         "deduction_id": uuid,
         "rebuild_id": uuid,
         "fact_id": uuid,
+        "number": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
         "duty_id": uuid,
         "order_no": {"type": "string", "pattern": ORDER_NO_PATTERN},
         "kind": {"type": "string", "enum": list(IMPORT_KINDS)},

@@ -8,8 +8,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from domain.deduction import OUTCOMES
 from domain.month import MonthRange
+from projections.sql_lists import DISPUTE_STATES
 from web.inputs import (
     CODE,
+    Day,
     DecimalString,
     Moment,
     MonthField,
@@ -17,6 +19,7 @@ from web.inputs import (
     WholeNumber,
     non_blank,
 )
+from web.pages import PageOut, PageQuery
 from web.preview_schemas import ChangeOut
 
 # Points a dispute proposes or a resolution sets for a deduction.
@@ -64,7 +67,14 @@ class ResolutionIn(Schema):
 
 
 class DisputedOut(Schema):
+    dispute_id = fields.String(
+        attribute="id", metadata={"description": "<deduction_id>:<number>"}
+    )
     deduction_id = fields.String()
+    number = fields.Integer(metadata={"description": "1 for its first dispute"})
+    deadline = fields.Date(
+        metadata={"description": "The end of the month's review window"}
+    )
     position = fields.Integer()
 
 
@@ -78,9 +88,11 @@ class ResolvedOut(Schema):
     )
 
 
-class DisputeQuery(Schema):
+class DisputeFilter(Schema):
     status = fields.String(
-        load_default="open", validate=validate.OneOf(["open", "resolved", "all"])
+        load_default="open",
+        validate=validate.OneOf([*DISPUTE_STATES, "all"]),
+        metadata={"description": "open, resolved (any outcome), one outcome, or all"},
     )
     team = fields.String(validate=CODE)
     reviewer = fields.String(validate=CODE)
@@ -88,7 +100,17 @@ class DisputeQuery(Schema):
     month = MonthField()
 
 
+class DisputeQuery(DisputeFilter, PageQuery):
+    due_before = Day(
+        metadata={"description": "Only disputes whose deadline is before this day"}
+    )
+
+
 class DisputeOut(Schema):
+    dispute_id = fields.Function(
+        lambda d: f"{d['deduction_id']}:{d['number']}",
+        metadata={"description": "<deduction_id>:<number>"},
+    )
     deduction_id = fields.String()
     number = fields.Integer()
     agent_id = fields.String()
@@ -108,9 +130,12 @@ class DisputeOut(Schema):
     resolved_position = fields.Integer(allow_none=True)
     note = fields.String(allow_none=True)
     age_days = fields.Float(metadata={"description": "Days open, or taken to resolve"})
+    deadline = fields.Date(
+        metadata={"description": "The end of the month's review window"}
+    )
 
 
-class DisputeListOut(Schema):
+class DisputeListOut(PageOut):
     disputes = fields.List(fields.Nested(DisputeOut))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,21 +14,26 @@ from domain.errors import NotVisibleError
 from domain.month import Month
 from projections.explain import cascade
 from projections.sql_disputes import DisputeRecord
+from projections.sql_lists import DISPUTE_FILTERS
 from web import access
-from web.api import UUID_PATTERN, Blueprint
+from web.api import UUID_PATTERN, Blueprint, created
 from web.audit_schemas import (
     DisputedOut,
+    DisputeFilter,
     DisputeIn,
     DisputeListOut,
+    DisputeOut,
     DisputeQuery,
     DisputeSummaryOut,
     ResolutionIn,
     ResolvedOut,
 )
 from web.context import principal, read_view, runtime, settings
+from web.pages import page
 
 blp = Blueprint("disputes", __name__, description="Disputes of deductions")
 OUTCOMES = ("upheld", "overturned", "adjusted")
+MAX_DISPUTE_NUMBER = 2**31 - 1
 
 
 def _deduction_id(text: str) -> UUID:
@@ -40,13 +45,38 @@ def _deduction_id(text: str) -> UUID:
 @blp.route("/deductions/<deduction_id>/disputes", methods=["POST"])
 @blp.arguments(DisputeIn)
 @blp.response(201, DisputedOut)
-def dispute(data: dict[str, Any], deduction_id: str) -> dict[str, Any]:
+def dispute(data: dict[str, Any], deduction_id: str) -> Any:
     """Dispute a deduction of your team (supervisor, admin), with a reason,
-    optional evidence, a proposed quantity or points, and a named reviewer."""
+    optional evidence, a proposed quantity or points, and a named reviewer.
+    The answer names the dispute and the day it must be resolved by."""
     new = NewDispute(_deduction_id(deduction_id), **data)
-    recorded = runtime().app.dispute_deduction(principal(), new)
+    opened = runtime().app.dispute_deduction(principal(), new)
     runtime().after_command()
-    return {"deduction_id": deduction_id, "position": recorded.position}
+    body = {**vars(opened), "deduction_id": str(new.deduction_id)}
+    return created(
+        body,
+        "disputes.get_dispute",
+        deduction_id=new.deduction_id,
+        number=opened.number,
+    )
+
+
+@blp.route("/deductions/<deduction_id>/disputes/<int:number>", methods=["GET"])
+@blp.response(200, DisputeOut)
+def get_dispute(deduction_id: str, number: int) -> dict[str, Any]:
+    """One dispute of a deduction, by its number (1 for the first), with its
+    deadline and how it was resolved."""
+    view = read_view()
+    named = str(_deduction_id(deduction_id))
+    found = access.owned(
+        principal(),
+        view.dispute(named, number) if number <= MAX_DISPUTE_NUMBER else None,
+        lambda record: record.agent_id,
+        f"No dispute {number} of deduction {deduction_id!r} is visible to you.",
+        field="number",
+    )
+    team = getattr(view.agent(found.agent_id), "team", None)
+    return _shown(found, team, view.dispute_deadlines([found.month]))
 
 
 @blp.route("/deductions/<deduction_id>/disputes/resolution", methods=["POST"])
@@ -90,27 +120,44 @@ def _age(record: DisputeRecord, now: datetime) -> float:
     return round((end - record.disputed_at).total_seconds() / 86400, 2)
 
 
+def _shown(
+    record: DisputeRecord, team: str | None, deadlines: dict[str, date]
+) -> dict[str, Any]:
+    return {
+        **vars(record),
+        "team": team,
+        "age_days": _age(record, datetime.now(UTC)),
+        "deadline": deadlines[record.month],
+    }
+
+
 @blp.route("/disputes", methods=["GET"])
 @blp.arguments(DisputeQuery, location="query")
 @blp.response(200, DisputeListOut)
 @blp.refuses(403)
 @access.only(access.DEPARTMENT)
 def list_disputes(query: dict[str, Any]) -> dict[str, Any]:
-    """Disputes, open by default, per team, reviewer, agent or month, with their
-    age in days."""
-    now = datetime.now(UTC)
-    wanted = query["status"]
+    """Disputes, newest first: open by default, resolved, by outcome or all;
+    per team, reviewer, agent or month, or due before a day; with their age in
+    days and their deadline."""
+    view = read_view()
+    filters = {name: query.get(name) for name in DISPUTE_FILTERS}
+    filters["month"] = str(query["month"]) if "month" in query else None
+    deadlines = view.dispute_deadlines(view.dispute_months())
+    due = query.get("due_before")
+    months = None if due is None else [m for m, d in deadlines.items() if d < due]
+    state = None if query["status"] == "all" else query["status"]
+    limit = query["limit"]
+    found = view.dispute_page(filters, limit + 1, query.get("after"), state, months)
+    shown, following = page(found, limit, lambda record: record.disputed_position)
     return {
-        "disputes": [
-            {**record.__dict__, "team": team, "age_days": _age(record, now)}
-            for record, team in _visible(query)
-            if wanted == "all" or (wanted == "open") == (record.outcome is None)
-        ]
+        "disputes": [_shown(d, d.team, deadlines) for d in shown],
+        "next": following,
     }
 
 
 @blp.route("/disputes/summary", methods=["GET"])
-@blp.arguments(DisputeQuery, location="query")
+@blp.arguments(DisputeFilter, location="query")
 @blp.response(200, DisputeSummaryOut)
 @blp.refuses(403)
 @access.only(access.DEPARTMENT)

@@ -101,6 +101,8 @@ def rows(h: dict[str, Any]) -> dict[str, tuple[str, str, Any, str]]:
         "POST /deductions/{deduction_id}/disputes/resolution": (
             "POST", f"/deductions/{h['disputed']}/disputes/resolution",
             {"outcome": "upheld"}, "y..y..."),
+        "GET /deductions/{deduction_id}/disputes/{number}": (
+            "GET", f"/deductions/{h['disputed']}/disputes/1", None, STAFF),
         "GET /disputes": ("GET", "/disputes", None, DEPARTMENT),
         "GET /disputes/summary": ("GET", "/disputes/summary", None, DEPARTMENT),
         "GET /audit/verify": ("GET", "/audit/verify", None, AUDIT),

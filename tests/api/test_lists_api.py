@@ -3,6 +3,7 @@ by filter, in pages, as each role may see them."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -155,3 +156,60 @@ def test_a_page_holds_1_to_500_items(department, limit):
     answer = department.auditor.get(f"/deductions?limit={limit}")
     assert answer.status_code == 422
     assert "limit" in answer.json["errors"]
+
+
+def dispute(supervisor: Any, deduction: str) -> Any:
+    answer = supervisor.post(f"/deductions/{deduction}/disputes", json={"reason": "no"})
+    assert answer.status_code == 201, answer.json
+    return answer
+
+
+def test_a_dispute_answers_its_id_and_deadline_and_its_location_reads_it(
+    department, teams
+):
+    supervisor = department.client_for("sup-t1", Role.SUPERVISOR, "t1")
+    deduction = teams["a1"][0]
+    opened = dispute(supervisor, deduction)
+    body = opened.json
+    assert body["dispute_id"] == f"{deduction}:1"
+    assert (body["deduction_id"], body["number"]) == (deduction, 1)
+    location = opened.headers["Location"]
+    assert location == f"/deductions/{deduction}/disputes/1"
+    found = department.auditor.get(location)
+    assert found.status_code == 200, found.json
+    assert (found.json["dispute_id"], found.json["deadline"]) == (
+        body["dispute_id"],
+        body["deadline"],
+    )
+    assert department.client_for("a1", Role.AGENT).get(location).status_code == 200
+    assert department.client_for("a2", Role.AGENT).get(location).status_code == 404
+    assert (
+        department.auditor.get(f"/deductions/{deduction}/disputes/2").status_code == 404
+    )
+
+
+def test_disputes_are_listed_by_state_and_deadline_in_pages(department, teams):
+    supervisor = department.client_for("sup-t1", Role.SUPERVISOR, "t1")
+    first, second, third = teams["a1"]
+    deadline = dispute(supervisor, first).json["deadline"]
+    for deduction in (second, third):
+        dispute(supervisor, deduction)
+    resolved = department.admin.post(
+        f"/deductions/{first}/disputes/resolution", json={"outcome": "upheld"}
+    )
+    department.session.position = resolved.json["position"]
+
+    def listed(query: str) -> list[str]:
+        items, _ = every_page(department.auditor, f"/disputes?{query}")
+        return [item["deduction_id"] for item in items]
+
+    assert listed("limit=1&status=all") == [third, second, first]
+    assert listed("status=open") == [third, second]
+    assert listed("status=resolved") == listed("status=upheld") == [first]
+    assert listed("status=overturned") == []
+    day_after = (date.fromisoformat(deadline) + timedelta(days=1)).isoformat()
+    assert listed(f"status=all&due_before={day_after}") == [third, second, first]
+    assert listed(f"status=all&due_before={deadline}") == []
+    assert listed("status=all&team=t2") == []
+    _, pages = every_page(department.auditor, "/disputes?limit=1&status=all")
+    assert pages == 3

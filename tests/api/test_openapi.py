@@ -43,6 +43,7 @@ EXPECTED = {
     "/calendar/closed-days": {"get", "post"},
     "/deductions/{deduction_id}/disputes": {"post"},
     "/deductions/{deduction_id}/disputes/resolution": {"post"},
+    "/deductions/{deduction_id}/disputes/{number}": {"get"},
     "/disputes": {"get"},
     "/disputes/summary": {"get"},
     "/agents/{agent_id}/scorecards/{month}/explain": {"get"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -16,6 +17,7 @@ class Agent(Aggregate):
     """A customer-service agent, known by the company's own agent id."""
 
     @staticmethod
+    @lru_cache(maxsize=65536)  # a pure function, asked once per fact of a batch
     def create_id(agent_id: str) -> UUID:
         return uuid5(_NAMESPACE, agent_id)
 

@@ -46,7 +46,7 @@ class DeductionCommands(RosterCommands, RulesCommands):
         self, principal: Principal, batch: Sequence[NewDeduction]
     ) -> list[Recorded]:
         """Record many deductions in one transaction: all of them or none."""
-        with self.reads_once():
+        with self.reads_once(Agent.create_id(new.agent_id) for new in batch):
             return self._record_deductions(principal, batch)
 
     def _record_deductions(

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from contextlib import suppress
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from domain.access import Principal
+from domain.agent import Agent
 from domain.commands import NewObservation, Observed
 from domain.errors import InvalidFactError
 from domain.guards import guarded
@@ -45,7 +44,8 @@ class ObservationCommands(RosterCommands):
     ) -> list[Observed]:
         """Record a batch in one transaction. A row whose natural key is known
         is unchanged if equal, else recorded as a correction."""
-        with self.reads_once():
+        agents = [Agent.create_id(new.agent_id) for new in batch]
+        with self.reads_once(agents):
             rows = [
                 (new, self.check_observation(principal, kind, new)) for new in batch
             ]
@@ -66,13 +66,8 @@ class ObservationCommands(RosterCommands):
     def _known_observations(
         self, kind: str, rows: Sequence[tuple[NewObservation, dict[str, Any]]]
     ) -> dict[UUID, Observation]:
-        known: dict[UUID, Observation] = {}
-        for new, values in rows:
-            key = self._observation_id(kind, new, values)
-            if key not in known:
-                with suppress(AggregateNotFoundError):
-                    known[key] = self.repository.get(key)
-        return known
+        keys = [self._observation_id(kind, new, values) for new, values in rows]
+        return self.read_many(list(dict.fromkeys(keys)))
 
     def _observe(
         self,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -12,6 +13,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from domain.access import Principal
+from domain.agent import Agent
 from domain.commands import ORDER_STEPS, NewOrder, Observed, OrderRow, Recorded
 from domain.errors import (
     ConflictError,
@@ -56,7 +58,7 @@ class OrderCommands(RosterCommands):
 
     def get_order(self, order_no: str) -> Order:
         try:
-            order: Order = self.repository.get(Order.create_id(order_no))
+            order: Order = self._read(Order.create_id(order_no))
         except AggregateNotFoundError:
             raise OrderNotFoundError(
                 f"no order {order_no!r} was submitted", field="order_no"
@@ -101,7 +103,8 @@ class OrderCommands(RosterCommands):
         results: list[
             Outcome | InvalidFactError | NotFoundError | NotPermittedError
         ] = []
-        with self.reads_once():
+        with self.reads_once(Order.create_id(row.order_no) for row in rows):
+            self._read_together(self._agents_of(rows))
             for row in rows:
                 try:
                     results.append(self._order_row(principal, row, orders))
@@ -120,6 +123,15 @@ class OrderCommands(RosterCommands):
             else r
             for r in results
         ]
+
+    def _agents_of(self, rows: Sequence[OrderRow]) -> list[UUID]:
+        """The agents the rows name and the owners of the orders read so far."""
+        named = [row.agent_id for row in rows if row.agent_id is not None]
+        owners = []
+        for row in rows:
+            with suppress(OrderNotFoundError):
+                owners.append(self.get_order(row.order_no).owner)
+        return [Agent.create_id(a) for a in dict.fromkeys(named + owners)]
 
     def _order_row(
         self, principal: Principal, row: OrderRow, orders: dict[str, Order | None]

@@ -26,13 +26,25 @@ class PeriodCommands(AppraisalBase):
 
     def period(self, month: Month) -> Period:
         """The month's period (open, if nothing was done to it yet)."""
+        return self._stored_period(month) or Period(month=str(month))
+
+    def refuse_facts_in(self, month: Month) -> None:
+        """Refuse a fact of ``month`` if its period is closed or published (a
+        period nothing was done to is open)."""
+        found = self._stored_period(month)
+        if found is not None:
+            found.refuse_facts()
+
+    def _stored_period(self, month: Month) -> Period | None:
+        """The month's period if anything was done to it; the command that
+        reads it is guarded by what it read."""
         self.check_range(month, "month")
         period_id = Period.create_id(str(month))
         try:
             found: Period = self._read(period_id)
         except AggregateNotFoundError:
             guard(period_id, None)
-            return Period(month=str(month))
+            return None
         guard(period_id, found.version)
         return found
 

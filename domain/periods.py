@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -68,6 +69,7 @@ class Period(Aggregate):
     """One month's appraisal period."""
 
     @staticmethod
+    @cache  # a pure function, asked once per fact of a batch
     def create_id(month: str) -> UUID:
         return uuid5(_NAMESPACE, month)
 

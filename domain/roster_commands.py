@@ -110,7 +110,7 @@ class RosterCommands(PeriodCommands):
                 f"{on} is after {agent.agent_id} left on {agent.left_on}",
                 field="occurred_on",
             )
-        self.period(Month.of(on)).refuse_facts()
+        self.refuse_facts_in(Month.of(on))
 
     def submit_plan(
         self, principal: Principal, month: Month, agent_id: str, why: str, actions: str

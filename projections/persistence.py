@@ -26,7 +26,7 @@ eventsourcing's recorders, subclassed (their guarantees kept) for three things:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -68,10 +68,55 @@ RETRY_BUDGET = "APPRAISAL_RETRY_BUDGET"
 STATEMENT_TIMEOUT = "APPRAISAL_STATEMENT_TIMEOUT"
 
 
+class ReadsTogether:
+    """Many aggregates' events in one query, for a batch command that would
+    otherwise read each of its agents with a query of its own."""
+
+    datastore: Any
+    events_table: str
+    _any: Callable[[int], str]
+    _ids: Callable[[Iterable[UUID]], list[Any]]
+    TOGETHER = 500  # aggregates a query (SQLite allows 999 parameters)
+
+    def select_events_of(
+        self, originator_ids: Sequence[UUID]
+    ) -> dict[UUID, list[StoredEvent]]:
+        """Every stored event of each aggregate, oldest first; an aggregate
+        with none maps to an empty list."""
+        found: dict[UUID, list[StoredEvent]] = {i: [] for i in originator_ids}
+        for start in range(0, len(originator_ids), self.TOGETHER):
+            part = originator_ids[start : start + self.TOGETHER]
+            rows = retrying(budget_of(self.datastore), self._select_of, part)
+            for row in rows:
+                stored_id = row["originator_id"]
+                originator_id = (
+                    stored_id if isinstance(stored_id, UUID) else UUID(stored_id)
+                )
+                found[originator_id].append(
+                    StoredEvent(
+                        originator_id=originator_id,
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=bytes(row["state"]),
+                    )
+                )
+        return found
+
+    def _select_of(self, part: Sequence[UUID]) -> list[Any]:
+        statement = (
+            f"SELECT originator_id, originator_version, topic, state "
+            f"FROM {self.events_table} WHERE {self._any(len(part))} "
+            "ORDER BY originator_id, originator_version"
+        )
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, self._ids(part))
+            return list(curs.fetchall())
+
+
 # PostgreSQL
 
 
-class GuardedPostgresRecorder(Linking, PostgresApplicationRecorder):
+class GuardedPostgresRecorder(ReadsTogether, Linking, PostgresApplicationRecorder):
     """The application recorder with bounded retries, guarded inserts, the
     hash chain linked on insert, idempotency keys and recognised retries."""
 
@@ -155,7 +200,7 @@ class PostgresStore(PostgresFactory):
 # SQLite
 
 
-class GuardedSQLiteRecorder(Linking, SQLiteApplicationRecorder):
+class GuardedSQLiteRecorder(ReadsTogether, Linking, SQLiteApplicationRecorder):
     """The SQLite application recorder with the same extensions."""
 
     select_events = bounded(SQLiteApplicationRecorder.select_events)

@@ -15,12 +15,20 @@ class Rebuild(Aggregate):
     """Who asked to re-derive which months under which version, and what came of it."""
 
     class Requested(Aggregate.Created):
+        class_version = 2
         generation: int
         parent: int
         rulebook_id: str
         version: int
         effective_from: str
         requested_by: str
+        reason: str | None
+        """Why the rules are re-applied; None for rebuilds requested before
+        rebuilds carried a reason."""
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["reason"] = None
 
     @event(Requested)
     def __init__(
@@ -31,6 +39,7 @@ class Rebuild(Aggregate):
         version: int,
         effective_from: str,
         requested_by: str,
+        reason: str | None = None,
         id: UUID | None = None,  # the register names the rebuild before it exists
     ) -> None:
         self.generation = generation
@@ -39,6 +48,7 @@ class Rebuild(Aggregate):
         self.version = version
         self.effective_from = effective_from
         self.requested_by = requested_by
+        self.reason = reason
         self.status = "running"
         self.result: dict[str, Any] = {}
 

@@ -111,6 +111,8 @@ class RulesRegister(Aggregate):
         self.live = ROOT_GENERATION
         self.building: int | None = None
         self.dropped: list[int] = []
+        self.rebuilds: dict[int, UUID] = {}
+        """The rebuild that made each generation after the first."""
 
     # Queries
 
@@ -219,6 +221,7 @@ class RulesRegister(Aggregate):
     ) -> None:
         self.parents[generation] = parent
         self.building = generation
+        self.rebuilds[generation] = rebuild_id
 
     def switch(self, generation: int, by: str, reason: str) -> None:
         if generation not in self.parents or generation in self.dropped:

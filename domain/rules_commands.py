@@ -64,7 +64,11 @@ class RulesCommands(AppraisalBase):
         )
 
     def request_rebuild(
-        self, principal: Principal, rulebook: Rulebook, effective_from: Month
+        self,
+        principal: Principal,
+        rulebook: Rulebook,
+        effective_from: Month,
+        reason: str | None = None,
     ) -> RebuildRequested:
         """Publish a version (past months allowed) into a new generation of the
         read models; the live generation keeps serving until it is complete."""
@@ -82,6 +86,7 @@ class RulesCommands(AppraisalBase):
             version=version,
             effective_from=str(effective_from),
             requested_by=principal.user,
+            reason=reason,
         )
         (*_, recording) = self.save(register, rebuild)
         published = Published(

@@ -40,6 +40,8 @@ class Progress:
     started_at: datetime
     result: dict[str, Any]
     now: datetime
+    rebuild: Rebuild
+    """Who asked for which rules, when and why"""
 
     @property
     def rate(self) -> float:
@@ -66,6 +68,7 @@ def progress(runtime: Runtime, rebuild_id: UUID) -> Progress:
         started_at=rebuild.created_on,
         result=rebuild.result,
         now=datetime.now(UTC),
+        rebuild=rebuild,
     )
 
 

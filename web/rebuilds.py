@@ -10,14 +10,16 @@ from flask import url_for
 
 from domain.errors import ConflictError, NotVisibleError, RebuildNotFoundError
 from projections import rebuild
-from web import access
+from web import access, generations
 from web.api import UUID_PATTERN, Blueprint
 from web.context import principal, runtime
+from web.pages import PageQuery, page
 from web.schemas import (
     GenerationListOut,
     PositionOut,
     ReasonIn,
     RebuildIn,
+    RebuildListOut,
     RebuildOut,
 )
 
@@ -29,38 +31,54 @@ blp = Blueprint("rebuilds", __name__, description="Rebuilds and read-model gener
 @blp.response(202, RebuildOut)
 def request_rebuild(data: dict[str, Any]) -> tuple[Any, int, dict[str, str]]:
     """Publish a version effective from any month and rebuild the read models
-    under it beside the live ones, which serve until it is done (admin)."""
+    under it beside the live ones, which serve until it is done (admin); say
+    why in ``reason``, which the rebuild and its generation keep."""
     requested = runtime().app.request_rebuild(
-        principal(), data["rulebook"], data["effective_from"]
+        principal(), data["rulebook"], data["effective_from"], data["reason"]
     )
     rebuild.start(runtime(), requested.rebuild_id)
     location = url_for("rebuilds.get_rebuild", rebuild_id=requested.rebuild_id)
     return (
-        rebuild.progress(runtime(), requested.rebuild_id),
+        generations.progress_of(rebuild.progress(runtime(), requested.rebuild_id)),
         202,
         {"Location": location},
     )
+
+
+@blp.route("/rebuilds", methods=["GET"])
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, RebuildListOut)
+@blp.refuses(403)
+@access.only(access.DEPARTMENT)
+def list_rebuilds(query: dict[str, Any]) -> dict[str, Any]:
+    """Rebuilds, newest first: status, the rulebook version and month they
+    apply from, who asked for each, when and why."""
+    limit = query["limit"]
+    found = generations.rebuilds(runtime().app, limit + 1, query.get("after"))
+    shown, following = page(found, limit, lambda found: found.generation)
+    return {"rebuilds": [generations.request_of(r) for r in shown], "next": following}
 
 
 @blp.route("/rebuilds/<rebuild_id>", methods=["GET"])
 @blp.response(200, RebuildOut)
 @blp.refuses(403)
 @access.only(access.DEPARTMENT)
-def get_rebuild(rebuild_id: str) -> rebuild.Progress:
-    """A rebuild's progress (events done, total, rate, time left) and result."""
-    return _progress(rebuild_id)
+def get_rebuild(rebuild_id: str) -> dict[str, Any]:
+    """A rebuild's request (rulebook, version, who, when, why), progress
+    (events done, total, rate, time left) and result."""
+    return generations.progress_of(_progress(rebuild_id))
 
 
 @blp.route("/rebuilds/<rebuild_id>/resume", methods=["POST"])
 @blp.response(202, RebuildOut)
 @access.only(access.ADMIN)
-def resume_rebuild(rebuild_id: str) -> rebuild.Progress:
+def resume_rebuild(rebuild_id: str) -> dict[str, Any]:
     """Carry on with a rebuild whose process stopped (admin)."""
     found = _progress(rebuild_id)
     if found.status != "running":
         raise ConflictError(f"The rebuild is {found.status}.")
     rebuild.start(runtime(), found.rebuild_id)
-    return found
+    return generations.progress_of(found)
 
 
 @blp.route("/rebuilds/<rebuild_id>/abandon", methods=["POST"])
@@ -77,20 +95,10 @@ def abandon_rebuild(data: dict[str, Any], rebuild_id: str) -> dict[str, int]:
 @blp.route("/read-models", methods=["GET"])
 @blp.response(200, GenerationListOut)
 def list_generations() -> dict[str, Any]:
-    """The generations of the read models: which one is live, which is building."""
-    register = runtime().app.rules_register()
-    return {
-        "generations": [
-            {
-                "generation": generation,
-                "parent": parent,
-                "live": generation == register.live,
-                "building": generation == register.building,
-                "dropped": generation in register.dropped,
-            }
-            for generation, parent in sorted(register.parents.items())
-        ]
-    }
+    """The generations of the read models: which one is live, which is
+    building, and the rebuild that made each (rulebook, version, who, when,
+    why)."""
+    return {"generations": generations.generations(runtime().app)}
 
 
 @blp.route("/read-models/<int:generation>/activate", methods=["POST"])

@@ -345,13 +345,33 @@ class PreviewIn(RulebookIn):
 
 
 class RebuildIn(PublishIn):
-    pass
+    reason = fields.String(
+        load_default=None,
+        validate=non_blank(500),
+        metadata={"description": "Why the rules are re-applied (kept with it)"},
+    )
 
 
-class RebuildOut(Schema):
+class RebuildRequestOut(Schema):
+    """Which rules a rebuild applies, who asked for it, when and why."""
+
     rebuild_id = fields.UUID()
     generation = fields.Integer()
+    parent = fields.Integer(metadata={"description": "The generation it replaces"})
     status = fields.String(metadata={"description": "running, completed, abandoned"})
+    rulebook_id = fields.String()
+    version = fields.Integer()
+    effective_from = fields.String()
+    requested_by = fields.String()
+    requested_at = fields.DateTime()
+    reason = fields.String(allow_none=True)
+
+
+class RebuildListOut(PageOut):
+    rebuilds = fields.List(fields.Nested(RebuildRequestOut))
+
+
+class RebuildOut(RebuildRequestOut):
     events_done = fields.Integer(attribute="done")
     events_total = fields.Integer(attribute="total")
     rate_per_second = fields.Float(attribute="rate")
@@ -370,6 +390,11 @@ class GenerationOut(Schema):
     live = fields.Boolean()
     building = fields.Boolean()
     dropped = fields.Boolean()
+    rebuild = fields.Nested(
+        RebuildRequestOut,
+        allow_none=True,
+        metadata={"description": "The rebuild that made it; null for the first"},
+    )
 
 
 class GenerationListOut(Schema):

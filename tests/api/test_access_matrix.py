@@ -73,6 +73,7 @@ def rows(h: dict[str, Any]) -> dict[str, tuple[str, str, Any, str]]:
             "rulebook": rulebook, "from": MONTH, "to": MONTH}, DEPARTMENT),
         "POST /rulebooks": ("POST", "/rulebooks", {"rulebook": rulebook,
             "effective_from": str(Month.of(service_today()).next())}, ADMIN),
+        "GET /rebuilds": ("GET", "/rebuilds", None, DEPARTMENT),
         "GET /rebuilds/{rebuild_id}": (
             "GET", f"/rebuilds/{h['rebuild']}", None, DEPARTMENT),
         "POST /rebuilds/{rebuild_id}/resume": (

@@ -3,6 +3,7 @@ by filter, in pages, as each role may see them."""
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from domain.access import Role
 from domain.month import Month
+from domain.rulebook import shipped_document
 from tests.clock import service_today
 
 MONTH = Month.of(service_today())
@@ -213,3 +215,52 @@ def test_disputes_are_listed_by_state_and_deadline_in_pages(department, teams):
     assert listed("status=all&team=t2") == []
     _, pages = every_page(department.auditor, "/disputes?limit=1&status=all")
     assert pages == 3
+
+
+def rebuild(department: Any, effective_from: str, **extra: Any) -> dict[str, Any]:
+    """Request a rebuild and wait until it completes; its final state."""
+    body = {"rulebook": shipped_document("songsong-2019"), **extra}
+    answer = department.admin.post(
+        "/rebuilds", json=body | {"effective_from": effective_from}
+    )
+    assert answer.status_code == 202, answer.json
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = department.admin.get(answer.headers["Location"]).json
+        if found["status"] == "completed":
+            department.session.position = found["result"]["position"]
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"rebuild not completed: {found}")
+
+
+def test_a_rebuild_keeps_its_reason_and_its_generation_says_who_when_and_why(
+    department,
+):
+    done = rebuild(department, str(EARLIER), reason="complaints were mis-keyed")
+    assert done["reason"] == "complaints were mis-keyed"
+    assert (done["rulebook_id"], done["effective_from"]) == (
+        "songsong-2019",
+        str(EARLIER),
+    )
+    assert done["version"] > 1  # a new version of the shipped rulebook
+    assert (done["requested_by"], done["generation"], done["parent"]) == ("admin", 2, 1)
+    listed = department.auditor.get("/read-models").json["generations"]
+    first, second = listed
+    assert first["rebuild"] is None
+    assert second["rebuild"] == {k: done[k] for k in second["rebuild"]}
+    assert second["rebuild"]["requested_at"] == done["requested_at"]
+
+
+def test_rebuilds_are_listed_newest_first_in_pages(department):
+    first = rebuild(department, str(EARLIER))
+    second = rebuild(department, str(MONTH), reason="second thoughts")
+    assert first["reason"] is None
+    items, pages = every_page(department.auditor, "/rebuilds?limit=1")
+    assert pages == 2
+    assert [i["rebuild_id"] for i in items] == [
+        second["rebuild_id"],
+        first["rebuild_id"],
+    ]
+    assert [i["reason"] for i in items] == ["second thoughts", None]
+    assert department.client_for("a1", Role.AGENT).get("/rebuilds").status_code == 403

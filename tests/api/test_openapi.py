@@ -17,7 +17,7 @@ EXPECTED = {
     "/rulebooks": {"get", "post"},
     "/rulebooks/{rulebook_id}/versions/{version}": {"get"},
     "/rulebooks/preview": {"post"},
-    "/rebuilds": {"post"},
+    "/rebuilds": {"get", "post"},
     "/rebuilds/{rebuild_id}": {"get"},
     "/rebuilds/{rebuild_id}/resume": {"post"},
     "/rebuilds/{rebuild_id}/abandon": {"post"},

@@ -32,7 +32,7 @@ REBUILD_STARTED = re.compile(
     r"generation (\d+)$",
     re.MULTILINE,
 )
-GENERATION_LINE = re.compile(r"^(\d+)\t(\w+)\tparent (\S+)$", re.MULTILINE)
+GENERATION_LINE = re.compile(r"^(\d+)\t(\w+)\tparent (\S+)\t(.*)$", re.MULTILINE)
 ADMIN = Principal("admin", Role.ADMIN)
 
 
@@ -69,7 +69,7 @@ def complaint_costs(points: str) -> Callable[[dict[str, Any]], None]:
 def generations(env: dict[str, str], cwd: Path) -> dict[int, str]:
     """``appraisal read-models list`` as {generation: state}."""
     listed = run_ok("read-models", "list", env=env, cwd=cwd).stdout
-    return {int(g): state for g, state, _ in GENERATION_LINE.findall(listed)}
+    return {int(g): state for g, state, _, _ in GENERATION_LINE.findall(listed)}
 
 
 @contextmanager
@@ -363,10 +363,14 @@ def test_switching_back_restores_old_totals_and_only_the_unused_generation_drops
     rules = write_rulebook(tmp_path / "minus5.json", complaint_costs("-5"))
     rebuilt = run_ok(
         "rebuild", str(rules), "--effective-from", SECOND,
-        env=sqlite_env, cwd=workdir,
+        "--reason", "complaints cost 5", env=sqlite_env, cwd=workdir,
     )  # fmt: skip
     assert rebuild_started(rebuilt.stdout) is not None
     assert "readers switched" in rebuilt.stdout
+    described = run_ok("read-models", "list", env=sqlite_env, cwd=workdir).stdout
+    second = next(line for line in described.splitlines() if line.startswith("2\t"))
+    assert f"from {SECOND}\tby " in second
+    assert second.endswith("\tcomplaints cost 5")
     with reader(data_dir) as rebuilt_view:
         assert rebuilt_view.live_generation == 2
         new = totals(rebuilt_view, agents, september)

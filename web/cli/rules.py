@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import click
@@ -18,6 +19,7 @@ from projections.runtime import Runtime
 from web.cli.base import accepted_month, admin, main, opened, progress
 from web.config import Settings
 from web.errors import flatten
+from web.generations import generations
 from web.preview_schemas import PreviewOut
 from web.rulebook_schema import parse_rulebook
 
@@ -113,12 +115,14 @@ def _print_preview(result: Preview) -> None:
 @click.option(
     "--effective-from", metavar="YYYY-MM", help="First month the rules apply to."
 )
+@click.option("--reason", help="Why the rules are re-applied (kept with the rebuild).")
 @click.option("--resume", "resume_id", metavar="REBUILD_ID", help="Carry on a rebuild.")
 @click.pass_obj
 def rebuild(
     settings: Settings,
     path: str | None,
     effective_from: str | None,
+    reason: str | None,
     resume_id: str | None,
 ) -> None:
     """Apply a rulebook from a past month on: rebuild the read models beside the
@@ -129,7 +133,7 @@ def rebuild(
         )
     with opened(settings) as runtime:
         if path:
-            rebuild_id = _request_rebuild(runtime, path, effective_from or "")
+            rebuild_id = _request_rebuild(runtime, path, effective_from or "", reason)
         else:
             rebuild_id = _running_rebuild(runtime, resume_id or "")
         with progress("rebuild", "event", total=runtime.head) as bar:
@@ -143,9 +147,11 @@ def rebuild(
     )
 
 
-def _request_rebuild(runtime: Runtime, path: str, effective_from: str) -> UUID:
+def _request_rebuild(
+    runtime: Runtime, path: str, effective_from: str, reason: str | None
+) -> UUID:
     requested = runtime.app.request_rebuild(
-        admin(), _load_rulebook(path), accepted_month(effective_from)
+        admin(), _load_rulebook(path), accepted_month(effective_from), reason
     )
     click.echo(f"rebuild {requested.rebuild_id}: generation {requested.generation}")
     return requested.rebuild_id
@@ -171,19 +177,25 @@ def read_models() -> None:
 @read_models.command("list")
 @click.pass_obj
 def list_generations(settings: Settings) -> None:
+    """Each generation: live, building, dropped or kept; its parent; the rules
+    its rebuild applies, who asked for it, when and why."""
     with opened(settings) as runtime:
-        register = runtime.app.rules_register()
-        for generation, parent in sorted(register.parents.items()):
-            state = (
-                "live"
-                if generation == register.live
-                else "building"
-                if generation == register.building
-                else "dropped"
-                if generation in register.dropped
-                else "kept"
-            )
-            click.echo(f"{generation}\t{state}\tparent {parent}")
+        for found in generations(runtime.app):
+            click.echo(_generation_line(found))
+
+
+def _generation_line(found: dict[str, Any]) -> str:
+    state = next((s for s in ("live", "building", "dropped") if found[s]), "kept")
+    line = f"{found['generation']}\t{state}\tparent {found['parent']}"
+    made = found["rebuild"]
+    if made is None:
+        return f"{line}\tthe first generation"
+    return (
+        f"{line}\t{made['rulebook_id']} v{made['version']} from "
+        f"{made['effective_from']}\tby {made['requested_by']} at "
+        f"{made['requested_at'].isoformat(timespec='seconds')}\t"
+        f"{made['reason'] or '(no reason given)'}"
+    )
 
 
 @read_models.command("activate")

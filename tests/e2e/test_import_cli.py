@@ -15,9 +15,10 @@ from tests.e2e.commands import clean_env, run, run_ok, stored_event_count
 FIRST = company_today()().replace(day=1)
 CHAT = "agent_id,date,consultations,conversions,avg_response_seconds,customers_lost"
 SUMMARY = re.compile(
-    r"(\d+) chat rows: (\d+) recorded, (\d+) corrected, (\d+) unchanged, "
+    r"(\d+) \w+ rows: (\d+) recorded, (\d+) corrected, (\d+) unchanged, "
     r"(\d+) rejected"
 )
+SPOT_CHECKS = "agent_id,date,check,kind,passed,note"
 
 
 @pytest.fixture
@@ -99,6 +100,56 @@ def test_json_lines_are_read_from_a_jsonl_file(tmp_path, data_dir, workdir, agen
     )  # fmt: skip
 
     assert summary(result.stderr) == (1, 1, 0, 0, 0)
+
+
+def write_spot_checks(tmp_path, encoding: str, name: str = "抽检.csv"):
+    """Spot checks as Excel on Chinese Windows saves a sheet as CSV: CRLF, and
+    Chinese in the cells (and the file name)."""
+    rows = (
+        f"a1,{FIRST},抽检-7,spot_check,no,回复不及时，语气生硬",  # noqa: RUF001
+        f'a2,{FIRST},抽检-8,spot_check,yes,"话术规范, 主动回访客户"',
+    )
+    path = tmp_path / name
+    path.write_bytes(("\r\n".join((SPOT_CHECKS, *rows)) + "\r\n").encode(encoding))
+    return path
+
+
+def test_a_csv_excel_saved_in_gbk_imports_as_its_utf_8_twin(
+    tmp_path, data_dir, workdir, agents
+):
+    gbk = write_spot_checks(tmp_path, "gbk")
+    twin = write_spot_checks(tmp_path, "utf-8-sig", name="spot-checks.csv")
+    args = ("--data-dir", str(data_dir), "import", "spot_checks")
+
+    first = run_ok(*args, str(gbk), env=clean_env(), cwd=workdir)
+    events = stored_event_count(data_dir)
+    second = run_ok(*args, str(twin), env=clean_env(), cwd=workdir)
+
+    assert summary(first.stderr) == (2, 2, 0, 0, 0)
+    assert summary(second.stderr) == (2, 0, 0, 2, 0)  # the same text, read alike
+    assert stored_event_count(data_dir) == events
+
+
+def test_an_encoding_the_file_is_plainly_not_in_imports_nothing_and_says_so(
+    tmp_path, data_dir, workdir, agents
+):
+    gbk = write_spot_checks(tmp_path, "gbk")
+    args = ("--data-dir", str(data_dir), "import", "spot_checks", str(gbk))
+    events = stored_event_count(data_dir)
+
+    wrong = run(*args, "--encoding", "utf-8", env=clean_env(), cwd=workdir)
+    unknown = run(*args, "--encoding", "latin-1", env=clean_env(), cwd=workdir)
+
+    assert wrong.returncode == 1, wrong.stderr
+    assert (
+        "row 0: body: the file is declared UTF-8 but is GB18030 text: declare "
+        "GB18030, or no charset to have it detected"
+    ) in wrong.stderr
+    assert summary(wrong.stderr) == (2, 0, 0, 0, 2)
+    assert unknown.returncode == 2 and "--encoding" in unknown.stderr
+    assert stored_event_count(data_dir) == events
+    right = run_ok(*args, "--encoding", "GBK", env=clean_env(), cwd=workdir)
+    assert summary(right.stderr) == (2, 2, 0, 0, 0)
 
 
 def test_a_file_of_unknown_format_is_a_usage_error(tmp_path, data_dir, workdir):

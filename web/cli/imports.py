@@ -8,7 +8,15 @@ import click
 
 from web.cli.base import admin, main, opened, progress
 from web.config import Settings
-from web.importing import CHUNK_ROWS, EXTENSIONS, IMPORT_KINDS, RowError, import_rows
+from web.importing import (
+    CHARSETS,
+    CHUNK_ROWS,
+    EXTENSIONS,
+    IMPORT_KINDS,
+    Declared,
+    RowError,
+    import_rows,
+)
 
 
 def _estimated_rows(path: str, form: str) -> int:
@@ -32,6 +40,12 @@ def _estimated_rows(path: str, form: str) -> int:
     help="The file's format (default: from its extension: .csv, .jsonl, .ndjson).",
 )
 @click.option(
+    "--encoding",
+    type=click.Choice(list(CHARSETS), case_sensitive=False),
+    help="The file's charset (default: UTF-8 with or without a BOM, or GB18030 "
+    "as Excel writes on Chinese Windows, told from the file's first block).",
+)
+@click.option(
     "--chunk-rows",
     type=click.IntRange(min=1),
     default=CHUNK_ROWS,
@@ -40,7 +54,12 @@ def _estimated_rows(path: str, form: str) -> int:
 )
 @click.pass_obj
 def import_file(
-    settings: Settings, kind: str, path: str, form: str | None, chunk_rows: int
+    settings: Settings,
+    kind: str,
+    path: str,
+    form: str | None,
+    encoding: str | None,
+    chunk_rows: int,
 ) -> None:
     """Import a CSV or JSON Lines FILE of KIND rows (an observation kind, or
     orders for an order-system export), as the API's POST /imports/KIND does.
@@ -63,7 +82,7 @@ def import_file(
             runtime.app,
             admin(),
             kind,
-            stream,
+            Declared(stream, encoding) if encoding else stream,
             form,
             source=f"cli:{Path(path).name}",
             chunk_rows=chunk_rows,

@@ -4,8 +4,8 @@ An import runs in a background thread of the web worker that received the
 file, and any worker may be asked how it is going, so its progress is a row
 beside the events (``appraisal_import_jobs``), written after every chunk. It is
 operational knowledge, not a fact: the rows the import records are the facts.
-Every write is a heartbeat; a job whose heartbeat stopped is interrupted
-(``ImportJob.seen``).
+Each write stamps ``heartbeat_at``; a job whose heartbeat stopped is
+interrupted (``ImportJob.seen``).
 """
 
 from __future__ import annotations
@@ -69,6 +69,18 @@ class ImportJob:
             return 0.0
         left = max(self.rows_estimated - self.rows_done, 0)
         return left / self.rate if self.rate else None
+
+    @property
+    def result(self) -> dict[str, Any] | None:
+        """What a completed import did: its summary."""
+        if self.status != COMPLETED:
+            return None
+        return {
+            "kind": self.kind, "rows": self.rows_done, "recorded": self.recorded,
+            "corrected": self.corrected, "unchanged": self.unchanged,
+            "rejected": self.rejected, "errors": self.errors,
+            "position": self.position,
+        }  # fmt: skip
 
     def seen(self, now: datetime, alive: bool | None = None) -> ImportJob:
         """The job as a reader should see it at ``now``: one under way whose
@@ -173,8 +185,7 @@ class ImportJobStore:
         return self.get(job.job_id) or job, False
 
     def write(self, job: ImportJob) -> None:
-        """Store the job as it stands now (a heartbeat)."""
-        job.heartbeat_at = _now()
+        """Store the job as it stands now (``heartbeat_at``: when it did)."""
         retrying(budget_of(self.datastore), self._execute, self._write, _stored(job))
 
     def get(self, job_id: UUID) -> ImportJob | None:

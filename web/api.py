@@ -136,6 +136,7 @@ def path_parameters(months: MonthRange) -> dict[str, dict[str, Any]]:
         "rulebook_id": code,
         "deduction_id": uuid,
         "rebuild_id": uuid,
+        "job_id": uuid,
         "fact_id": uuid,
         "number": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
         "duty_id": uuid,

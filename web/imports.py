@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from flask import request
+import re
+from uuid import UUID
+
+from flask import request, url_for
 from marshmallow import Schema, fields
 
-from web.api import Blueprint
+from domain import idempotency
+from domain.errors import NotVisibleError
+from projections.import_jobs import STALE_AFTER, ImportJob
+from web import access
+from web.api import UUID_PATTERN, Blueprint
 from web.context import principal, runtime
 from web.errors import fail
 from web.importing import (
     CHUNK_ROWS,
     MAX_ERRORS,
     MEDIA_TYPES,
-    ImportSummary,
     describe_columns,
-    import_rows,
+    jobs,
 )
+from web.importing.importer import check_import
 
 blp = Blueprint("imports", __name__, url_prefix="/imports", description="Bulk imports")
 # Imports are streamed, so they may be far larger than other request bodies.
@@ -24,7 +31,14 @@ MAX_IMPORT_BYTES = 1024 * 1024 * 1024
 DESCRIPTION = f"""\
 Admin only. The body is CSV (`text/csv`, UTF-8, a header row naming the columns)
 or JSON Lines (`application/x-ndjson` or `application/jsonl`, one object a line).
-It is read as a stream and recorded {CHUNK_ROWS} rows a transaction.
+
+The import runs as a job: the file is received whole, then the answer is `202`
+with the job and its `Location`, `/imports/{{job_id}}`, where its progress can
+be followed while the rows are recorded {CHUNK_ROWS} a transaction in the
+background. Other requests keep answering meanwhile. When the job is
+`completed`, its `result` says what the import did. Sent again with the same
+`Idempotency-Key`, the request answers the same job; sent again without one,
+it starts another, which finds the rows already imported `unchanged`.
 
 Every row has `agent_id` and `occurred_on`. A column may also go by the older
 name listed for it (`date` for `occurred_on`), as files exported before still
@@ -35,14 +49,15 @@ Invalid rows and rows the domain refuses are `rejected` and listed in `errors`
 by row (CSV: the header is row 0, the first data row is 1; JSON Lines: the line
 number) and field; the other rows are imported. At most {MAX_ERRORS} errors are
 listed; `rejected` counts them all. `position` is the last event written (or the
-log's head if none was).
+log's head if none was): send it as `Min-Position` to read what was imported.
 
 Columns by kind:
 
 {describe_columns()}
 """
 # Any bytes are a file to read: rows that cannot be read or are not valid are
-# reported by number (200), so the body has no schema that could refuse it.
+# reported by number (in the job's result), so the body has no schema that
+# could refuse it.
 _ROWS = {
     "csv": "CSV: UTF-8, a header row naming the columns, a row a line",
     "jsonl": "JSON Lines: UTF-8, one object a line",
@@ -55,6 +70,17 @@ REQUEST_BODY = {
     },
 }
 KIND_PARAMETER = {"in": "path", "name": "kind", "description": "What the rows are"}
+JOB_PARAMETER = {"in": "path", "name": "job_id", "description": "The import job"}
+JOB_DESCRIPTION = f"""\
+Admin only. `status` is `queued`, `running`, `completed`, `failed` (an error
+stopped it: `error` says which; the chunks recorded before it stay recorded)
+or `interrupted` (the process running it stopped, or has not been heard of for
+{STALE_AFTER.seconds} seconds). `rows_done` of about `rows_estimated` (the
+file's lines) are read, `rejected` of them refused so far; `rate_per_second`
+and `seconds_remaining` (null until a rate is known) say how it goes. A job
+that did not complete can be posted again: rows already imported come back
+`unchanged`.
+"""
 
 
 class RowErrorOut(Schema):
@@ -74,11 +100,35 @@ class ImportOut(Schema):
     position = fields.Integer()
 
 
+class ImportJobOut(Schema):
+    job_id = fields.UUID()
+    kind = fields.String()
+    status = fields.String(
+        metadata={"description": "queued, running, completed, failed, interrupted"}
+    )
+    rows_done = fields.Integer()
+    rows_estimated = fields.Integer()
+    rejected = fields.Integer()
+    rate_per_second = fields.Float(attribute="rate")
+    seconds_remaining = fields.Float(allow_none=True)
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    error = fields.String(allow_none=True)
+    result = fields.Nested(
+        ImportOut,
+        allow_none=True,
+        metadata={"description": "What the import did, once completed"},
+    )
+
+
 @blp.route("/<kind>", methods=["POST"], parameters=[KIND_PARAMETER])
 @blp.doc(description=DESCRIPTION, requestBody=REQUEST_BODY)
-@blp.response(200, ImportOut)
-def import_file(kind: str) -> ImportSummary:
-    """Import a CSV or JSON Lines file of observations or order steps (admin)."""
+@blp.response(202, ImportJobOut)
+def import_file(kind: str) -> tuple[ImportJob, int, dict[str, str]]:
+    """Import a CSV or JSON Lines file of observations or order steps as a
+    job: answered at once, followed at its Location (admin)."""
+    check_import(principal(), kind)
     form = MEDIA_TYPES.get(request.mimetype)
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if form is None or charset not in ("utf-8", "utf8"):
@@ -88,8 +138,32 @@ def import_file(kind: str) -> ImportSummary:
             code="unsupported_media_type",
         )
     request.max_content_length = MAX_IMPORT_BYTES
-    summary = import_rows(
-        runtime().app, principal(), kind, request.stream, form, source=f"api:{kind}"
+    path, lines = jobs.spool(request.stream)
+    new = ImportJob(
+        jobs.job_id_for(idempotency.current()),
+        kind,
+        rows_estimated=jobs.estimated_rows(lines, form),
     )
-    runtime().after_command()
-    return summary
+    job, added = runtime().import_jobs.add(new)
+    if added:
+        jobs.start(runtime(), job, path, form, principal())
+    else:  # a retry racing the first answer: the first one's job
+        path.unlink()
+    location = url_for("imports.get_import", job_id=job.job_id)
+    return job, 202, {"Location": location}
+
+
+@blp.route("/<job_id>", methods=["GET"], parameters=[JOB_PARAMETER])
+@blp.doc(description=JOB_DESCRIPTION)
+@blp.response(200, ImportJobOut)
+@blp.refuses(403)
+@access.only(access.ADMIN)
+def get_import(job_id: str) -> ImportJob:
+    """An import job's progress (rows done, rejected, rate, time left) and,
+    once completed, what it did (admin)."""
+    found = None
+    if re.fullmatch(UUID_PATTERN, job_id):
+        found = jobs.seen(runtime(), UUID(job_id))
+    if found is None:
+        raise NotVisibleError(f"No import job {job_id!r}.", field="job_id")
+    return found

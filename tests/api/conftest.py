@@ -3,6 +3,7 @@ holds every answer to the OpenAPI document the app serves."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -67,6 +68,7 @@ class Api:
         response = self.client.open(path, method=method, **kwargs)
         conforms(self.client.application, method, path, response)
         if response.status_code == 201:
+            assert "Location" in response.headers, f"{method} {path}: no Location"
             self.session.position = max(
                 self.session.position, response.json["position"]
             )
@@ -77,6 +79,23 @@ class Api:
 
     def post(self, path: str, **kwargs: Any) -> Any:
         return self.request("POST", path, **kwargs)
+
+
+def awaited(api: Api, answer: Any, timeout: float = 60.0) -> Any:
+    """The job a ``POST /imports/{kind}`` answered (``202``), once it ended:
+    followed at its ``Location``. Later reads wait for what it recorded."""
+    assert answer.status_code == 202, answer.get_data(as_text=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        job = api.get(answer.headers["Location"]).json
+        if job["status"] not in ("queued", "running"):
+            break
+        assert time.monotonic() < deadline, f"the import did not end: {job}"
+        time.sleep(0.02)
+    if job["result"] is not None:
+        session = api.session
+        session.position = max(session.position, job["result"]["position"])
+    return job
 
 
 class Department:

@@ -61,6 +61,7 @@ def rows(h: dict[str, Any]) -> dict[str, tuple[str, str, Any, str]]:
             "dimensions": {"performance": "80", "ability": "70"}}, TEAM),
         "POST /imports/{kind}": ("POST", "/imports/complaints",
             ("agent_id,date,complaint\na1," + TODAY + ",C-8\n", "text/csv"), ADMIN),
+        "GET /imports/{job_id}": ("GET", f"/imports/{h['import']}", None, ADMIN),
         "GET /agents/{agent_id}/scorecards/{month}": (
             "GET", f"/agents/a1/scorecards/{MONTH}", None, STAFF),
         "GET /agents/{agent_id}/scorecards/{month}/explain": (
@@ -152,6 +153,9 @@ def office(department):
         },
     )
     assert rebuild.status_code == 202, rebuild.json
+    imported = admin.post("/imports/complaints", data="agent_id,date,complaint\n",
+                          content_type="text/csv")  # fmt: skip
+    assert imported.status_code == 202, imported.json
     clients = {
         "admin": admin,
         "own_sup": supervisor,
@@ -162,7 +166,8 @@ def office(department):
         "colleague": department.client_for("a2", Role.AGENT),
     }  # fmt: skip
     handles = {"deduction": deduction, "disputed": disputed, "duty": duty,
-               "rebuild": rebuild.json["rebuild_id"]}  # fmt: skip
+               "rebuild": rebuild.json["rebuild_id"],
+               "import": imported.json["job_id"]}  # fmt: skip
     return clients, rows(handles)
 
 

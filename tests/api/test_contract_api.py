@@ -303,7 +303,7 @@ def test_imports_take_csv_or_json_lines_and_nothing_else(department):
     )
 
     assert set(body) == {"text/csv", "application/x-ndjson", "application/jsonl"}
-    assert csv.status_code == 200
+    assert csv.status_code == 202
     assert as_json.status_code == 415
     assert as_json.json["code"] == "unsupported_media_type"
     # Not the CSV's answer replayed: the same bytes as JSON are another request.

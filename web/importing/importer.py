@@ -100,11 +100,12 @@ def _record_orders(
 
 @dataclass(frozen=True)
 class Listeners:
-    """Who hears of an import as it goes: every problem, and the last row
-    number read after each chunk."""
+    """Who hears of an import as it goes: every problem; after each chunk, the
+    last row number read and the summary so far."""
 
     on_reject: Callable[[RowError], None] | None = None
     on_progress: Callable[[int], None] | None = None
+    on_chunk: Callable[[ImportSummary], None] | None = None
 
 
 class Importer:
@@ -198,6 +199,8 @@ class Importer:
                 self._count(outcome)
         if self.listeners.on_progress is not None:
             self.listeners.on_progress(self._read_to)
+        if self.listeners.on_chunk is not None:
+            self.listeners.on_chunk(self.summary)
 
     def _count(self, observed: Observed) -> None:
         summary = self.summary
@@ -240,6 +243,14 @@ def _texts(found: Any) -> list[str]:
     return [str(found)]
 
 
+def check_import(principal: Principal, kind: str) -> None:
+    """Refuse an import that is not an admin's or of no known kind."""
+    access.require(principal, access.ADMIN)
+    if kind not in IMPORT_KINDS:
+        known = ", ".join(IMPORT_KINDS)
+        raise NotVisibleError(f"No import kind {kind!r}; known: {known}.")
+
+
 def import_rows(
     app: AppraisalApp,
     principal: Principal,
@@ -252,15 +263,14 @@ def import_rows(
     max_errors: int = MAX_ERRORS,
     on_reject: Callable[[RowError], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    on_chunk: Callable[[ImportSummary], None] | None = None,
 ) -> ImportSummary:
     """Import a CSV or JSON Lines stream of rows of ``kind`` (an observation kind
     or ``orders``), ``chunk_rows`` rows a transaction. ``on_reject`` hears of
-    every problem (the summary keeps the first ``max_errors``); ``on_progress``
-    hears the last row number read after each chunk. Only an admin may import."""
-    access.require(principal, access.ADMIN)
-    if kind not in IMPORT_KINDS:
-        known = ", ".join(IMPORT_KINDS)
-        raise NotVisibleError(f"No import kind {kind!r}; known: {known}.")
+    every problem (the summary keeps the first ``max_errors``); after each
+    chunk, ``on_progress`` hears the last row number read and ``on_chunk`` the
+    summary so far. Only an admin may import."""
+    check_import(principal, kind)
     importer = Importer(
         app,
         principal,
@@ -268,6 +278,6 @@ def import_rows(
         source=source,
         chunk_rows=chunk_rows,
         max_errors=max_errors,
-        listeners=Listeners(on_reject, on_progress),
+        listeners=Listeners(on_reject, on_progress, on_chunk),
     )
     return importer.run(stream, form)

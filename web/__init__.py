@@ -7,7 +7,9 @@ from dataclasses import fields
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
+from domain.text import storable
 from web import context, errors, idempotency, limits
 from web.api import Api
 from web.config import Settings
@@ -23,11 +25,28 @@ with an `errors` object naming each bad field.
 """
 
 
+class Utf8JSONProvider(DefaultJSONProvider):
+    """JSON as UTF-8 with Chinese written as it is, not as ``\\uXXXX``
+    escapes, and the charset said for clients that would guess another (a
+    browser on Chinese Windows guesses GBK)."""
+
+    ensure_ascii = False
+    mimetype = "application/json; charset=utf-8"
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        text = super().dumps(obj, **kwargs)
+        if storable(text):
+            return text
+        # an unpaired surrogate has no UTF-8: only its escape can be sent
+        return super().dumps(obj, **{**kwargs, "ensure_ascii": True})
+
+
 def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     """Build the service. ``config`` holds settings (``DATABASE_URL``,
     ``DATA_DIR``, ...; see ``web.config``) and any Flask configuration."""
     settings, flask_config = _split(config)
     app = Flask(__name__)
+    app.json = Utf8JSONProvider(app)
     app.config.update(_flask_defaults())
     app.config.update(flask_config)
     _open_runtime(app, settings)

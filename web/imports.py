@@ -29,8 +29,11 @@ blp = Blueprint("imports", __name__, url_prefix="/imports", description="Bulk im
 MAX_IMPORT_BYTES = 1024 * 1024 * 1024
 
 DESCRIPTION = f"""\
-Admin only. The body is CSV (`text/csv`, UTF-8, a header row naming the columns)
-or JSON Lines (`application/x-ndjson` or `application/jsonl`, one object a line).
+Admin only. The body is CSV (`text/csv`, a header row naming the columns) or
+JSON Lines (`application/x-ndjson` or `application/jsonl`, one object a line),
+in UTF-8 (with or without a BOM) or GB18030, which contains the GBK that Excel
+saves on Chinese Windows: the file's first 64 KiB tell which. A line that is
+not text in that charset rejects its row.
 
 The import runs as a job: the file is received whole, then the answer is `202`
 with the job and its `Location`, `/imports/{{job_id}}`, where its progress can
@@ -59,8 +62,8 @@ Columns by kind:
 # reported by number (in the job's result), so the body has no schema that
 # could refuse it.
 _ROWS = {
-    "csv": "CSV: UTF-8, a header row naming the columns, a row a line",
-    "jsonl": "JSON Lines: UTF-8, one object a line",
+    "csv": "CSV: UTF-8 or GB18030 (GBK), a header row naming the columns, a row a line",
+    "jsonl": "JSON Lines: UTF-8 or GB18030 (GBK), one object a line",
 }
 REQUEST_BODY = {
     "required": True,

@@ -20,7 +20,7 @@ from typing import Any
 
 from domain.month import Month
 from domain.periods import dispute_deadline
-from projections.records import NOW, DisputeRecord, record
+from projections.records import NOW, DisputeRecord, day, moment, record
 from projections.tables import columns
 
 DEDUCTION_STATUSES = ("standing", "disputed", "overturned", "adjusted")
@@ -177,7 +177,11 @@ class ListTables:
         an order), counted or not, in log order."""
         return [
             {key: row[key] for key in row.keys()}  # noqa: SIM118 - sqlite3.Row
-            | {"detail": json.loads(row["detail"])}
+            | {
+                "detail": json.loads(row["detail"]),
+                "occurred_on": day(row["occurred_on"]),
+                "recorded_at": moment(row["recorded_at"]),
+            }
             for row in self._select(self.SELECT_FACT_ROWS, {"fact_id": fact_id})
         ]
 

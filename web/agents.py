@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
-
 from domain.commands import NewAgent, Recorded
 from domain.errors import NotVisibleError
 from domain.month import Month
 from projections.scoreboard import AgentRecord
 from web import access
-from web.api import Blueprint
+from web.api import Blueprint, created
 from web.context import principal, read_view, runtime
 from web.cycle_schemas import LeaveIn
 from web.fact_schemas import RecordedOut
@@ -32,8 +30,7 @@ def register_agent(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str,
         "registered_at": recorded.recorded_at,
         "position": recorded.position,
     }
-    location = url_for("agents.get_agent", agent_id=recorded.id)
-    return body, 201, {"Location": location}
+    return created(body, "agents.get_agent", agent_id=recorded.id)
 
 
 @blp.route("", methods=["GET"])
@@ -47,12 +44,12 @@ def list_agents(query: dict[str, Any]) -> dict[str, list[AgentRecord]]:
 @blp.route("/<agent_id>/leave", methods=["POST"])
 @blp.arguments(LeaveIn)
 @blp.response(201, RecordedOut)
-def record_leaving(data: dict[str, Any], agent_id: str) -> Recorded:
+def record_leaving(data: dict[str, Any], agent_id: str) -> tuple[Recorded, ...]:
     """Record an agent's last working day (admin). Later facts are refused; the
     months they worked in part rank them only if present enough working days."""
     recorded = runtime().app.record_leaving(principal(), agent_id, data["left_on"])
     runtime().after_command()
-    return recorded
+    return created(recorded, "agents.get_agent", agent_id=agent_id)
 
 
 @blp.route("/<agent_id>", methods=["GET"])

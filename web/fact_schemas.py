@@ -132,7 +132,25 @@ class OrderOut(Schema):
     position = fields.Integer()
 
 
-class RecordedOut(Schema):
+def scored_fields() -> dict[str, fields.Field]:
+    """Whether the rules in force for the fact's month score it, and why not."""
+    return {
+        "scored": fields.Boolean(
+            allow_none=True,
+            metadata={
+                "description": "Whether the rulebook in force for the fact's month "
+                "scores it; false: recorded all the same, worth nothing until "
+                "a rulebook that scores it is in force"
+            },
+        ),
+        "reason": fields.String(
+            allow_none=True,
+            metadata={"description": "Why it is not scored (null when it is)"},
+        ),
+    }
+
+
+class RecordedOut(Schema.from_dict(scored_fields())):  # type: ignore[misc]
     id = fields.String()
     event_id = fields.String()
     position = fields.Integer()
@@ -179,7 +197,37 @@ ComplaintIn = observation_in("complaints", "ComplaintIn")
 PromotionIn = observation_in("promotion", "PromotionIn")
 
 
-class ObservedOut(Schema):
+class FactRowOut(Schema):
+    """A ledger row of a fact: what it contributes, and whether it counts."""
+
+    position = fields.Integer()
+    ordinal = fields.Integer()
+    event_id = fields.String()
+    kind = fields.String()
+    item = fields.String()
+    month = fields.String()
+    occurred_on = fields.Date()
+    detail = fields.Dict()
+    recorded_by = fields.String()
+    recorded_at = fields.DateTime()
+    superseded_by = fields.Integer(
+        allow_none=True, metadata={"description": "The position that replaced it"}
+    )
+    excluded = fields.String(
+        allow_none=True, metadata={"description": "Why it does not count, if so"}
+    )
+
+
+class FactOut(Schema):
+    fact_id = fields.String()
+    agent_id = fields.String()
+    source = fields.String(
+        metadata={"description": "deduction, complaints, promotion, rating, ..."}
+    )
+    rows = fields.List(fields.Nested(FactRowOut))
+
+
+class ObservedOut(Schema.from_dict(scored_fields())):  # type: ignore[misc]
     outcome = fields.String(metadata={"description": "recorded, corrected, unchanged"})
     observation_id = fields.UUID()
     position = fields.Integer(allow_none=True)
@@ -203,7 +251,7 @@ class RatingIn(Schema):
     comment = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
-class RatingOut(Schema):
+class RatingOut(Schema.from_dict(scored_fields())):  # type: ignore[misc]
     outcome = fields.String(metadata={"description": "given, revised, unchanged"})
     rating_id = fields.String(allow_none=True)
     position = fields.Integer(allow_none=True)

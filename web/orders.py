@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
-
 from domain.commands import NewOrder, Recorded
 from projections.scoreboard import OrderRecord
 from web import access
-from web.api import Blueprint
+from web.api import Blueprint, created
 from web.context import principal, read_view, runtime
 from web.fact_schemas import OrderIn, OrderOut, OrderStepIn, RecordedOut
 
@@ -23,14 +21,13 @@ def submit_order(data: dict[str, Any]) -> tuple[Recorded, int, dict[str, str]]:
     """Submit an order (step 1) for an agent of your team (admin, supervisor)."""
     recorded = runtime().app.submit_order(principal(), NewOrder(**data))
     runtime().after_command()
-    location = url_for("orders.get_order", order_no=data["order_no"])
-    return recorded, 201, {"Location": location}
+    return created(recorded, "orders.get_order", order_no=data["order_no"])
 
 
 @blp.route("/<order_no>/steps", methods=["POST"])
 @blp.arguments(OrderStepIn)
 @blp.response(201, RecordedOut)
-def record_step(data: dict[str, Any], order_no: str) -> Recorded:
+def record_step(data: dict[str, Any], order_no: str) -> Any:
     """Record a later step: process, check, pay, feedback, dispute, resolve,
     finish, or correct_amount. A step that does not fit the order is refused."""
     step = data.pop("step")
@@ -43,7 +40,7 @@ def record_step(data: dict[str, Any], order_no: str) -> Recorded:
         **data,
     )
     runtime().after_command()
-    return recorded
+    return created(recorded, "orders.get_order", order_no=order_no)
 
 
 @blp.route("/<order_no>", methods=["GET"])

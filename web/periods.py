@@ -11,12 +11,13 @@ from domain.errors import NotVisibleError
 from domain.month import Month
 from projections import cycle
 from web import access
-from web.api import Blueprint
+from web.api import Blueprint, created
 from web.context import principal, read_view, runtime
 from web.cycle_schemas import (
     ClosedDayIn,
     ClosedDayListOut,
     DutyListOut,
+    DutyOut,
     DutyQuery,
     PeriodChangeOut,
     PeriodOut,
@@ -116,7 +117,23 @@ def submit_plan(data: dict[str, Any], duty_id: str) -> Any:
         principal(), duty.month, duty.agent_id, data["why"], data["actions"]
     )
     runtime().after_command()
-    return recorded
+    return created(recorded, "periods.get_duty", duty_id=duty_id)
+
+
+@blp.route("/improvement-plans/<duty_id>", methods=["GET"])
+@blp.response(200, DutyOut)
+@blp.refuses(403)
+@access.only(access.DEPARTMENT)
+def get_duty(duty_id: str) -> cycle.Duty:
+    """One improvement-plan duty: who owes it, by when, and its status."""
+    view = read_view()
+    teams = {a.agent_id: a.team for a in view.agents()}
+    found = [
+        d for d in cycle.duties(view, runtime().app.today()) if d.duty_id == duty_id
+    ]
+    for duty in access.team_duties(principal(), found, teams):
+        return duty
+    raise NotVisibleError(f"No improvement plan {duty_id!r} is visible to you.")
 
 
 @blp.route("/payroll/<month>.csv", methods=["GET"])
@@ -145,5 +162,6 @@ def add_closed_day(data: dict[str, Any]) -> dict[str, Any]:
     """Close the company for a day (admin)."""
     position = runtime().app.close_day(principal(), data["day"], data["reason"])
     runtime().after_command()
-    return {"month": str(Month.of(data["day"])), "status": "closed day",
+    body = {"month": str(Month.of(data["day"])), "status": "closed day",
             "position": position or runtime().position}  # fmt: skip
+    return created(body, "periods.list_closed_days")

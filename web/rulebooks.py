@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
-
 from domain.errors import DomainError, NotVisibleError
 from domain.month import Month
 from domain.register import Publication, default_publication
 from projections.preview import Preview, preview
 from projections.scoreboard import PublicationRecord
 from web import access
-from web.api import Blueprint
+from web.api import Blueprint, created
 from web.context import principal, read_view, runtime
 from web.preview_schemas import PreviewOut
 from web.schemas import (
@@ -36,12 +34,12 @@ def publish(data: dict[str, Any]) -> tuple[Any, int, dict[str, str]]:
         principal(), data["rulebook"], data["effective_from"]
     )
     runtime().after_command()
-    location = url_for(
+    return created(
+        published,
         "rulebooks.get_version",
         rulebook_id=published.rulebook_id,
         version=published.version,
     )
-    return published, 201, {"Location": location}
 
 
 @blp.route("", methods=["GET"])

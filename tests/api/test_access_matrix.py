@@ -46,6 +46,7 @@ def rows(h: dict[str, Any]) -> dict[str, tuple[str, str, Any, str]]:
         "GET /deductions": ("GET", "/deductions?agent_id=a1", None, "yy.yyy."),
         "GET /deductions/{deduction_id}": (
             "GET", f"/deductions/{h['deduction']}", None, STAFF),
+        "GET /facts/{fact_id}": ("GET", f"/facts/{h['deduction']}", None, STAFF),
         "POST /complaints": ("POST", "/complaints", {"complaint_no": "C-9",
             "agent_id": "a1", "occurred_on": TODAY}, TEAM),
         "POST /promotion-activities": ("POST", "/promotion-activities", {
@@ -90,6 +91,8 @@ def rows(h: dict[str, Any]) -> dict[str, tuple[str, str, Any, str]]:
             "POST", f"/periods/{OTHER}/reopen", {"reason": "late fact"}, ADMIN),
         "GET /quarters/{quarter}/rewards": (
             "GET", f"/quarters/{QUARTER}/rewards", None, DEPARTMENT),
+        "GET /improvement-plans/{duty_id}": (
+            "GET", f"/improvement-plans/{h['duty']}", None, "yy.yy.."),
         "GET /improvement-plans": ("GET", "/improvement-plans", None, DEPARTMENT),
         "POST /improvement-plans/{duty_id}": (
             "POST", f"/improvement-plans/{h['duty']}",

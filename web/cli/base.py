@@ -116,6 +116,10 @@ class Progress:
             self._bar.total = total
         self._bar.update(max(done - self._bar.n, 0))
 
+    def note(self, text: str) -> None:
+        """A word after the bar's figures (rows done, rate, time left)."""
+        self._bar.set_postfix_str(text, refresh=False)
+
     def write(self, line: str) -> None:
         """A line on stderr, above the bar."""
         self._bar.write(line, file=sys.stderr)

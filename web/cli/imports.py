@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from uuid import uuid4
 
 import click
 
-from web.cli.base import admin, main, opened, progress
+from projections.import_jobs import ImportJob
+from web.cli.base import Progress, admin, main, opened, progress
 from web.config import Settings
 from web.importing import (
     CHARSETS,
@@ -17,17 +20,23 @@ from web.importing import (
     RowError,
     import_rows,
 )
+from web.importing.jobs import Tracker, count_lines, estimated_rows
 
 
 def _estimated_rows(path: str, form: str) -> int:
-    """Lines in the file (less a CSV header): the rows, unless fields span lines."""
-    lines, last = 0, b"\n"
     with open(path, "rb") as stream:
-        while block := stream.read(1024 * 1024):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    lines += last != b"\n"
-    return max(lines - (form == "csv"), 0)
+        return estimated_rows(count_lines(stream), form)
+
+
+def _shown(bar: Progress) -> Callable[[ImportJob], None]:
+    """The bar follows the job: its rows done (the bar's rate and time left
+    come from them) and rejected; once it is over, its rows are the total."""
+
+    def show(job: ImportJob) -> None:
+        bar.advance(job.rows_done, job.rows_done if job.finished_at else None)
+        bar.note(f"{job.rejected} rejected")
+
+    return show
 
 
 @main.command("import", epilog=f"KIND is one of {', '.join(IMPORT_KINDS)}.")
@@ -69,14 +78,18 @@ def import_file(
         raise click.UsageError(
             f"cannot tell the format of {path} from its extension; use --format"
         )
+    rows = _estimated_rows(path, form)
     with (
         opened(settings) as runtime,
         open(path, "rb") as stream,
-        progress(kind, "row", total=_estimated_rows(path, form)) as bar,
+        progress(kind, "row", total=rows) as bar,
     ):
 
         def reject(error: RowError) -> None:
             bar.write(f"row {error.row}: {error.field}: {error.message}")
+
+        tracker = Tracker(ImportJob(uuid4(), kind, rows_estimated=rows), _shown(bar))
+        tracker.started()
 
         summary = import_rows(
             runtime.app,
@@ -87,8 +100,9 @@ def import_file(
             source=f"cli:{Path(path).name}",
             chunk_rows=chunk_rows,
             on_reject=reject,
-            on_progress=bar.advance,
+            on_progress=tracker.chunk,
         )
+        tracker.finished(summary)
     click.echo(
         f"{path}: {summary.rows} {kind} rows: {summary.recorded} recorded, "
         f"{summary.corrected} corrected, {summary.unchanged} unchanged, "

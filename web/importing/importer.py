@@ -100,12 +100,11 @@ def _record_orders(
 
 @dataclass(frozen=True)
 class Listeners:
-    """Who hears of an import as it goes: every problem; after each chunk, the
-    last row number read and the summary so far."""
+    """Who hears of an import as it goes: every problem, and the summary so
+    far after each chunk."""
 
     on_reject: Callable[[RowError], None] | None = None
-    on_progress: Callable[[int], None] | None = None
-    on_chunk: Callable[[ImportSummary], None] | None = None
+    on_progress: Callable[[ImportSummary], None] | None = None
 
 
 class Importer:
@@ -136,7 +135,6 @@ class Importer:
         # (row number, what to record or the problems that reject it, and the
         # name in the file of each column it named by an older name)
         self._chunk: list[tuple[int, Any, dict[str, str]]] = []
-        self._read_to = 0
         self._position = 0
 
     def run(self, stream: IO[bytes], form: str) -> ImportSummary:
@@ -152,7 +150,6 @@ class Importer:
         if not parsed.data:
             self._report(parsed.number, parsed.problems)
             return
-        self._read_to = parsed.number
         if parsed.values is None:
             self._chunk.append((parsed.number, parsed.problems, {}))
         else:
@@ -198,9 +195,7 @@ class Importer:
             else:
                 self._count(outcome)
         if self.listeners.on_progress is not None:
-            self.listeners.on_progress(self._read_to)
-        if self.listeners.on_chunk is not None:
-            self.listeners.on_chunk(self.summary)
+            self.listeners.on_progress(self.summary)
 
     def _count(self, observed: Observed) -> None:
         summary = self.summary
@@ -262,14 +257,12 @@ def import_rows(
     chunk_rows: int = CHUNK_ROWS,
     max_errors: int = MAX_ERRORS,
     on_reject: Callable[[RowError], None] | None = None,
-    on_progress: Callable[[int], None] | None = None,
-    on_chunk: Callable[[ImportSummary], None] | None = None,
+    on_progress: Callable[[ImportSummary], None] | None = None,
 ) -> ImportSummary:
     """Import a CSV or JSON Lines stream of rows of ``kind`` (an observation kind
     or ``orders``), ``chunk_rows`` rows a transaction. ``on_reject`` hears of
-    every problem (the summary keeps the first ``max_errors``); after each
-    chunk, ``on_progress`` hears the last row number read and ``on_chunk`` the
-    summary so far. Only an admin may import."""
+    every problem (the summary keeps the first ``max_errors``); ``on_progress``
+    hears the summary so far after each chunk. Only an admin may import."""
     check_import(principal, kind)
     importer = Importer(
         app,
@@ -278,6 +271,6 @@ def import_rows(
         source=source,
         chunk_rows=chunk_rows,
         max_errors=max_errors,
-        listeners=Listeners(on_reject, on_progress, on_chunk),
+        listeners=Listeners(on_reject, on_progress),
     )
     return importer.run(stream, form)

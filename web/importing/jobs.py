@@ -167,7 +167,7 @@ def run(
         with open(path, "rb") as stream:
             summary = import_rows(
                 runtime.app, principal, job.kind, wrap(stream) if wrap else stream,
-                form, source=f"api:{job.kind}", on_chunk=chunk,
+                form, source=f"api:{job.kind}", on_progress=chunk,
             )  # fmt: skip
         runtime.after_command()
         tracker.finished(summary)

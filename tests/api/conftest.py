@@ -69,7 +69,6 @@ class Api:
         conforms(self.client.application, method, path, response)
         if response.status_code == 201:
             assert "Location" in response.headers, f"{method} {path}: no Location"
-            assert "Location" in response.headers, f"{method} {path}: no Location"
             self.session.position = max(
                 self.session.position, response.json["position"]
             )

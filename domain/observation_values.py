@@ -48,4 +48,16 @@ def _value(field: Any, raw: Any) -> Any:
         raise bad(f"must be at least {field.minimum}")
     if field.maximum is not None and number > field.maximum:
         raise bad(f"must be at most {field.maximum}")
+    if field.step is not None and number % field.step:
+        raise bad(f"{raw} is not {_steps(field)}")
     return int(number) if field.type is int else format(number.normalize(), "f")
+
+
+def _steps(field: Any) -> str:
+    """The values a stepped field takes, said in words: ``0, 0.5 or 1``."""
+    low, high, step = field.minimum, field.maximum, field.step
+    if low is None or high is None or (high - low) / step > 10:
+        return f"a multiple of {step}"
+    count = int((high - low) / step) + 1
+    values = [format((low + n * step).normalize(), "f") for n in range(count)]
+    return f"{', '.join(values[:-1])} or {values[-1]}"

@@ -29,9 +29,10 @@ ONE = Decimal(1)
 @dataclass(frozen=True)
 class Field:
     """A field of a kind: its name in the stored values, its type and what it
-    means; a number's bounds, a text's choices or its longest length; the value
-    it takes when it is not given (None: it must be given); and the name it
-    goes by in requests and files, if not its own (``called``)."""
+    means; a number's bounds and the step its values take (``step``: a
+    multiple of it), a text's choices or its longest length; the value it
+    takes when it is not given (None: it must be given); and the name it goes
+    by in requests and files, if not its own (``called``)."""
 
     name: str
     type: type
@@ -42,6 +43,7 @@ class Field:
     default: Any = None
     max_length: int = 2000
     called: str | None = None
+    step: Decimal | None = None
 
     @property
     def public(self) -> str:
@@ -185,7 +187,14 @@ KINDS: dict[str, Kind] = {
             (
                 Field("late_minutes", int, "minutes late", minimum=_COUNT),
                 Field("early_leave_minutes", int, "minutes left early", minimum=_COUNT),
-                Field("leave_days", Decimal, "days of leave: 0, 0.5 or 1", _COUNT, ONE),
+                Field(
+                    "leave_days",
+                    Decimal,
+                    "days of leave: 0, 0.5 or 1",
+                    _COUNT,
+                    ONE,
+                    step=Decimal("0.5"),
+                ),
             ),
             (),
             _clock,

@@ -21,6 +21,7 @@ from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
 
 from domain.text import printable
+from web.context import EXTENSION
 from web.errors import PROBLEM_JSON, http_code
 from web.limits import GUNICORN_LIMITS
 
@@ -55,12 +56,24 @@ class ProblemWorker(ThreadWorker):
         return super().init_process()
 
 
+def close_runtime(server: Any, worker: Any) -> None:
+    """A worker's last act: stop its background work (an import, a rebuild)
+    between two batches, wait for it, and close the store (``Runtime.close``),
+    so an import it was running says ``interrupted`` at once."""
+    app = getattr(worker, "wsgi", None)  # None in the arbiter
+    runtime = getattr(app, "extensions", {}).get(EXTENSION, {}).get("runtime")
+    if runtime is not None:
+        runtime.close()
+
+
 SETTINGS: dict[str, Any] = {
     "worker_class": "web.server.ProblemWorker",
+    "worker_exit": close_runtime,
     **GUNICORN_LIMITS,
 }
 # gunicorn's configuration, when it reads this module (``-c python:web.server``).
 worker_class = SETTINGS["worker_class"]
+worker_exit = close_runtime
 limit_request_line = SETTINGS["limit_request_line"]
 limit_request_field_size = SETTINGS["limit_request_field_size"]
 limit_request_fields = SETTINGS["limit_request_fields"]

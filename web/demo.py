@@ -12,13 +12,14 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 from uuid import NAMESPACE_URL, uuid5
 
-from domain.access import Principal, Role
+from domain.access import Principal, Role, TokenRejectedError
 from domain.commands import NewAgent, NewDeduction
 from domain.errors import ConflictError
 from domain.month import Month
-from projections.runtime import Runtime
+from projections.runtime import Runtime, StoreConfig
 
 TEAMS = {
     "presales": (
@@ -136,9 +137,14 @@ def load_demo(runtime: Runtime, data_dir: Path) -> DemoLoad:
 
 
 def _tokens(runtime: Runtime, path: Path) -> dict[str, str]:
-    """Demo tokens are issued once and kept beside the demo data."""
+    """Demo tokens are kept beside the demo data and printed again while they
+    are valid on this store. A file left by a demo on another store (SQLite
+    files, then PostgreSQL), or tokens that expired or were revoked, are
+    replaced by tokens issued on this store."""
     if path.exists():
-        return dict(json.loads(path.read_text(encoding="utf-8")))
+        kept = dict(json.loads(path.read_text(encoding="utf-8")))
+        if _valid_here(runtime, kept):
+            return kept
     tokens = {
         f"{role.value}:{user}": runtime.app.issue_token(user, role, team, "demo").token
         for user, role, team in DEMO_USERS
@@ -147,3 +153,25 @@ def _tokens(runtime: Runtime, path: Path) -> dict[str, str]:
     path.write_text(json.dumps(tokens, indent=2), encoding="utf-8")
     path.chmod(0o600)
     return tokens
+
+
+def _valid_here(runtime: Runtime, tokens: dict[str, str]) -> bool:
+    """Every demo user has a token this store accepts as that user."""
+    for user, role, team in DEMO_USERS:
+        token = tokens.get(f"{role.value}:{user}")
+        try:
+            found = runtime.app.authenticate(token) if token else None
+        except TokenRejectedError:  # expired or revoked
+            return False
+        if found != Principal(user, role, team):
+            return False
+    return True
+
+
+def store_name(config: StoreConfig) -> str:
+    """The store the demo was loaded into, without its password."""
+    if not config.database_url:
+        return f"SQLite files in {config.data_dir}"
+    url = urlsplit(config.database_url)
+    schema = config.postgres_schema or "public"
+    return f"PostgreSQL {url.hostname}:{url.port or 5432}{url.path}, schema {schema}"

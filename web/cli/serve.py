@@ -13,7 +13,7 @@ from projections.migrate import create_postgres_schema
 from web import create_app
 from web.cli.base import main, opened
 from web.config import Settings
-from web.demo import load_demo
+from web.demo import load_demo, store_name
 
 
 @main.command()
@@ -55,7 +55,10 @@ def demo(settings: Settings) -> None:
         f"Demo department: {loaded.agents_added} agents and "
         f"{loaded.deductions_added} deductions added."
     )
-    click.echo(f"Demo tokens (also in {loaded.tokens_file}):")
+    click.echo(
+        f"Demo tokens for {store_name(settings.store)} (valid there only; also in "
+        f"{loaded.tokens_file}):"
+    )
     for who, token in loaded.tokens.items():
         click.echo(f"  {who:22} {token}")
 

@@ -11,8 +11,6 @@ reopening shows up as an adjustment, not a silent change.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -319,25 +317,3 @@ def payroll(view: ScoreboardView, month: Month) -> list[PayLine]:
         )  # fmt: skip
     return lines
 
-
-PAYROLL_COLUMNS = ("agent_id", "name", "team", "total", "grade", "commission",
-                   "fines", "rewards", "net", "currency")  # fmt: skip
-
-
-def payroll_csv(view: ScoreboardView, month: Month) -> str:
-    """The payroll of a published month as CSV, a line per agent and a total
-    line; refused like ``payroll``."""
-    lines = payroll(view, month)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(PAYROLL_COLUMNS)
-    for line in lines:
-        writer.writerow(
-            [line.agent_id, line.name, line.team, f"{line.total:.2f}", line.grade or "",
-             f"{line.commission:.2f}", f"{line.fines:.2f}", f"{line.rewards:.2f}",
-             f"{line.net:.2f}", line.currency]
-        )  # fmt: skip
-    sums = [sum((getattr(x, f) for x in lines), ZERO)
-            for f in ("commission", "fines", "rewards", "net")]  # fmt: skip
-    writer.writerow(["TOTAL", "", "", "", "", *(f"{s:.2f}" for s in sums), ""])
-    return out.getvalue()

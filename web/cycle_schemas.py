@@ -83,6 +83,16 @@ class DutyQuery(Schema):
     )
 
 
+class PayrollQuery(Schema):
+    format = fields.String(
+        validate=validate.OneOf(["csv", "xlsx"]),
+        metadata={
+            "description": "csv (UTF-8 with a BOM) or xlsx; without it, the "
+            "Accept header chooses, and CSV is the default."
+        },
+    )
+
+
 class DutyOut(Schema):
     duty_id = fields.String()
     month = fields.String()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 
 from domain.errors import NotVisibleError
 from domain.month import Month
 from projections import cycle
-from web import access
+from web import access, payroll_files
 from web.api import Blueprint, created
 from web.context import principal, read_view, runtime
 from web.cycle_schemas import (
@@ -19,6 +19,7 @@ from web.cycle_schemas import (
     DutyListOut,
     DutyOut,
     DutyQuery,
+    PayrollQuery,
     PeriodChangeOut,
     PeriodOut,
     PlanIn,
@@ -136,15 +137,40 @@ def get_duty(duty_id: str) -> cycle.Duty:
     raise NotVisibleError(f"No improvement plan {duty_id!r} is visible to you.")
 
 
+PAYROLL_FILES = {
+    "200": {
+        "content": {
+            payroll_files.CSV: {"schema": {"type": "string"}},
+            payroll_files.XLSX: {"schema": {"type": "string", "format": "binary"}},
+        }
+    }
+}
+
+
 @blp.route("/payroll/<month>.csv", methods=["GET"])
+@blp.arguments(PayrollQuery, location="query")
 @blp.refuses(403, 409)
-@blp.doc(responses={"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+@blp.doc(responses=PAYROLL_FILES)
 @access.only(access.AUDIT)
-def get_payroll(month: str) -> Response:
-    """The payroll of a published month as CSV: commission, fines, rewards and
-    net per agent, with a total row (admin, auditor)."""
-    payroll = cycle.payroll_csv(read_view(), month_in_path(month))
-    return Response(payroll, mimetype="text/csv")
+def get_payroll(query: dict[str, Any], month: str) -> Response:
+    """The payroll of a published month as CSV or an Excel workbook: commission,
+    fines, rewards and net per agent, with a total row (admin, auditor)."""
+    published = month_in_path(month)
+    form = query.get("format") or _accepted_form()
+    body = payroll_files.payroll_file(read_view(), published, form)
+    disposition = f'attachment; filename="payroll-{published}.{form}"'
+    return Response(
+        body,
+        mimetype=payroll_files.MEDIA_TYPES[form],
+        headers={"Content-Disposition": disposition},
+    )
+
+
+def _accepted_form() -> str:
+    """The file format the Accept header prefers: CSV unless it asks for xlsx."""
+    files = {media_type: form for form, media_type in payroll_files.MEDIA_TYPES.items()}
+    best = request.accept_mimetypes.best_match(list(files), default=payroll_files.CSV)
+    return files[best]
 
 
 @blp.route("/calendar/closed-days", methods=["GET"])

@@ -1,11 +1,20 @@
 """Chinese as a department on Chinese Windows, Excel and WeCom meets it: JSON
-that shows names as written. On both backends."""
+that shows names as written, and payroll files Excel opens without garbling a
+name. On both backends."""
 
 from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
 
 from domain.clock import company_today
 
 FIRST = company_today()().replace(day=1)  # in the current month, never in the future
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def test_json_answers_carry_chinese_names_as_utf_8_not_escapes(department):
@@ -27,3 +36,66 @@ def test_problems_name_chinese_fields_as_utf_8_not_escapes(department):
     assert refused.status_code == 422
     assert '"备注"'.encode() in refused.data
     assert b"\\u" not in refused.data
+
+
+def publish_a_month(department, month="2026-10"):
+    department.register("a1", name="张伟")
+    department.register("a2", name="李娜", team="t2")
+    department.deduct("a1", "complaint", f"{month}-05")
+    for step in ("close", "publish"):
+        answer = department.admin.post(f"/periods/{month}/{step}")
+        assert answer.status_code == 200, answer.json
+        position = max(department.session.position, answer.json["position"])
+        department.session.position = position
+    return month
+
+
+def test_the_payroll_csv_starts_with_a_bom_so_excel_reads_it_as_utf_8(department):
+    month = publish_a_month(department)
+
+    answer = department.auditor.get(f"/payroll/{month}.csv")
+
+    assert answer.status_code == 200
+    assert answer.content_type == "text/csv; charset=utf-8"
+    assert answer.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(answer.data.decode("utf-8-sig"))))
+    assert [(r["agent_id"], r["name"]) for r in rows] == [
+        ("a1", "张伟"), ("a2", "李娜"), ("TOTAL", ""),
+    ]  # fmt: skip
+    assert f"payroll-{month}.csv" in answer.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize(
+    ("query", "headers"), [("?format=xlsx", {}), ("", {"Accept": XLSX})]
+)
+def test_the_payroll_is_an_excel_workbook_with_numbers_when_asked(
+    department, query, headers
+):
+    month = publish_a_month(department)
+    as_csv = department.auditor.get(f"/payroll/{month}.csv").data.decode("utf-8-sig")
+
+    answer = department.auditor.get(f"/payroll/{month}.csv{query}", headers=headers)
+
+    assert (answer.status_code, answer.content_type) == (200, XLSX)
+    assert f"payroll-{month}.xlsx" in answer.headers["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.data)).active
+    header, *rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    expected = list(csv.reader(io.StringIO(as_csv)))
+    assert header == expected[0]
+    names = [row[:2] for row in rows]
+    assert names == [["a1", "张伟"], ["a2", "李娜"], ["TOTAL", None]]
+    for name in ("total", "commission", "fines", "rewards", "net"):
+        column = header.index(name)
+        for row, written in zip(rows, expected[1:], strict=True):
+            if written[column]:  # a number Excel can sum, not text
+                assert isinstance(row[column], int | float), (name, row)
+                assert Decimal(str(row[column])) == Decimal(written[column])
+
+
+def test_an_unknown_payroll_format_is_refused(department):
+    month = publish_a_month(department)
+
+    refused = department.auditor.get(f"/payroll/{month}.csv?format=xls")
+
+    assert refused.status_code == 422
+    assert "format" in refused.json["errors"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 
-from projections.cycle import payroll_csv, period_view
+from projections.cycle import period_view
 from web.cli.base import accepted_day, accepted_month, admin, main, opened
 from web.config import Settings
+from web.payroll_files import MEDIA_TYPES, payroll_file
 
 
 @main.group()
@@ -71,10 +73,21 @@ def close_day(settings: Settings, day: str, reason: str) -> None:
 
 @main.command()
 @click.argument("month")
-@click.option("--output", "-o", type=click.File("w"), default="-", help="CSV file.")
+@click.option(
+    "--output", "-o", type=click.File("wb"), default="-", help="The file to write."
+)
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(list(MEDIA_TYPES)),
+    help="csv (UTF-8 with a BOM) or xlsx (default: xlsx for an .xlsx output file, "
+    "else csv).",
+)
 @click.pass_obj
-def payroll(settings: Settings, month: str, output: Any) -> None:
-    """Write the payroll of a published month as CSV."""
+def payroll(settings: Settings, month: str, output: Any, form: str | None) -> None:
+    """Write the payroll of a published month as CSV or an Excel workbook."""
+    written_as = Path(str(getattr(output, "name", ""))).suffix.lower()
+    form = form or ("xlsx" if written_as == ".xlsx" else "csv")
     with opened(settings) as runtime:
         runtime.catch_up()
-        output.write(payroll_csv(runtime.view, accepted_month(month)))
+        output.write(payroll_file(runtime.view, accepted_month(month), form))

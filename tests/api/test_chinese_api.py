@@ -1,6 +1,6 @@
 """Chinese as a department on Chinese Windows, Excel and WeCom meets it: JSON
-that shows names as written, and payroll files Excel opens without garbling a
-name. On both backends."""
+that shows names as written, CSV files Excel saved in GBK, and payroll files
+Excel opens without garbling a name. On both backends."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ import openpyxl
 import pytest
 
 from domain.clock import company_today
+from tests.api.conftest import awaited
 
 FIRST = company_today()().replace(day=1)  # in the current month, never in the future
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SPOT_CHECKS = "agent_id,date,check,kind,passed,note"
 
 
 def test_json_answers_carry_chinese_names_as_utf_8_not_escapes(department):
@@ -36,6 +38,63 @@ def test_problems_name_chinese_fields_as_utf_8_not_escapes(department):
     assert refused.status_code == 422
     assert '"备注"'.encode() in refused.data
     assert b"\\u" not in refused.data
+
+
+def spot_checks_excel_writes() -> str:
+    """Spot checks as Excel writes a sheet out as CSV: CRLF, Chinese in the
+    cells, a note with a comma quoted."""
+    rows = (
+        f"a1,{FIRST},抽检-7,spot_check,no,回复不及时，语气生硬",  # noqa: RUF001
+        f'a2,{FIRST},抽检-8,spot_check,yes,"话术规范, 主动回访客户"',
+    )
+    return "\r\n".join((SPOT_CHECKS, *rows)) + "\r\n"
+
+
+def imported(department, body: bytes):
+    """What an import of spot checks did, once its job completed."""
+    answer = department.admin.post(
+        "/imports/spot_checks", data=body, content_type="text/csv"
+    )
+    job = awaited(department.admin, answer)
+    assert job["status"] == "completed", job
+    return job["result"]
+
+
+def counts(summary):
+    keys = ("rows", "recorded", "corrected", "unchanged", "rejected")
+    return tuple(summary[k] for k in keys)
+
+
+@pytest.mark.parametrize(
+    ("first", "twin"), [("gbk", "utf-8"), ("utf-8-sig", "gb18030")]
+)
+def test_a_csv_excel_saved_on_chinese_windows_imports_as_its_utf_8_twin(
+    department, first, twin
+):
+    department.register("a1")
+    department.register("a2")
+    text = spot_checks_excel_writes()
+
+    summary = imported(department, text.encode(first))
+    again = imported(department, text.encode(twin))
+
+    assert (counts(summary), summary["errors"]) == ((2, 2, 0, 0, 0), [])
+    assert (counts(again), again["errors"]) == ((2, 0, 0, 2, 0), [])  # read alike
+
+
+def test_a_line_that_is_not_text_in_the_files_charset_rejects_only_its_row(
+    department,
+):
+    department.register("a1")
+    department.register("a2")
+    text = spot_checks_excel_writes().encode("gbk")
+
+    summary = imported(department, text + b"a1,\xff\xfe,x\r\n")
+
+    assert counts(summary) == (3, 2, 0, 0, 1)
+    assert summary["errors"] == [
+        {"row": 3, "field": "body", "message": "not valid CSV: not GB18030 text"}
+    ]
 
 
 def publish_a_month(department, month="2026-10"):

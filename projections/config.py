@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict
@@ -13,7 +13,8 @@ from psycopg.conninfo import conninfo_to_dict
 class StoreConfig:
     """Where events and read models live (no database URL means SQLite files),
     and how this process connects: its pool size, how long it retries a store
-    that does not answer, how long a statement may run."""
+    that does not answer, how long a statement may run. ``read_url`` names a
+    streaming replica of the PostgreSQL database that readers use."""
 
     database_url: str | None = None
     data_dir: Path = Path("data")
@@ -22,6 +23,7 @@ class StoreConfig:
     pool_size: int = 4
     retry_budget: float = 2.0
     statement_timeout: float = 30.0
+    read_url: str | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -33,6 +35,16 @@ class StoreConfig:
         if self.inline_projection is None:
             return not self.is_postgres
         return self.inline_projection
+
+    @property
+    def reads_from_replica(self) -> bool:
+        return self.is_postgres and bool(self.read_url)
+
+    def replica_environment(self) -> dict[str, str]:
+        """The eventsourcing settings of the read replica's pool: the
+        primary's (pool size, timeouts, schema), pointed at the replica."""
+        pointed = replace(self, database_url=self.read_url, read_url=None)
+        return pointed.environment() | {"APPLICATION_NAME": "appraisal-reads"}
 
     def environment(self) -> dict[str, str]:
         """The eventsourcing settings for the application and its views."""

@@ -29,6 +29,7 @@ from projections.persistence import (
 from projections.scoreboard import projection_name
 
 if TYPE_CHECKING:
+    from projections.replica import ReplicaHealth
     from projections.runtime import Runtime
 
 UNAVAILABLE = (*TRANSIENT, StoreUnavailableError)
@@ -190,6 +191,9 @@ class Health:
     statuses: dict[str, ProjectorStatus] = field(default_factory=dict)
     inline: bool = True
     stall: StalledError | None = None
+    replica: ReplicaHealth | None = None
+    """The read replica's state, when readers use one (it never makes the
+    service unavailable: reads fall back to the primary)."""
 
     @property
     def position(self) -> int:
@@ -247,6 +251,11 @@ def probe(runtime: Runtime) -> Health:
         text = (str(error).strip() or type(error).__name__).splitlines()[0]
         return Health(_backend(runtime), reachable=False, error=text)
     live = projection_name(runtime.last_live)
+    replica = None
+    if runtime.replica is not None:
+        replica = runtime.replica.health(
+            runtime.last_live, runtime.app.name, positions.get(live, 0)
+        )
     return Health(
         _backend(runtime),
         reachable=True,
@@ -256,6 +265,7 @@ def probe(runtime: Runtime) -> Health:
         statuses=statuses,
         inline=runtime.config.projects_inline,
         stall=runtime.stall,
+        replica=replica,
     )
 
 

@@ -54,6 +54,7 @@ from projections.migrate import (
 )
 from projections.postgres import PostgresScoreboardView
 from projections.projector import UNAVAILABLE, Projector
+from projections.replica import Replica
 from projections.scoreboard import ScoreboardView, projection_name
 from projections.sqlite import SQLiteScoreboardView
 from projections.usage import TokenUse
@@ -105,6 +106,7 @@ class Runtime:
         self.background: dict[Any, threading.Thread] = {}
         self.background_lock = threading.Lock()
         self.closing = threading.Event()
+        self.replica = Replica(config) if config.reads_from_replica else None
         if config.is_postgres:
             check_schema(self.datastore)
         self.created: list[str] = self.migrations().ensure()
@@ -226,7 +228,8 @@ class Runtime:
             return self._locks.setdefault(id(view), threading.Lock())
 
     def generation_of(self, view: ScoreboardView) -> int:
-        return next(g for g, v in self.views.items() if v is view)
+        replica = self.replica.views.items() if self.replica else ()
+        return next(g for g, v in (*self.views.items(), *replica) if v is view)
 
     # Keeping up
 
@@ -335,9 +338,7 @@ class Runtime:
     def read(self, position: int | None, timeout: float) -> tuple[ScoreboardView, int]:
         """The live view once it includes ``position``, and where it is: a
         reader reads that view, so what it reads matches the position it reports."""
-        view = self.view
-        inline = self.config.projects_inline
-        reached = self.inline_catch_up(view) if inline else self.position_of(view)
+        view, reached = self.reader(catch_up=self.config.projects_inline)
         if position is not None and reached < position:
             stall = self.stall_of(view)
             if stall is not None:  # it will not get there by waiting
@@ -349,9 +350,20 @@ class Runtime:
                 raise ReadTimeoutError(position, reached, self.stall_of(view))
             time.sleep(pause)
             pause = min(pause * 2, 0.1)
-            view = self.view
-            reached = self.position_of(view)
+            view, reached = self.reader()
         return view, reached
+
+    def reader(self, catch_up: bool = False) -> tuple[ScoreboardView, int]:
+        """The live view readers read and the last position it includes: the
+        read replica's when there is one and it answers (the primary folds
+        and migrates; see ``projections.replica``), else the primary's,
+        caught up first in this process when ``catch_up``."""
+        view = self.view
+        if self.replica is not None:
+            found = self.replica.reader(self.last_live, view, self.app.name)
+            if found is not None:
+                return found
+        return view, self.inline_catch_up(view) if catch_up else self.position_of(view)
 
     def stall_of(self, view: ScoreboardView) -> str | None:
         """The stall the view's projector reports, if any, in words."""
@@ -395,6 +407,8 @@ class Runtime:
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self.app.close()
+        if self.replica is not None:
+            self.replica.close()
         for factory in self._factories:
             factory.close()
 

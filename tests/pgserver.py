@@ -96,6 +96,20 @@ class ThrowawayPostgres:
         result = self._run("pg_ctl", "-D", str(self.data), "status", check=False)
         return result.returncode == 0
 
+    def standby(self) -> ThrowawayPostgres:
+        """A streaming replica of this server (a hot standby), started on a
+        port of its own: ``pg_basebackup -R`` copies the data directory and
+        writes the connection to follow. This server needs ``wal_level`` at
+        least ``replica`` and WAL senders (PostgreSQL's defaults), and a
+        replication entry in ``pg_hba.conf`` (``initdb -A trust`` writes one
+        for 127.0.0.1). Stop it (``__exit__``) before this one."""
+        replica = ThrowawayPostgres(**self.settings)
+        replica._run("pg_basebackup", "-R", "-D", str(replica.data),
+                     "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,
+                     "-X", "stream", "--checkpoint=fast", "--no-sync")  # fmt: skip
+        replica.start()
+        return replica
+
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{dbname}"
 

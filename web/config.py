@@ -17,6 +17,7 @@ from projections.runtime import Runtime, StoreConfig
 # Environment variable -> setting. docker-compose.yml and the README use these names.
 ENVIRONMENT = {
     "DATABASE_URL": "database_url",
+    "DATABASE_READ_URL": "database_read_url",
     "APPRAISAL_DATA_DIR": "data_dir",
     "APPRAISAL_POSTGRES_SCHEMA": "postgres_schema",
     "APPRAISAL_TIMEZONE": "timezone",
@@ -41,6 +42,9 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
+    database_read_url: str | None = None
+    """A streaming replica of ``database_url`` that GET requests read the
+    read models from; commands, the projector and migrations use the primary."""
     data_dir: Path = Path("data")
     postgres_schema: str = ""
     timezone: str = DEFAULT_TIMEZONE
@@ -82,6 +86,10 @@ class Settings:
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"unknown time zone {settings.timezone!r}") from None
         settings.months  # noqa: B018 - refuses months that are not months
+        if settings.database_read_url and not settings.database_url:
+            raise ConfigError(
+                "database_read_url: a read replica needs DATABASE_URL (PostgreSQL)"
+            )
         return settings
 
     @property
@@ -114,6 +122,7 @@ class Settings:
             pool_size=self.db_pool_size,
             retry_budget=self.db_timeout,
             statement_timeout=self.statement_timeout,
+            read_url=self.database_read_url,
         )
 
     def open_runtime(self, store: StoreConfig | None = None) -> Runtime:
@@ -124,8 +133,9 @@ class Settings:
     @property
     def projector_store(self) -> StoreConfig:
         """How the projector reaches the store: a smaller pool (plus one
-        connection that listens for new events)."""
-        return replace(self.store, pool_size=self.projector_pool_size)
+        connection that listens for new events), and no read replica: it
+        writes."""
+        return replace(self.store, pool_size=self.projector_pool_size, read_url=None)
 
 
 def _convert(name: str, value: Any) -> Any:

@@ -27,7 +27,9 @@ blp = Blueprint("health", __name__, description="Service health")
 def health() -> Any:
     """200 when all is well: the store answers, and the read models keep up with
     the log (no stall, a projector heard from recently). Otherwise 503 with a
-    problem document that says what is wrong, within about two seconds."""
+    problem document that says what is wrong, within about two seconds. A read
+    replica that fails is reported (status degraded) but answers 200: reads
+    fall back to the primary."""
     report = runtime().health()
     body: dict[str, Any] = {
         "status": "ok",
@@ -47,8 +49,19 @@ def health() -> Any:
             for s in report.statuses.values()
         ],
     }  # fmt: skip
+    replica = report.replica
+    if replica is not None:
+        body["replica"] = {
+            "status": replica.status, "detail": replica.problem,
+            "in_recovery": replica.in_recovery, "replay_paused": replica.paused,
+            "position": replica.position, "lag": replica.lag,
+            "lag_seconds": replica.lag_seconds,
+            "reads_from": replica.reads_from,
+        }  # fmt: skip
     problems = report.problems()
     if not problems:
+        if replica is not None and replica.status != "ok":
+            body["status"] = "degraded"
         return body
     body["status"] = "unavailable"
     response: Response = problem_response(

@@ -243,14 +243,48 @@ class ProjectorHealth(Schema):
     error = fields.String(allow_none=True)
 
 
+class ReplicaHealth(Schema):
+    status = fields.String(
+        validate=validate.OneOf(["ok", "degraded", "unreachable"]),
+        metadata={"description": "ok; degraded (replay paused or far behind, "
+                  "or a read failed just now); unreachable (reads go to the "
+                  "primary)"},
+    )  # fmt: skip
+    detail = fields.String(allow_none=True)
+    in_recovery = fields.Boolean(
+        metadata={"description": "a standby replaying the primary's log"}
+    )
+    replay_paused = fields.Boolean()
+    position = fields.Integer(metadata={"description": "its live read models'"})
+    lag = fields.Integer(
+        metadata={"description": "positions behind the primary's live read models"}
+    )
+    lag_seconds = fields.Float(
+        allow_none=True,
+        metadata={"description": "age of the last transaction it replayed, "
+                  "0 when it has replayed everything it received"},
+    )  # fmt: skip
+    reads_from = fields.String(
+        validate=validate.OneOf(["replica", "primary"]),
+        metadata={"description": "where this worker's reads go now"},
+    )
+
+
 class Health(Schema):
-    status = fields.String(metadata={"description": "ok"})
+    status = fields.String(
+        metadata={"description": "ok; degraded when the read replica is not "
+                  "serving reads (they go to the primary)"}
+    )  # fmt: skip
     backend = fields.String()
     position = fields.Integer(metadata={"description": "the live read models'"})
     head = fields.Integer(metadata={"description": "the last event in the log"})
     lag = fields.Integer()
     read_models = fields.List(fields.Nested(ReadModelHealth))
     projectors = fields.List(fields.Nested(ProjectorHealth))
+    replica = fields.Nested(
+        ReplicaHealth,
+        metadata={"description": "only when DATABASE_READ_URL names one"},
+    )
 
 
 class HealthProblem(ProblemSchema):
@@ -270,6 +304,10 @@ class HealthProblem(ProblemSchema):
     lag = fields.Integer()
     read_models = fields.List(fields.Nested(ReadModelHealth))
     projectors = fields.List(fields.Nested(ProjectorHealth))
+    replica = fields.Nested(
+        ReplicaHealth,
+        metadata={"description": "only when DATABASE_READ_URL names one"},
+    )
 
 
 # Rulebooks, previews and rebuilds

@@ -88,10 +88,16 @@ class AfterPublication:
 
 
 def after_publication(
-    view: ScoreboardView, agent_id: str, month: Month, card: Scorecard, as_of: int = NOW
+    view: ScoreboardView,
+    agent_id: str,
+    month: Month,
+    card: Scorecard,
+    as_of: int = NOW,
+    period: PeriodRecord | None = None,
 ) -> AfterPublication:
-    """Whether the scorecard changed since the month was first published, and why."""
-    period = view.period(month).as_of(as_of)
+    """Whether the scorecard changed since the month was first published, and
+    why; ``period`` is the month's period as of ``as_of`` if already read."""
+    period = period or view.period(month).as_of(as_of)
     issued = publications(period)
     reopenings = [h for h in period.history if h["event"] == "reopened"]
     if not issued:
@@ -316,4 +322,3 @@ def payroll(view: ScoreboardView, month: Month) -> list[PayLine]:
             )
         )  # fmt: skip
     return lines
-

@@ -70,6 +70,11 @@ class ScoreboardView(TrackingRecorder, ABC):
     def settle(self) -> None:
         """Score every agent-month a deferred catch-up left marked."""
 
+    # What ``positions`` last found: everything the view holds was folded or
+    # scored in a transaction that moved one of the two, so a result worked
+    # out after reading them is the view's state at (at least) that pair.
+    seen: tuple[int, int] | None = None
+
     @abstractmethod
     def positions(self, upstream: str) -> tuple[int, int]:
         """The last position folded, and the last one every score includes."""

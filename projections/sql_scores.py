@@ -40,6 +40,8 @@ class ScoreTables:
 
     lineage: tuple[int, ...]
     _cached: tuple[int, Catalog] | None
+    _checked_at: int | None = None  # the tracked position the catalog was checked at
+    seen: tuple[int, int] | None  # see ScoreboardView.seen
     datastore: Any
     SELECT_FACTS_OF: str
     SELECT_AGENT_MONTHS_FROM: str
@@ -121,7 +123,8 @@ class ScoreTables:
         rows = self._select(self.SELECT_SETTLED, {"upstream": upstream})  # type: ignore[attr-defined]
         tracked = int(rows[0]["tracked"] or 0)
         since = rows[0]["since"]
-        return tracked, tracked if since is None else int(since) - 1
+        self.seen = (tracked, tracked if since is None else int(since) - 1)
+        return self.seen
 
     def _months_under_new_rules(
         self, cursor: Any, changes: Changes
@@ -186,8 +189,16 @@ class ScoreTables:
         return Catalog([p.publication for p in self.publications(as_of)], self.lineage)
 
     def _current_catalog(self) -> Catalog:
+        """The catalog, checked against the store only if the view folded
+        something since it was last checked: publications arrive by folding,
+        which moves the tracked position a reader reads first."""
+        seen = self.seen[0] if self.seen else None
+        if self._cached is not None and seen is not None and seen == self._checked_at:
+            return self._cached[1]
         with self._transaction(commit=False) as cursor:
-            return self._catalog(cursor)
+            catalog = self._catalog(cursor)
+        self._checked_at = seen
+        return catalog
 
     def publications(self, as_of: int = NOW) -> list[PublicationRecord]:
         rows = self._select(self.SELECT_PUBLICATIONS, {"as_of": as_of})

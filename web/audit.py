@@ -16,12 +16,14 @@ from web.api import Blueprint
 from web.audit_schemas import AsOfQuery, ExplanationOut, ExportQuery, VerificationOut
 from web.context import read_position, runtime
 from web.inputs import month_in_path
+from web.kept_reads import kept_read
 from web.scorecards import view_as_of
 
 blp = Blueprint("audit", __name__, description="Explanations and audits")
 
 
 @blp.route("/agents/<agent_id>/scorecards/<month>/explain", methods=["GET"])
+@kept_read
 @blp.arguments(AsOfQuery, location="query")
 @blp.response(200, ExplanationOut)
 @blp.refuses(403)

@@ -12,6 +12,7 @@ from web.api import Blueprint
 from web.audit_schemas import AsOfQuery
 from web.context import read_position, read_view, runtime
 from web.inputs import month_in_path
+from web.kept_reads import kept_read
 from web.schemas import RankingOut, RankingQuery, ScorecardOut
 
 blp = Blueprint("scorecards", __name__, description="Scorecards and rankings")
@@ -35,6 +36,7 @@ def view_as_of(query: dict[str, Any]) -> tuple[ScoreboardView, int]:
 
 
 @blp.route("/agents/<agent_id>/scorecards/<month>")
+@kept_read
 @blp.arguments(AsOfQuery, location="query")
 @blp.response(200, ScorecardOut)
 @blp.refuses(403)
@@ -45,14 +47,15 @@ def get_scorecard(query: dict[str, Any], agent_id: str, month: str) -> dict[str,
     readable_agent(agent_id, period)
     view, position = view_as_of(query)
     card = view.scorecard(agent_id, period, position)
-    published = cycle.after_publication(view, agent_id, period, card, position)
+    state = view.period(period).as_of(position)
+    published = cycle.after_publication(view, agent_id, period, card, position, state)
     disputes = [d for d in view.disputes(agent_id, str(period)) if d.open_at(position)]
     return {
         "agent_id": agent_id,
         "month": str(period),
         "rulebook": {"id": card.rulebook_id, "version": card.rulebook_version},
         "card": card,
-        "period": view.period(period).as_of(position).status.value,
+        "period": state.status.value,
         "provisional": bool(disputes),
         "disputed": [d.deduction_id for d in disputes],
         "published_total": published.published_total,
@@ -63,6 +66,7 @@ def get_scorecard(query: dict[str, Any], agent_id: str, month: str) -> dict[str,
 
 
 @blp.route("/rankings/<month>")
+@kept_read
 @blp.arguments(RankingQuery, location="query")
 @blp.response(200, RankingOut)
 def get_ranking(query: dict[str, Any], month: str) -> dict[str, Any]:

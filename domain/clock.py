@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from domain.month import parse_day
+
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+# An ISO 8601 moment: a date, a time and, if it is not local time, its offset.
+_MOMENT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})?"
+)
 
 
 def company_today(timezone: str = DEFAULT_TIMEZONE) -> Callable[[], date]:
     """Today's business date in the company's time zone."""
     zone = ZoneInfo(timezone)
     return lambda: datetime.now(zone).date()
+
+
+def business_date(moment: date, timezone: str = DEFAULT_TIMEZONE) -> date:
+    """The business date of ``moment``: a date is its own; a datetime's is its
+    date in the company's time zone (a datetime without an offset is taken as
+    the company's local time)."""
+    if not isinstance(moment, datetime):
+        return moment
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def parse_today(text: str) -> date:
+    """A pinned "today": ``YYYY-MM-DD``, or a moment in ISO 8601
+    (``2026-11-30T20:00:00Z``; without an offset, the company's local time)."""
+    if _MOMENT.fullmatch(text):
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parse_day(text)

@@ -1,10 +1,11 @@
-"""A clock the tests set: the application's idea of "today"."""
+"""A clock the tests set, and the service's own idea of "today"."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
-from domain.clock import company_today
+from web.config import Settings
 
 
 class Clock:
@@ -15,6 +16,13 @@ class Clock:
         return self.today
 
 
+def service_clock() -> Callable[[], date]:
+    """The service's clock as the environment sets it: the company's time
+    zone (``APPRAISAL_TIMEZONE``), or the day ``APPRAISAL_TODAY`` pins."""
+    return Settings.from_env().clock
+
+
 def service_today() -> date:
-    """Today as the service sees it (the company's time zone), never the machine's."""
-    return company_today()()
+    """Today as the service sees it (the company's time zone, or the pinned
+    day), never the machine's."""
+    return service_clock()()

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from domain.clock import DEFAULT_TIMEZONE, company_today
-from domain.month import Month, MonthRange, parse_day
+from domain.clock import DEFAULT_TIMEZONE, business_date, company_today, parse_today
+from domain.month import Month, MonthRange
 from projections.runtime import Runtime, StoreConfig
 
 # Environment variable -> setting. docker-compose.yml and the README use these names.
@@ -57,7 +57,9 @@ class Settings:
     first_month: str = "2000-01"
     last_month: str = "2100-12"
     today: date | None = None
-    """A pinned business date, for demonstrations and tests; unset: the clock."""
+    """A pinned business date, for demonstrations and tests, or a pinned
+    moment (a datetime) whose date in ``timezone`` is the business date;
+    unset: the clock."""
     auth_failures_per_minute: int = 20
     checkpoint_key: str | None = field(default=None, repr=False)
     """The secret that signs hash-chain checkpoints (``appraisal verify
@@ -96,7 +98,7 @@ class Settings:
     def clock(self) -> Callable[[], date]:
         """Today's business date in the company's time zone (or the pinned one)."""
         if self.today is not None:
-            pinned = self.today
+            pinned = business_date(self.today, self.timezone)
             return lambda: pinned
         return company_today(self.timezone)
 
@@ -157,7 +159,7 @@ def _convert(name: str, value: Any) -> Any:
         if name == "inline_projection":
             return _boolean(value)
         if name == "today":
-            return parse_day(value.strip())
+            return parse_today(value.strip())
     except ValueError:
         raise ConfigError(f"{name}: {value!r} is not a valid value") from None
     return value

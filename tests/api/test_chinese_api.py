@@ -11,10 +11,10 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from domain.clock import company_today
 from tests.api.conftest import awaited
+from tests.clock import service_today
 
-FIRST = company_today()().replace(day=1)  # in the current month, never in the future
+FIRST = service_today().replace(day=1)  # in the current month, never in the future
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SPOT_CHECKS = "agent_id,date,check,kind,passed,note"
 

@@ -15,16 +15,16 @@ import psycopg
 import pytest
 
 from domain.access import Principal, Role
-from domain.clock import company_today
 from domain.commands import NewAgent
 from projections.health import this_process
 from projections.import_jobs import RUNNING, STALE_AFTER, ImportJob
 from projections.runtime import Runtime
 from tests.api.conftest import awaited
+from tests.clock import service_today
 from web.importing import import_rows
 
 ADMIN = Principal("admin", Role.ADMIN)
-TODAY = company_today()()
+TODAY = service_today()
 FIRST = TODAY.replace(day=1)
 CHAT = "agent_id,date,consultations,conversions,avg_response_seconds,customers_lost"
 AGENTS = 50

@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 
 from domain.access import Role
-from domain.clock import company_today
 from domain.month import Month
 from domain.rulebook import shipped_document
 from tests.api.conftest import awaited
+from tests.clock import service_today
 
 PROBLEM = "application/problem+json"
-TODAY = company_today()()
+TODAY = service_today()
 FIRST = TODAY.replace(day=1)  # in the current month, never in the future
 MONTH = str(Month.of(TODAY))
 CHAT = "agent_id,date,consultations,conversions,avg_response_seconds,customers_lost"

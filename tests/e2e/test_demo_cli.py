@@ -1,4 +1,4 @@
-"""``appraisal demo`` on more than one store."""
+"""``appraisal demo`` on more than one store, and on a pinned clock."""
 
 from __future__ import annotations
 
@@ -77,3 +77,22 @@ def test_a_revoked_demo_token_is_replaced_by_the_next_demo(sqlite_env, workdir):
 
     assert second.keys() == first.keys()
     assert second["admin:admin"] != first["admin:admin"]
+
+
+def test_the_demo_months_follow_the_service_s_today_in_shanghai(sqlite_env, workdir):
+    # 20:00 UTC on 30 November is already 1 December in Shanghai: the demo's
+    # three months are September to November, not August to October.
+    env = {**sqlite_env, "APPRAISAL_TODAY": "2026-11-30T20:00:00Z"}
+
+    run_ok("demo", env=env, cwd=workdir)
+
+    months = {}
+    for month in ("2026-08", "2026-09", "2026-10", "2026-11", "2026-12"):
+        exported = run_ok("export", month, env=env, cwd=workdir).stdout
+        months[month] = sum(
+            json.loads(line).get("topic") == "domain.deduction:Deduction.Recorded"
+            for line in exported.splitlines()
+        )
+    assert [m for m, count in months.items() if count] == [
+        "2026-09", "2026-10", "2026-11",
+    ]  # fmt: skip

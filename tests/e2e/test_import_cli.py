@@ -7,12 +7,12 @@ import re
 import pytest
 
 from domain.access import Principal, Role
-from domain.clock import company_today
 from domain.commands import NewAgent
 from projections.runtime import Runtime, StoreConfig
+from tests.clock import service_today
 from tests.e2e.commands import clean_env, run, run_ok, stored_event_count
 
-FIRST = company_today()().replace(day=1)
+FIRST = service_today().replace(day=1)
 CHAT = "agent_id,date,consultations,conversions,avg_response_seconds,customers_lost"
 SUMMARY = re.compile(
     r"(\d+) \w+ rows: (\d+) recorded, (\d+) corrected, (\d+) unchanged, "

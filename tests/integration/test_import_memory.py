@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from domain.access import Principal, Role
-from domain.clock import company_today
 from domain.commands import NewAgent
 from projections.runtime import Runtime, StoreConfig
+from tests.clock import service_today
 from web.importing import MAX_ERRORS, import_rows
 
 ADMIN = Principal("admin", Role.ADMIN)
@@ -32,7 +32,7 @@ class GeneratedCsv(io.RawIOBase):
 
     @staticmethod
     def _generate(rows: int) -> Iterator[bytes]:
-        today = company_today()()
+        today = service_today()
         yield HEADER
         for i in range(rows):
             day = today - timedelta(days=i // AGENTS)

@@ -103,11 +103,8 @@ def _exam(values: Mapping[str, Any]) -> list[Derived]:
 def _spot_check(values: Mapping[str, Any]) -> list[Derived]:
     if values["passed"]:
         return []
-    return [
-        Occurs(
-            "attitude_fault", detail={"check": values["check"], "kind": values["kind"]}
-        )
-    ]
+    detail = {"check": values["check"], "kind": values["kind"], "note": values["note"]}
+    return [Occurs("attitude_fault", detail=detail)]
 
 
 COMPLAINT_ITEM = "complaint"
@@ -128,7 +125,11 @@ def credit_item(channel: str) -> str:
 
 def _complaint(values: Mapping[str, Any]) -> list[Derived]:
     severity = None if values["severity"] == "normal" else values["severity"]
-    detail = {"complaint": values["complaint"], "order_no": values["order_no"]}
+    detail = {
+        "complaint": values["complaint"],
+        "order_no": values["order_no"],
+        "description": values["description"],
+    }
     return [
         Occurs(COMPLAINT_ITEM, ONE, severity, detail),
         Samples("complaint_share", ONE, Decimal(0)),
@@ -136,7 +137,11 @@ def _complaint(values: Mapping[str, Any]) -> list[Derived]:
 
 
 def _promotion(values: Mapping[str, Any]) -> list[Derived]:
-    detail = {"channel": values["channel"], "reference": values["reference"]}
+    detail = {
+        "channel": values["channel"],
+        "reference": values["reference"],
+        "note": values["note"],
+    }
     return [Occurs(credit_item(values["channel"]), detail=detail)]
 
 

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from domain.facts import Fact
 from domain.month import Month
 from domain.ranking import bottom
 from domain.scoring import ZERO, Line, points
 from projections.cycle import quarter_months, quarter_standings
 from projections.preview import Change, Standing
+from projections.records import FactEntry
 from projections.scoreboard import NOW, ScoreboardView
 
 
@@ -39,6 +41,68 @@ class Entry:
     event_id: str | None = None
     inputs: dict[str, str] = field(default_factory=dict)
     facts: list[dict[str, Any]] = field(default_factory=list)
+    detail: dict[str, Any] = field(default_factory=dict)
+    """What the fact was (an entry of one fact): a deduction's note and
+    evidence, a complaint's number and text, ..."""
+    replaces: list[int] = field(default_factory=list)
+    """The positions of the rows this fact corrected (they no longer count)."""
+
+
+class Ledger:
+    """The agent-month's ledger rows as of a position: each fact's detail, and
+    which rows a correction replaced."""
+
+    def __init__(self, history: list[FactEntry], as_of: int) -> None:
+        self.rows = [row for row in history if row.fact.position <= as_of]
+        self.as_of = as_of
+        self.details = {(r.fact.position, _item(r.fact)): r.detail for r in self.rows}
+        self.replaced: dict[int, list[int]] = {}
+        for row in self.rows:
+            if row.superseded_by is not None and row.superseded_by <= as_of:
+                replaced = self.replaced.setdefault(row.superseded_by, [])
+                if row.fact.position not in replaced:
+                    replaced.append(row.fact.position)
+
+    def detail(self, fact: Fact) -> dict[str, Any]:
+        return dict(self.details.get((fact.position, _item(fact)), {}))
+
+    def live(self, row: FactEntry) -> bool:
+        gone = row.superseded_by is not None and row.superseded_by <= self.as_of
+        return not (gone or row.excluded)
+
+
+def _item(fact: Fact) -> str:
+    """The ledger's item of a fact: its rule item, metric or assessor."""
+    for name in ("item", "metric", "assessor"):
+        if getattr(fact, name, None) is not None:
+            return str(getattr(fact, name))
+    return ""
+
+
+# Kept in the ledger for scoring rather than said by the fact itself.
+_NOT_CONTENT = frozenset({"quantity", "numerator", "denominator", "points"})
+
+
+def content(detail: dict[str, Any]) -> str:
+    """A fact's own content in words: ``note: rude reply; evidence_ref: T-9``;
+    a metric's part as ``numerator/denominator``."""
+    said = [
+        f"{key}: {value}"
+        for key, value in detail.items()
+        if key not in _NOT_CONTENT and value not in ("", None)
+    ]
+    if "numerator" in detail and "denominator" in detail:
+        said.insert(0, f"{detail['numerator']}/{detail['denominator']}")
+    return "; ".join(said)
+
+
+def _said(what: str, detail: dict[str, Any], replaces: list[int]) -> str:
+    """``what``, with the fact's content and what it corrected."""
+    said = content(detail)
+    if replaces:
+        replaced = ", ".join(map(str, replaces))
+        said = "; ".join(filter(None, [said, f"corrects position {replaced}"]))
+    return f"{what}: {said}" if said else what
 
 
 @dataclass(frozen=True)
@@ -58,15 +122,24 @@ def explain(
 ) -> Explanation:
     rulebook = view.catalog(as_of).for_month(month)
     card = view.scorecard(agent_id, month, as_of)
+    ledger = Ledger(view.fact_history(agent_id, month), as_of)
     start = sum((c.start for c in card.categories), ZERO)
     scored: list[tuple[int, Entry]] = []
     for category in card.categories:
         for line in category.lines:
-            scored.append(_line(line, category.code, rulebook.ref))
+            scored.append(_line(line, category.code, rulebook.ref, ledger))
     for line in card.unscored:
-        at, unscored = _line(line, None, rulebook.ref)
+        at, unscored = _line(line, None, rulebook.ref, ledger)
         scored.append((at, Entry(**{**unscored.__dict__, "status": "unscored"})))
-    history = _history(view, agent_id, month, as_of)
+    covered = {
+        (f.position, _item(f))
+        for line in [*card.unscored, *(ln for c in card.categories for ln in c.lines)]
+        for f in line.facts
+    }
+    history = [
+        *_corrections_not_scored(ledger, covered, rulebook.ref),
+        *_history(view, agent_id, month, ledger),
+    ]
     timeline = sorted(scored + history, key=lambda pair: pair[0])
     running = start
     entries: list[Entry] = []
@@ -89,19 +162,24 @@ def explain(
     )  # fmt: skip
 
 
-def _line(line: Line, category: str | None, rulebook: str) -> tuple[int, Entry]:
-    """A scorecard line as an entry at the position of its last fact."""
+def _line(
+    line: Line, category: str | None, rulebook: str, ledger: Ledger
+) -> tuple[int, Entry]:
+    """A scorecard line as an entry at the position of its last fact; each
+    fact with what it was and what it corrected."""
     facts = [
         {"fact_id": f.fact_id, "event_id": f.event_id, "position": f.position,
-         "occurred_on": f.occurred_on.isoformat(), "recorded_by": f.recorded_by}
+         "occurred_on": f.occurred_on.isoformat(), "recorded_by": f.recorded_by,
+         "detail": ledger.detail(f), "replaces": ledger.replaced.get(f.position, [])}
         for f in line.facts
     ]  # fmt: skip
     last = max(line.facts, key=lambda f: f.position) if line.facts else None
     what = f"{line.item_name}" + (f" ({line.remark})" if line.remark else "")
+    one = facts[0] if len(facts) == 1 else {"detail": {}, "replaces": []}
     entry = Entry(
         position=last.position if last else None,
         event_type="fact" if len(line.facts) == 1 else "facts",
-        what=what,
+        what=_said(what, one["detail"], one["replaces"]),
         points=line.points,
         category=category,
         item=line.item,
@@ -112,41 +190,78 @@ def _line(line: Line, category: str | None, rulebook: str) -> tuple[int, Entry]:
         event_id=last.event_id if last else None,
         inputs=dict(line.inputs),
         facts=facts,
+        detail=one["detail"],
+        replaces=one["replaces"],
     )
     return (last.position if last else 2**62, entry)
 
 
+def _corrections_not_scored(
+    ledger: Ledger, covered: set[tuple[int, str]], rulebook: str
+) -> list[tuple[int, Entry]]:
+    """Corrections that feed nothing the rulebook scores (chat statistics
+    under a rulebook that reads no chat metric): shown beside the rows they
+    replaced, which are listed as no longer counting."""
+    found: list[tuple[int, Entry]] = []
+    for position, replaces in ledger.replaced.items():
+        rows = [
+            r for r in ledger.rows
+            if r.fact.position == position and ledger.live(r)
+            and (position, _item(r.fact)) not in covered
+        ]  # fmt: skip
+        if not rows:
+            continue
+        fact = rows[0].fact
+        items = ", ".join(_item(r.fact) for r in rows)
+        detail = {_item(r.fact): r.detail for r in rows}
+        what = f"{rows[0].source} corrected, not scored by {rulebook}"
+        parts = "; ".join(f"{_item(r.fact)} {content(r.detail)}" for r in rows)
+        replaced = ", ".join(map(str, replaces))
+        found.append(
+            (position, Entry(
+                position, rows[0].source,
+                f"{what}: {parts}; corrects position {replaced}",
+                status="not scored", item=items, rulebook=rulebook,
+                occurred_on=fact.occurred_on.isoformat(), recorded_by=fact.recorded_by,
+                recorded_at=fact.recorded_at.isoformat(), event_id=fact.event_id,
+                facts=[{"fact_id": r.fact.fact_id, "event_id": r.fact.event_id,
+                        "position": position, "item": _item(r.fact),
+                        "detail": r.detail} for r in rows],
+                detail=detail, replaces=replaces,
+            ))
+        )  # fmt: skip
+    return found
+
+
 def _history(
-    view: ScoreboardView, agent_id: str, month: Month, as_of: int
+    view: ScoreboardView, agent_id: str, month: Month, ledger: Ledger
 ) -> list[tuple[int, Entry]]:
     """What no longer counts, disputes, and the period's closes and reopenings."""
     return [
-        *_no_longer_counting(view, agent_id, month, as_of),
-        *_disputes(view, agent_id, month, as_of),
-        *_period_events(view, month, as_of),
+        *_no_longer_counting(ledger),
+        *_disputes(view, agent_id, month, ledger.as_of),
+        *_period_events(view, month, ledger.as_of),
     ]
 
 
-def _no_longer_counting(
-    view: ScoreboardView, agent_id: str, month: Month, as_of: int
-) -> list[tuple[int, Entry]]:
-    """Facts superseded or excluded by ``as_of``."""
+def _no_longer_counting(ledger: Ledger) -> list[tuple[int, Entry]]:
+    """Facts superseded or excluded by the ledger's position, with what they were."""
     found: list[tuple[int, Entry]] = []
-    for row in view.fact_history(agent_id, month):
+    for row in ledger.rows:
+        if ledger.live(row):
+            continue
         fact = row.fact
-        if fact.position > as_of:
-            continue
-        gone = row.superseded_by is not None and row.superseded_by <= as_of
-        if not (gone or row.excluded):
-            continue
+        gone = row.superseded_by is not None and row.superseded_by <= ledger.as_of
         status = f"superseded at position {row.superseded_by}" if gone else row.excluded
-        item = getattr(fact, "item", None) or getattr(fact, "metric", None)
+        item = _item(fact)
         found.append(
             (fact.position, Entry(
-                fact.position, row.source, f"{item} no longer counts",
+                fact.position, row.source,
+                _said(f"{item} no longer counts", row.detail, []),
                 status=status or "excluded", item=item,
                 occurred_on=fact.occurred_on.isoformat(), recorded_by=fact.recorded_by,
                 recorded_at=fact.recorded_at.isoformat(), event_id=fact.event_id,
+                detail=dict(row.detail),
             ))
         )  # fmt: skip
     return found

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import types
 import typing
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -101,6 +101,9 @@ class FactEntry:
     source: str
     superseded_by: int | None
     excluded: str | None
+    detail: dict[str, Any] = field(default_factory=dict)
+    """What the fact was, as the ledger keeps it: a deduction's note and
+    evidence, a complaint's number and text, a metric's numerator, ..."""
 
 
 @dataclass(frozen=True)

@@ -305,7 +305,13 @@ class SqlScoreboardView(
     def fact_history(self, agent_id: str, month: Month) -> list[FactEntry]:
         params = {"agent_id": agent_id, "month": str(month)}
         return [
-            FactEntry(self._fact(r), r["source"], r["superseded_by"], r["excluded"])
+            FactEntry(
+                self._fact(r),
+                r["source"],
+                r["superseded_by"],
+                r["excluded"],
+                json.loads(r["detail"]),
+            )
             for r in self._select(self.SELECT_FACT_HISTORY, params)
         ]
 

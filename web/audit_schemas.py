@@ -164,7 +164,19 @@ class EntryOut(Schema):
     recorded_at = fields.String(allow_none=True)
     event_id = fields.String(allow_none=True)
     inputs = fields.Dict()
-    facts = fields.List(fields.Dict())
+    facts = fields.List(
+        fields.Dict(),
+        metadata={"description": "Each fact behind it: ids, position, what it "
+                  "was (detail) and the positions it corrected (replaces)"},
+    )  # fmt: skip
+    detail = fields.Dict(
+        metadata={"description": "What the fact was: a deduction's note and "
+                  "evidence, a complaint's number and text, ..."},
+    )  # fmt: skip
+    replaces = fields.List(
+        fields.Integer(),
+        metadata={"description": "Positions of the rows this correction replaced"},
+    )
 
 
 class ExplanationOut(Schema):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -16,6 +16,7 @@ from domain.month import Month
 from domain.order_steps import ORDER_STEPS as ORDER_STEPS
 from domain.order_steps import STEPS
 from domain.rulebook import Assessor
+from domain.scoring import Verdict
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,14 @@ class Recorded:
     position: int
     recorded_at: datetime
     event_id: str
+    scored: bool | None = None
+    """Whether the rules in force for its month score it (None: not asked)."""
+    reason: str | None = None
+    """Why not, when it is not scored."""
+
+    def judged(self, verdict: Verdict) -> Recorded:
+        """The same answer, saying whether the fact is scored and why not."""
+        return replace(self, scored=verdict.scored, reason=verdict.reason)
 
     @classmethod
     def of(cls, recording: Recording[UUID], id: str | None = None) -> Recorded:
@@ -133,6 +142,10 @@ class Observed:
     outcome: str
     observation_id: UUID
     position: int | None
+    scored: bool | None = None
+    """Whether the rules in force for its month score it (None: unchanged)."""
+    reason: str | None = None
+    """Why not, when it is not scored."""
 
 
 # Orders
@@ -166,6 +179,7 @@ class OrderRow:
     reason: str | None = None
     number: int | None = None
     outcome: str | None = None
+    cause: str | None = None
 
     def key(self) -> str:
         """The step's key in ``Order.recorded_as``: ``check:3``, ``dispute:2``."""

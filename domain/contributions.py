@@ -116,14 +116,26 @@ def _(event: Rating.Revised) -> Contribution:
     return _rating(event, revision=True)
 
 
-def _order(event: Any, samples: list[tuple[str, Decimal, Decimal]]) -> Contribution:
+def _order(
+    event: Any,
+    samples: list[tuple[str, Decimal, Decimal]],
+    occurs: tuple[Occurs, ...] = (),
+) -> Contribution:
+    derived: list[Derived] = [Samples(metric, n, d) for metric, n, d in samples]
     return Contribution(
         event.owner,
         event.occurred_on,
-        [Samples(metric, n, d) for metric, n, d in samples],
+        [*derived, *occurs],
         "order",
         recorded_by=event.recorded_by,
     )
+
+
+def _step(item: str, happened: bool, **detail: Any) -> Occurs:
+    """An occurrence of a step's rule item, one when ``happened`` (a failed
+    check, a late feedback) and none, so a 0-point line, when the step went
+    well: the step is valued either way."""
+    return Occurs(item, ONE if happened else ZERO, detail=detail)
 
 
 @contribution.register
@@ -151,7 +163,9 @@ def _(event: Order.Processed) -> Contribution:
 @contribution.register
 def _(event: Order.Checked) -> Contribution:
     return _order(
-        event, [("abnormal_order_share", ONE, ZERO)] * event.first_abnormality
+        event,
+        [("abnormal_order_share", ONE, ZERO)] * event.first_abnormality,
+        (_step("order_check_failed", not event.passed, batch=event.batch),),
     )
 
 
@@ -161,8 +175,23 @@ def _(event: Order.Paid) -> Contribution:
 
 
 @contribution.register
+def _(event: Order.FeedbackGiven) -> Contribution:
+    return _order(event, [], (_step("order_feedback_overdue", not event.timely),))
+
+
+@contribution.register
 def _(event: Order.DisputeOpened) -> Contribution:
-    return _order(event, [("disputes", ONE, ONE)])
+    return _order(
+        event,
+        [("disputes", ONE, ONE)],
+        (_step("order_disputed", True, number=event.number, reason=event.reason),),
+    )
+
+
+@contribution.register
+def _(event: Order.DisputeResolved) -> Contribution:
+    lost = event.outcome == "customer"
+    return _order(event, [], (_step("order_dispute_lost", lost, number=event.number),))
 
 
 @contribution.register
@@ -172,7 +201,10 @@ def _(event: Order.Finished) -> Contribution:
         samples.append(("refund_ratio", ONE, ZERO))
     if event.first_abnormality:
         samples.append(("abnormal_order_share", ONE, ZERO))
-    return _order(event, samples)
+    occurs = ()
+    if event.outcome in ("redone", "refunded") and event.cause == "agent":
+        occurs = (_step(f"order_{event.outcome}_by_agent", True),)
+    return _order(event, samples, occurs)
 
 
 @contribution.register

@@ -32,6 +32,7 @@ from domain.periods import dispute_deadline
 from domain.roster_commands import RosterCommands
 from domain.rulebook import Occurrence, Rulebook
 from domain.rules_commands import RulesCommands
+from domain.scoring import Verdict
 
 
 class DeductionCommands(RosterCommands, RulesCommands):
@@ -39,7 +40,8 @@ class DeductionCommands(RosterCommands, RulesCommands):
 
     def record_deduction(self, principal: Principal, new: NewDeduction) -> Recorded:
         (recorded,) = self.record_deductions(principal, [new])
-        return recorded
+        # A deduction is refused unless its item is a rule item of its month.
+        return recorded.judged(Verdict(True))
 
     @guarded
     def record_deductions(

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Recording
 
 from domain.access import Principal
 from domain.agent import Agent
@@ -16,10 +16,12 @@ from domain.errors import InvalidFactError
 from domain.guards import guarded
 from domain.observation_values import normalise
 from domain.observations import KINDS, Observation, natural_key
+from domain.register import Catalog
 from domain.roster_commands import RosterCommands
+from domain.rules_commands import RulesCommands
 
 
-class ObservationCommands(RosterCommands):
+class ObservationCommands(RosterCommands, RulesCommands):
     """Observations of every kind."""
 
     def check_observation(
@@ -99,13 +101,27 @@ class ObservationCommands(RosterCommands):
                 outcomes.append(("unchanged", key, None))
                 continue
             touched[key] = found
-        positions = {
-            (r.domain_event.originator_id, r.domain_event.originator_version): (
-                r.notification.id
-            )
+        saved = {
+            (r.domain_event.originator_id, r.domain_event.originator_version): r
             for r in self.save(*touched.values())
         }
+        catalog = self.catalog() if saved else None
         return [
-            Observed(outcome, key, positions[(key, version)] if version else None)
+            _observed(outcome, key, saved.get((key, version)), self, catalog)
             for outcome, key, version in outcomes
         ]
+
+
+def _observed(
+    outcome: str,
+    key: UUID,
+    recording: Recording[UUID] | None,
+    rules: RulesCommands,
+    catalog: Catalog | None,
+) -> Observed:
+    """What recording one row did, and whether the rules score it."""
+    if recording is None:
+        return Observed(outcome, key, None)
+    judged = rules.verdict_of(recording, catalog)
+    position = recording.notification.id
+    return Observed(outcome, key, position, judged.scored, judged.reason)

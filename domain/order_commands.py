@@ -25,6 +25,7 @@ from domain.guards import guarded
 from domain.order_steps import STEPS
 from domain.orders import Order, StepBy
 from domain.roster_commands import RosterCommands
+from domain.rules_commands import RulesCommands
 
 
 class OrderNotFoundError(NotFoundError):
@@ -34,7 +35,7 @@ class OrderNotFoundError(NotFoundError):
 Outcome = tuple[str, UUID, int | None]
 
 
-class OrderCommands(RosterCommands):
+class OrderCommands(RosterCommands, RulesCommands):
     """Orders and their steps."""
 
     @guarded
@@ -54,7 +55,7 @@ class OrderCommands(RosterCommands):
             raise ConflictError(
                 f"order {new.order_no!r} was already submitted", field="order_no"
             ) from None
-        return Recorded.of(recording, new.order_no)
+        return Recorded.of(recording, new.order_no).judged(self.verdict_of(recording))
 
     def get_order(self, order_no: str) -> Order:
         try:
@@ -90,7 +91,7 @@ class OrderCommands(RosterCommands):
         if order.version == version:
             raise ConflictError(f"order {order_no!r} is already so", field="step")
         (recording,) = self.save(order)
-        return Recorded.of(recording, order_no)
+        return Recorded.of(recording, order_no).judged(self.verdict_of(recording))
 
     @guarded
     def import_order_rows(

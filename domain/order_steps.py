@@ -99,6 +99,12 @@ FIELDS: dict[str, StepField] = {
             cell=_CHOSEN,
             doc="how the dispute or the order ended",
         ),
+        StepField(
+            "cause",
+            None,
+            cell=_CHOSEN,
+            doc="finish: who caused a refund or a redo (left out: not said)",
+        ),
     )
 }
 
@@ -214,8 +220,9 @@ _STEPS = (
         command="finish",
         event=Order.Finished,
         requires=("outcome",),
-        chosen_from={"outcome": "finish_outcomes"},
-        records={"outcome": "outcome"},
+        takes=("cause",),
+        chosen_from={"outcome": "finish_outcomes", "cause": "finish_causes"},
+        records={"outcome": "outcome", "cause": "cause"},
     ),
     OrderStep(
         name="correct_amount",

@@ -38,6 +38,7 @@ class Workflow:
     dispute_reasons: tuple[str, ...]
     dispute_outcomes: tuple[str, ...]
     finish_outcomes: tuple[str, ...]
+    finish_causes: tuple[str, ...]
     document: dict[str, Any]
 
 
@@ -53,6 +54,7 @@ def workflow() -> Workflow:
         dispute_reasons=tuple(data["dispute"]["reasons"]),
         dispute_outcomes=tuple(data["dispute"]["outcomes"]),
         finish_outcomes=tuple(data["finish"]["outcomes"]),
+        finish_causes=tuple(data["finish"]["causes"]),
         document=data,
     )
 
@@ -310,8 +312,10 @@ class Order(Aggregate):
 
     # Step 6: finish
 
-    def finish(self, outcome: str, step: StepBy) -> None:
+    def finish(self, outcome: str, step: StepBy, cause: str | None = None) -> None:
         _one_of(outcome, workflow().finish_outcomes, "outcome")
+        if cause is not None:
+            _one_of(cause, workflow().finish_causes, "cause")
         self._require_processed("finished")
         self._require_open("finished again")
         if outcome == "refunded" and not self.paid:
@@ -328,17 +332,27 @@ class Order(Aggregate):
             outcome=outcome,
             served_well=served_well,
             first_abnormality=outcome == "redone" and not self.abnormal,
+            cause=cause,
         )
 
     class Finished(Step):
         outcome: str
         served_well: bool
         first_abnormality: bool
+        cause: str | None
+        """Who caused a refund or a redo (``agent``, ``customer``, ``other``),
+        if said; orders finished before it was asked have None."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["cause"] = None
 
         def apply(self, order: Order) -> None:
             order.finished = self.outcome
             order.abnormal = order.abnormal or self.first_abnormality
-            self.remember(order, "finish", outcome=self.outcome)
+            self.remember(order, "finish", outcome=self.outcome, cause=self.cause)
 
     # Corrections from a re-imported export
 

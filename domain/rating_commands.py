@@ -15,9 +15,10 @@ from domain.month import Month
 from domain.ratings import DIMENSIONS, SCALE, Rating
 from domain.roster_commands import RosterCommands
 from domain.rulebook import Assessor
+from domain.rules_commands import RulesCommands
 
 
-class RatingCommands(RosterCommands):
+class RatingCommands(RosterCommands, RulesCommands):
     """Ratings by the agent, the supervisor and peers."""
 
     @guarded
@@ -49,7 +50,8 @@ class RatingCommands(RosterCommands):
                 return RatingOutcome("unchanged", None)
             outcome = "revised"
         (recording,) = self.save(rating)
-        return RatingOutcome(outcome, Recorded.of(recording))
+        recorded = Recorded.of(recording).judged(self.verdict_of(recording))
+        return RatingOutcome(outcome, recorded)
 
     def _may_rate(self, principal: Principal, agent: Agent, assessor: Assessor) -> None:
         """Self: the agent; supervisor: the team's supervisor (or an admin);

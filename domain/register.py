@@ -2,8 +2,10 @@
 
 A rulebook version is published with an effective month. For any month, the
 version in force is the one with the latest effective month not after it
-(among equal effective months, the one published last). On a fresh store the
-shipped default, songsong-2019 version 1, is in force for every month.
+(among equal effective months, the one published last). Where nothing was
+published, the shipped songsong-2019 version 1 is in force for every month; a
+store opened by this release with an empty log records the newer shipped
+edition as its first publication instead (``RulesCommands.open_store``).
 
 A version effective from a past month changes scores already seen, so it is
 published only through a rebuild: it belongs to a new *generation* of the read

@@ -53,6 +53,7 @@ from domain.kinds import (
 
 __all__ = [
     "DEFAULT_RULEBOOK_ID",
+    "FIRST_EDITION",
     "SHIPPED_RULEBOOKS",
     "TOTAL_POINTS",
     "Assessor",
@@ -77,7 +78,18 @@ __all__ = [
 ]
 
 DEFAULT_RULEBOOK_ID = "songsong-2019"
-SHIPPED_RULEBOOKS = ("songsong-2019", "songsong-2019-workflow", "online-cs")
+"""The rulebook whose shipped file is version 1, in force wherever nothing
+else is: every month of a store opened before ``FIRST_EDITION`` shipped."""
+FIRST_EDITION = "songsong-2019-v2"
+"""The shipped edition a fresh store records as its first event (see
+``RulesCommands.open_store``): songsong-2019 with orders and promotion scored."""
+SHIPPED_RULEBOOKS = (
+    "songsong-2019",
+    "songsong-2019-v2",
+    "online-cs",
+    "online-cs-by-assessor",
+)
+"""The shipped documents, by file name (``domain/rulebooks/<name>.json``)."""
 TOTAL_POINTS = Decimal(100)
 ZERO = Decimal(0)
 
@@ -313,15 +325,16 @@ RULEBOOK = Object(
 )
 
 
-def shipped_document(rulebook_id: str) -> dict[str, Any]:
-    """The document of a rulebook that ships with the product (a fresh copy:
-    the file is read once per process)."""
-    return dict(json.loads(_shipped_text(rulebook_id)))
+def shipped_document(name: str) -> dict[str, Any]:
+    """The document of a rulebook that ships with the product, by its file
+    name (``songsong-2019``, ``songsong-2019-v2``; a fresh copy: the file is
+    read once per process)."""
+    return dict(json.loads(_shipped_text(name)))
 
 
 @cache
-def _shipped_text(rulebook_id: str) -> str:
-    path = resources.files("domain.rulebooks").joinpath(f"{rulebook_id}.json")
+def _shipped_text(name: str) -> str:
+    path = resources.files("domain.rulebooks").joinpath(f"{name}.json")
     return path.read_text(encoding="utf-8")
 
 
@@ -337,9 +350,9 @@ def _parsed(text: str, version: int) -> Rulebook:
     return Rulebook.from_dict(json.loads(text), version=version)
 
 
-def shipped_rulebook(rulebook_id: str = DEFAULT_RULEBOOK_ID) -> Rulebook:
-    """Load one of the rulebooks that ship with the product, as version 1."""
-    return Rulebook.from_dict(shipped_document(rulebook_id))
+def shipped_rulebook(name: str = DEFAULT_RULEBOOK_ID, version: int = 1) -> Rulebook:
+    """Load one of the rulebooks that ship with the product, by its file name."""
+    return Rulebook.from_dict(shipped_document(name), version=version)
 
 
 # The fields table of docs/rulebooks.md

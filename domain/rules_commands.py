@@ -3,19 +3,25 @@ dropped (part of AppraisalApp)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError, Recording
 
 from domain.access import Principal
 from domain.app_base import AppraisalBase
 from domain.commands import Published, RebuildRequested
+from domain.contributions import contribution
+from domain.derived import positioned
 from domain.errors import InvalidFactError, RebuildNotFoundError
+from domain.facts import Place
 from domain.month import Month
 from domain.rebuild import Rebuild
-from domain.register import Catalog, RulesRegister
-from domain.rulebook import Rulebook
+from domain.register import BEGINNING, Catalog, RulesRegister
+from domain.rulebook import FIRST_EDITION, Rulebook, shipped_rulebook
+from domain.scoring import Verdict, verdict
 
 
 class RulesCommands(AppraisalBase):
@@ -27,6 +33,46 @@ class RulesCommands(AppraisalBase):
         except AggregateNotFoundError:
             register = RulesRegister()
         return register
+
+    def open_store(self, edition_name: str | None = FIRST_EDITION) -> int | None:
+        """On a fresh store (an empty log), record the shipped edition
+        ``edition_name`` in force from the first month, as the store's first
+        events; answer their position. A store whose log holds anything keeps
+        the rules it had (songsong-2019 v1 unless it published others), so
+        opening an existing store with a newer release changes no score."""
+        if edition_name is None or self.recorder.max_notification_id():
+            return None
+        register = self.rules_register()
+        edition = shipped_rulebook(edition_name)
+        register.publish(edition, BEGINNING, "system", register.live)
+        try:
+            (*_, recording) = self.save(register)
+        except IntegrityError:  # another process opened the store first
+            return None
+        return int(recording.notification.id)
+
+    def verdict_of(
+        self, recording: Recording[UUID], catalog: Catalog | None = None
+    ) -> Verdict:
+        """Whether the rules in force for its month score the fact a command
+        recorded, and if not, why (what the scorecard will list as unscored);
+        a batch passes the ``catalog`` it read once."""
+        contributed = contribution(recording.domain_event)
+        if contributed is None:
+            return Verdict(False, "it is not a fact about an agent")
+        place = Place(
+            fact_id="",
+            event_id="",
+            position=recording.notification.id,
+            occurred_on=contributed.occurred_on,
+            recorded_by=contributed.recorded_by,
+            recorded_at=datetime.min,
+        )
+        facts = [
+            positioned(place, **derived.ledger()) for derived in contributed.derived
+        ]
+        rules = catalog or self.catalog()
+        return verdict(rules.for_month(Month.of(contributed.occurred_on)), facts)
 
     def catalog(self) -> Catalog:
         """The rulebook versions the live read models honour."""

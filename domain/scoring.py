@@ -8,7 +8,7 @@ item scores its own (``Item.lines``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -35,8 +35,10 @@ __all__ = [
     "Occurred",
     "Rated",
     "Scorecard",
+    "Verdict",
     "points",
     "score",
+    "verdict",
 ]
 
 
@@ -114,6 +116,33 @@ def score(rulebook: Rulebook, facts: Iterable[Fact]) -> Scorecard:
         fines=fines,
         currency=rulebook.currency,
     )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the rules in force score a recorded fact, and if not, why."""
+
+    scored: bool
+    reason: str | None = None
+
+
+def verdict(rulebook: Rulebook, facts: Sequence[Fact]) -> Verdict:
+    """Whether ``rulebook`` scores what one recorded fact contributes
+    (``facts``): ``score`` values them as a month of their own, so a fact is
+    scored when a rule item's line reads it (0 points included: a check that
+    passed), and unscored for the reasons ``score`` gives the scorecard."""
+    card = score(rulebook, facts)
+    read = {id(f) for c in card.categories for line in c.lines for f in line.facts}
+    if any(id(f) in read for f in facts):
+        return Verdict(True)
+    reasons = [f"{line.item} is {line.remark}" for line in card.unscored]
+    unread = sorted(
+        {f"{f.metric}" for f in facts if isinstance(f, MetricSample)}
+        | {f"{f.assessor.value} ratings" for f in facts if isinstance(f, Rated)}
+    )
+    if unread:
+        reasons.append(f"no rule item of {rulebook.ref} reads {', '.join(unread)}")
+    return Verdict(False, "; ".join(reasons) or "it contributes to no rule item")
 
 
 def _category(category: Category, month: MonthFacts) -> CategoryScore:

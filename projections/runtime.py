@@ -33,6 +33,7 @@ from eventsourcing.utils import Environment
 from domain.application import AppraisalApp
 from domain.month import MonthRange
 from domain.register import ROOT_GENERATION
+from domain.rulebook import FIRST_EDITION
 from projections.audit import ChainStore
 from projections.calendar import WorkingCalendar
 from projections.config import StoreConfig
@@ -75,6 +76,10 @@ class Runtime:
     another generation beside it (see ``projections.rebuild``).
     """
 
+    first_edition: str | None = FIRST_EDITION
+    """The shipped edition a fresh store starts on (None: songsong-2019 v1,
+    as stores opened before it shipped)."""
+
     def __init__(
         self,
         config: StoreConfig,
@@ -112,6 +117,7 @@ class Runtime:
         self.created: list[str] = self.migrations().ensure()
         if config.is_postgres:
             self.datastore.register_type_adapters()
+        self.app.open_store(self.first_edition)  # a fresh store's rules
         self.view_for(ROOT_GENERATION)
 
     # Schema

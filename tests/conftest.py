@@ -19,6 +19,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from domain.rulebook import FIRST_EDITION
 from projections.runtime import Runtime, StoreConfig
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -30,6 +31,22 @@ def _reachable(url: str) -> str | None:
             return None
     except psycopg.Error as error:
         return str(error).strip()
+
+
+@pytest.fixture(autouse=True)
+def stores_open_on_version_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests written before songsong-2019 v2 shipped pin what they score
+    under: their fresh stores open as stores opened before it did, with
+    songsong-2019 v1 in force. A test of the shipped default asks for it with
+    ``fresh_edition``."""
+    monkeypatch.setattr(Runtime, "first_edition", None)
+
+
+@pytest.fixture
+def fresh_edition(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Stores open as a fresh store of this release does: on ``FIRST_EDITION``."""
+    monkeypatch.setattr(Runtime, "first_edition", FIRST_EDITION)
+    return FIRST_EDITION
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,13 @@ from web import access
 from web.api import Blueprint, created
 from web.context import principal, read_view, runtime
 from web.pages import page
-from web.schemas import DeductionIn, DeductionListOut, DeductionOut, DeductionQuery
+from web.schemas import (
+    DeductionIn,
+    DeductionListOut,
+    DeductionOut,
+    DeductionQuery,
+    RecordedDeductionOut,
+)
 
 blp = Blueprint(
     "deductions", __name__, url_prefix="/deductions", description="Recorded deductions"
@@ -20,7 +26,7 @@ blp = Blueprint(
 
 @blp.route("", methods=["POST"])
 @blp.arguments(DeductionIn)
-@blp.response(201, DeductionOut)
+@blp.response(201, RecordedDeductionOut)
 def record_deduction(
     data: dict[str, Any],
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -35,6 +41,8 @@ def record_deduction(
         "event_id": recorded.event_id,
         "position": recorded.position,
         "excluded": None,
+        "scored": recorded.scored,
+        "reason": recorded.reason,
     }
     return created(body, "deductions.get_deduction", deduction_id=recorded.id)
 

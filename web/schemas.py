@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from projections.sql_lists import DEDUCTION_STATUSES
 from web.errors import ProblemSchema
+from web.fact_schemas import scored_fields
 from web.inputs import (
     CODE,
     Day,
@@ -86,6 +87,11 @@ class DeductionOut(Schema):
     excluded = fields.String(
         allow_none=True, metadata={"description": "Why it does not count, if so"}
     )
+
+
+class RecordedDeductionOut(DeductionOut, Schema.from_dict(scored_fields())):  # type: ignore[misc]
+    """A deduction just recorded: always scored (refused unless its item is a
+    rule item of its month)."""
 
 
 class DeductionQuery(PageQuery):

@@ -48,8 +48,11 @@ def test_a_deduction_is_recorded_by_the_authenticated_supervisor_not_the_body(
     )
     assert response.status_code == 201, response.json
     assert response.json["recorded_by"] == "sup-t1"
+    answered = dict(response.json)
+    # refused unless its item is a rule item of its month, so always scored
+    assert (answered.pop("scored"), answered.pop("reason")) == (True, None)
     shown = department.auditor.get(response.headers["Location"]).json
-    assert shown == response.json
+    assert shown == answered
 
 
 def test_recorded_by_in_the_body_is_refused_as_an_unknown_field(department):

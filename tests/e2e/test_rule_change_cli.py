@@ -19,7 +19,7 @@ from typing import Any
 from domain.access import Principal, Role
 from domain.commands import NewAgent, NewDeduction
 from domain.month import Month
-from domain.rulebook import Occurrence, Rulebook, shipped_document
+from domain.rulebook import FIRST_EDITION, Occurrence, Rulebook, shipped_document
 from projections.runtime import Runtime, StoreConfig
 from tests.clock import service_today
 from tests.e2e.commands import Background, run, run_ok, stored_event_count, wait_until
@@ -40,10 +40,13 @@ ADMIN = Principal("admin", Role.ADMIN)
 
 
 def write_rulebook(
-    path: Path, edit: Callable[[dict[str, Any]], None] | None = None
+    path: Path,
+    edit: Callable[[dict[str, Any]], None] | None = None,
+    edition: str = FIRST_EDITION,
 ) -> Path:
-    """A copy of the shipped songsong-2019 document, edited by ``edit``."""
-    document = copy.deepcopy(shipped_document("songsong-2019"))
+    """A copy of a shipped edition (default: the one a fresh store, the
+    demo's, starts on), edited by ``edit``."""
+    document = copy.deepcopy(shipped_document(edition))
     if edit is not None:
         edit(document)
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False), "utf-8")
@@ -291,8 +294,10 @@ def busy_department(data_dir: Path) -> Counter[tuple[str, str]]:
 def test_a_rebuild_killed_midway_leaves_the_live_read_models_serving_and_resumes(
     tmp_path, sqlite_env, data_dir, workdir, background: Callable[..., Background]
 ):
-    complaints = busy_department(data_dir)
-    rules = write_rulebook(tmp_path / "minus5.json", complaint_costs("-5"))
+    complaints = busy_department(data_dir)  # in force: songsong-2019 v1
+    rules = write_rulebook(
+        tmp_path / "minus5.json", complaint_costs("-5"), "songsong-2019"
+    )
     with reader(data_dir) as before:
         head = before.head
         june_before = totals(before, SAMPLE, JUNE)

@@ -99,7 +99,8 @@ def test_the_rulebook_doc_lists_every_item_of_both_schemes_with_its_points():
 
     docs = Path(__file__).resolve().parents[2] / "docs"
     doc = (docs / "rulebooks.md").read_text("utf-8")
-    for rulebook in (SONGSONG, shipped_rulebook("online-cs")):
+    shipped = ("songsong-2019-v2", "online-cs")
+    for rulebook in (SONGSONG, *(shipped_rulebook(name) for name in shipped)):
         for category, item in rulebook.items():
             row = f"| `{item.code}` | `{category.code}` | {item.kind} |"
             assert row in doc, item.code

@@ -299,7 +299,9 @@ def _replaced(document, path, value):
     return changed
 
 
-@pytest.mark.parametrize("rulebook_id", ["songsong-2019-workflow", "online-cs"])
+@pytest.mark.parametrize(
+    "rulebook_id", ["songsong-2019-v2", "online-cs", "online-cs-by-assessor"]
+)
 def test_any_value_anywhere_is_read_or_refused_with_a_field_never_crashes(rulebook_id):
     document = shipped_document(rulebook_id)
     for path in list(_paths(document))[1:]:

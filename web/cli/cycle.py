@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -26,11 +28,16 @@ def show_period(settings: Settings, month: str) -> None:
     with opened(settings) as runtime:
         runtime.catch_up()
         found = period_view(runtime.view, accepted_month(month), runtime.app.today())
-    click.echo(f"{found.month}: {found.status.value} ({found.phase})")
+    status = found.status.value
+    phase = "" if found.phase == status else f" ({found.phase})"
+    click.echo(f"{found.month}: {status}{phase}")
     click.echo(f"review window: {found.review_from} to {found.review_to}")
+    zone = ZoneInfo(settings.timezone)  # the zone of the dates beside them
     for entry in found.history:
+        at = datetime.fromisoformat(entry["at"]).astimezone(zone)
         reason = f": {entry['reason']}" if entry.get("reason") else ""
-        click.echo(f"  {entry['at'][:19]} {entry['event']} by {entry['by']}{reason}")
+        said = f"{at.isoformat(timespec='seconds')} {entry['event']} by {entry['by']}"
+        click.echo(f"  {said}{reason}")
 
 
 PAST = {"close": "closed", "publish": "published", "reopen": "reopened"}

@@ -50,7 +50,7 @@ from bench.http import (
 )
 from domain.access import Role
 from domain.month import Month
-from domain.rulebook import shipped_rulebook
+from domain.rulebook import FIRST_EDITION, shipped_rulebook
 from projections.runtime import Runtime, StoreConfig
 from projections.tables import columns
 
@@ -128,7 +128,7 @@ def dataset(agents: int, facts: int, seed: int) -> synthetic.Dataset:
     """``facts`` deductions per agent in each of ``MONTHS``."""
     rng = random.Random(seed)
     roster = synthetic.make_agents(agents, synthetic.DEFAULT_TEAMS)
-    items = synthetic.rule_items(shipped_rulebook())
+    items = synthetic.rule_items(shipped_rulebook(FIRST_EDITION))
     deductions = []
     for text in MONTHS:
         month = Month.parse(text)
@@ -198,7 +198,7 @@ def run(url: str, work: Workload, batch: int) -> list[Measured]:
             "agent_id TEXT, item TEXT, occurred_on DATE, quantity INTEGER, note TEXT)"
         )
         conn.commit()
-    rule_items = synthetic.rule_items(shipped_rulebook())
+    rule_items = synthetic.rule_items(shipped_rulebook(FIRST_EDITION))
     items = [i.code for i in rule_items if not i.once_per_month]  # any number
     figures = []
     with (

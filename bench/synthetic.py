@@ -19,7 +19,7 @@ from uuid import UUID
 
 from domain.commands import NewAgent, NewDeduction
 from domain.month import Month
-from domain.rulebook import Occurrence, Rulebook, shipped_rulebook
+from domain.rulebook import FIRST_EDITION, Occurrence, Rulebook, shipped_rulebook
 
 DEFAULT_SEED = 2025
 DEFAULT_TEAMS = 10
@@ -71,7 +71,7 @@ def generate(
         raise ValueError("need events >= 0, agents >= 1 and teams >= 1")
     rng = random.Random(seed)
     roster = make_agents(agents, min(teams, agents))
-    items = rule_items(rulebook or shipped_rulebook())
+    items = rule_items(rulebook or shipped_rulebook(FIRST_EDITION))
     deductions = make_deductions(rng, roster, items, events, year)
     return Dataset(agents=tuple(roster), deductions=tuple(deductions), seed=seed)
 

@@ -104,6 +104,9 @@ class Linking:
         for notification in (*earlier, *ours):
             previous = link(previous, notification)
             rows.append((notification.id, previous))
+        self._insert_links(curs, rows)
+
+    def _insert_links(self, curs: Any, rows: Sequence[tuple[int, str]]) -> None:
         curs.executemany(
             f"INSERT INTO {self.chain_table} (position, hash) "
             f"VALUES ({self.mark}, {self.mark})",

@@ -16,9 +16,11 @@ from web.api import UUID_PATTERN, Blueprint
 from web.context import principal, runtime
 from web.errors import fail
 from web.importing import (
+    CHARSETS,
     CHUNK_ROWS,
     MAX_ERRORS,
     MEDIA_TYPES,
+    Declared,
     describe_columns,
     jobs,
 )
@@ -32,8 +34,10 @@ DESCRIPTION = f"""\
 Admin only. The body is CSV (`text/csv`, a header row naming the columns) or
 JSON Lines (`application/x-ndjson` or `application/jsonl`, one object a line),
 in UTF-8 (with or without a BOM) or GB18030, which contains the GBK that Excel
-saves on Chinese Windows: the file's first 64 KiB tell which. A line that is
-not text in that charset rejects its row.
+saves on Chinese Windows: a `charset` parameter (`text/csv; charset=gbk`) says
+which, else the file's first 64 KiB tell. A line that is not text in that
+charset rejects its row; a file plainly in the other charset than it declares is
+not imported (row 0 says so).
 
 The import runs as a job: the file is received whole, then the answer is `202`
 with the job and its `Location`, `/imports/{{job_id}}`, where its progress can
@@ -133,13 +137,14 @@ def import_file(kind: str) -> tuple[ImportJob, int, dict[str, str]]:
     job: answered at once, followed at its Location (admin)."""
     check_import(principal(), kind)
     form = MEDIA_TYPES.get(request.mimetype)
-    charset = request.mimetype_params.get("charset", "utf-8").lower()
-    if form is None or charset not in ("utf-8", "utf8"):
+    charset = request.mimetype_params.get("charset")
+    if form is None or (charset and charset.strip().lower() not in CHARSETS):
         fail(
             415,
-            f"Send UTF-8 {' or '.join(MEDIA_TYPES)}.",
+            f"Send {' or '.join(MEDIA_TYPES)} in UTF-8 or GB18030 (GBK).",
             code="unsupported_media_type",
         )
+    wrap = (lambda stream: Declared(stream, charset)) if charset else None
     request.max_content_length = MAX_IMPORT_BYTES
     path, lines = jobs.spool(request.stream)
     new = ImportJob(
@@ -149,7 +154,7 @@ def import_file(kind: str) -> tuple[ImportJob, int, dict[str, str]]:
     )
     job, added = runtime().import_jobs.add(new)
     if added:
-        jobs.start(runtime(), job, path, form, principal())
+        jobs.start(runtime(), job, path, form, principal(), wrap)
     else:  # a retry racing the first answer: the first one's job
         path.unlink()
     location = url_for("imports.get_import", job_id=job.job_id)

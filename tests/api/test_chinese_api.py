@@ -50,10 +50,10 @@ def spot_checks_excel_writes() -> str:
     return "\r\n".join((SPOT_CHECKS, *rows)) + "\r\n"
 
 
-def imported(department, body: bytes):
+def imported(department, body: bytes, content_type: str = "text/csv"):
     """What an import of spot checks did, once its job completed."""
     answer = department.admin.post(
-        "/imports/spot_checks", data=body, content_type="text/csv"
+        "/imports/spot_checks", data=body, content_type=content_type
     )
     job = awaited(department.admin, answer)
     assert job["status"] == "completed", job
@@ -80,6 +80,41 @@ def test_a_csv_excel_saved_on_chinese_windows_imports_as_its_utf_8_twin(
 
     assert (counts(summary), summary["errors"]) == ((2, 2, 0, 0, 0), [])
     assert (counts(again), again["errors"]) == ((2, 0, 0, 2, 0), [])  # read alike
+
+
+def test_a_charset_the_sender_declares_is_honoured(department):
+    department.register("a1")
+    department.register("a2")
+    text = spot_checks_excel_writes()
+
+    declared = imported(department, text.encode("gbk"), "text/csv; charset=GBK")
+    again = imported(department, text.encode("utf-8"), "text/csv; charset=utf-8")
+
+    assert counts(declared) == (2, 2, 0, 0, 0)
+    assert counts(again) == (2, 0, 0, 2, 0)  # the same names and notes
+
+
+def test_a_gbk_file_declared_utf_8_is_not_imported_and_row_0_says_why(department):
+    department.register("a1")
+    department.register("a2")
+    body = spot_checks_excel_writes().encode("gbk")
+
+    summary = imported(department, body, "text/csv; charset=utf-8")
+
+    assert summary["recorded"] == 0
+    (problem,) = summary["errors"]
+    assert problem["row"] == 0 and "GB18030" in problem["message"]
+
+
+def test_a_charset_files_are_not_read_in_is_refused(department):
+    department.register("a1")
+    answer = department.admin.post(
+        "/imports/spot_checks",
+        data=spot_checks_excel_writes().encode("big5", errors="replace"),
+        content_type="text/csv; charset=big5",
+    )
+    assert answer.status_code == 415
+    assert answer.json["code"] == "unsupported_media_type"
 
 
 def test_a_line_that_is_not_text_in_the_files_charset_rejects_only_its_row(

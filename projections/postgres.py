@@ -18,6 +18,11 @@ _NAMED_PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 class PostgresScoreboardView(SqlScoreboardView, PostgresTrackingRecorder):
     SELECT_DIRTY = "SELECT agent_id, month FROM {dirty} FOR UPDATE"
+    MARK_DIRTY_ALL = (
+        "INSERT INTO {dirty} (agent_id, month, since) SELECT a, m, :since "
+        "FROM unnest(:agent_ids::text[], :months::text[]) AS t(a, m) "
+        "ON CONFLICT (agent_id, month) DO NOTHING"
+    )
     insert_tracking = bounded(PostgresTrackingRecorder.insert_tracking)
     max_tracking_id = bounded(PostgresTrackingRecorder.max_tracking_id)
     has_tracking_id = bounded(PostgresTrackingRecorder.has_tracking_id)
@@ -43,6 +48,14 @@ class PostgresScoreboardView(SqlScoreboardView, PostgresTrackingRecorder):
         ]
         self.tracking_object = _qualified(schema, tracking_table_name)
         self._setup(tables)
+
+    def _mark_dirty(
+        self, cursor: Any, touched: set[tuple[str, str]], since: int
+    ) -> None:
+        """One statement for a batch's agent-months, not one each."""
+        agent_ids, months = (list(column) for column in zip(*touched, strict=True))
+        params = {"agent_ids": agent_ids, "months": months, "since": since}
+        cursor.execute(self.MARK_DIRTY_ALL, params)
 
     def _append(
         self, cursor: Any, table: str, statement: str, rows: list[dict[str, Any]]

@@ -97,8 +97,8 @@ class ScoreTables:
         """Re-score ``touched`` with whatever earlier batches left to score, or,
         with ``since`` (the batch's first position), leave them marked."""
         if since is not None:
-            marks = [{"agent_id": a, "month": m, "since": since} for a, m in touched]
-            cursor.executemany(self.MARK_DIRTY, marks)
+            if touched:
+                self._mark_dirty(cursor, touched, since)
             return
         cursor.execute(self.SELECT_DIRTY, {})
         left = {(r["agent_id"], r["month"]) for r in cursor.fetchall()}
@@ -107,6 +107,12 @@ class ScoreTables:
             cursor.executemany(self.CLEAR_DIRTY, cleared)
         if touched or left:
             self._rescore(cursor, sorted(touched | left))
+
+    def _mark_dirty(
+        self, cursor: Any, touched: set[tuple[str, str]], since: int
+    ) -> None:
+        marks = [{"agent_id": a, "month": m, "since": since} for a, m in touched]
+        cursor.executemany(self.MARK_DIRTY, marks)
 
     def settle(self) -> None:
         """Score every agent-month a deferred catch-up left marked."""

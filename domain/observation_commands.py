@@ -51,10 +51,13 @@ class ObservationCommands(RosterCommands, RulesCommands):
             rows = [
                 (new, self.check_observation(principal, kind, new)) for new in batch
             ]
+        # The rows known already, in one read: a file imported again is then
+        # all unchanged without first trying, and failing, to insert it.
+        known = self._known_observations(kind, rows)
         try:
-            return self._observe(principal, kind, rows, source, known={})
+            return self._observe(principal, kind, rows, source, known)
         except IntegrityError:
-            # Some rows were known already: load those and try again.
+            # Another import recorded some of them meanwhile: read them again.
             known = self._known_observations(kind, rows)
             return self._observe(principal, kind, rows, source, known)
 

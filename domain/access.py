@@ -12,6 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import DomainError
+from domain.text import N_
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "appraisal:token")
 TOKEN_PREFIX = "apr_"
@@ -134,16 +135,19 @@ class AccessToken(Aggregate):
     def refusal(self, today: date) -> str | None:
         """Why the token may not be used today, or None."""
         if self.revoked:
-            return (
-                f"The token was revoked on {self.revoked['on']} by "
-                f"{self.revoked['by']} ({self.revoked['reason']}); ask an admin for "
-                "a new one."
+            return N_(
+                "The token was revoked on {on} by {by} ({reason}); ask an admin "
+                "for a new one."
+            ).format(
+                on=self.revoked["on"],
+                by=self.revoked["by"],
+                reason=self.revoked["reason"],
             )
         if today > self.last_day:
-            return (
-                f"The token expired on {self.last_day}; ask an admin for a new one "
+            return N_(
+                "The token expired on {day}; ask an admin for a new one "
                 "(appraisal token rotate)."
-            )
+            ).format(day=self.last_day)
         return None
 
     def revoke(self, by: str, reason: str, today: date) -> None:

@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import ConflictError, InvalidFactError
+from domain.text import N_
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "appraisal:agent")
 
@@ -51,12 +52,18 @@ class Agent(Aggregate):
         """Record the agent's last working day."""
         if self.joined_on and left_on < self.joined_on:
             raise InvalidFactError(
-                f"{self.agent_id} joined on {self.joined_on}, after {left_on}",
+                N_("{agent_id} joined on {joined_on}, after {left_on}"),
+                agent_id=self.agent_id,
+                joined_on=self.joined_on,
+                left_on=left_on,
                 field="left_on",
             )
         if self.left_on is not None:
             raise ConflictError(
-                f"{self.agent_id} left on {self.left_on}", field="left_on"
+                N_("{agent_id} left on {left_on}"),
+                agent_id=self.agent_id,
+                left_on=self.left_on,
+                field="left_on",
             )
         self.trigger_event(self.Left, agent_id=self.agent_id, left_on=left_on, by=by)
 

@@ -30,6 +30,7 @@ from domain.clock import company_today
 from domain.errors import InvalidFactError, NotPermittedError
 from domain.guards import guards
 from domain.month import Month, MonthRange
+from domain.text import N_
 
 # Aggregates read by the batch command under way in this thread (see reads_once).
 _BATCH_READS: ContextVar[dict[UUID, Any] | None] = ContextVar(
@@ -216,4 +217,4 @@ class AppraisalBase(Application[UUID]):
     @staticmethod
     def _require_admin(principal: Principal, what: str) -> None:
         if not principal.may_administer:
-            raise NotPermittedError(f"only an admin may {what}")
+            raise NotPermittedError(N_("only an admin may {what}"), what=what)

@@ -18,6 +18,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import ConflictError, InvalidFactError, NotPermittedError
+from domain.text import N_
 
 
 class Deduction(Aggregate):
@@ -95,13 +96,16 @@ class Deduction(Aggregate):
         if self.open_dispute is not None:
             number = self.open_dispute["number"]
             raise ConflictError(
-                f"dispute {number} of this deduction is still open",
+                N_("dispute {number} of this deduction is still open"),
+                number=number,
                 field="deduction_id",
             )
         last = self.disputes[-1] if self.disputes else None
         if last is not None and last["outcome"] in ("overturned", "adjusted"):
             raise ConflictError(
-                f"this deduction was already {last['outcome']}", field="deduction_id"
+                N_("this deduction was already {outcome}"),
+                outcome=last["outcome"],
+                field="deduction_id",
             )
         seen = {d["evidence"] for d in self.disputes}
         if (
@@ -110,7 +114,7 @@ class Deduction(Aggregate):
             and (not evidence or evidence in seen)
         ):
             raise InvalidFactError(
-                "the deduction was upheld; dispute it again only with new evidence",
+                N_("the deduction was upheld; dispute it again only with new evidence"),
                 field="evidence",
             )
 
@@ -160,10 +164,10 @@ class Deduction(Aggregate):
         open_dispute = self.open_dispute
         if open_dispute is None:
             raise ConflictError(
-                "this deduction has no open dispute", field="deduction_id"
+                N_("this deduction has no open dispute"), field="deduction_id"
             )
         if by == open_dispute["by"]:
-            raise NotPermittedError("the disputer cannot resolve their own dispute")
+            raise NotPermittedError(N_("the disputer cannot resolve their own dispute"))
         return open_dispute
 
     class DisputeResolved(Aggregate.Event):
@@ -195,15 +199,19 @@ def _check_resolution(
     a new quantity or new points, one of the two."""
     if outcome not in OUTCOMES:
         raise InvalidFactError(
-            f"{outcome!r} is not one of {', '.join(OUTCOMES)}", field="outcome"
+            N_("{outcome!r} is not one of {outcomes}"),
+            outcome=outcome,
+            outcomes=", ".join(OUTCOMES),
+            field="outcome",
         )
     if outcome == "adjusted" and (quantity is None) == (points is None):
         raise InvalidFactError(
-            "an adjustment gives a new quantity or new points, one of the two",
+            N_("an adjustment gives a new quantity or new points, one of the two"),
             field="quantity",
         )
     if outcome != "adjusted" and (quantity is not None or points is not None):
         raise InvalidFactError(
-            f"only an adjustment changes the quantity or points, not {outcome!r}",
+            N_("only an adjustment changes the quantity or points, not {outcome!r}"),
+            outcome=outcome,
             field="outcome",
         )

@@ -33,6 +33,7 @@ from domain.roster_commands import RosterCommands
 from domain.rulebook import Occurrence, Rulebook
 from domain.rules_commands import RulesCommands
 from domain.scoring import Verdict
+from domain.text import N_
 
 
 class DeductionCommands(RosterCommands, RulesCommands):
@@ -80,7 +81,7 @@ class DeductionCommands(RosterCommands, RulesCommands):
             recordings = self.save(*deductions)
         except IntegrityError:
             raise ConflictError(
-                "a deduction with this id is already recorded", field="deduction_id"
+                N_("a deduction with this id is already recorded"), field="deduction_id"
             ) from None
         return [Recorded.of(r) for r in recordings]
 
@@ -91,18 +92,24 @@ class DeductionCommands(RosterCommands, RulesCommands):
         item = rulebook.item(new.item)
         if not isinstance(item, Occurrence) or item.points > 0:
             raise InvalidFactError(
-                f"{new.item!r} is not a deduction item of {rulebook.ref}",
+                N_("{item!r} is not a deduction item of {rulebook}"),
+                item=new.item,
+                rulebook=rulebook.ref,
                 field="item",
             )
         if new.severity is not None and item.severity(new.severity) is None:
             known = ", ".join(s.code for s in item.severities) or "none"
             raise InvalidFactError(
-                f"{new.item!r} has no severity {new.severity!r} (known: {known})",
+                N_("{item!r} has no severity {severity!r} (known: {known})"),
+                item=new.item,
+                severity=new.severity,
+                known=known,
                 field="severity",
             )
         if item.once_per_month and new.quantity != 1:
             raise InvalidFactError(
-                f"{new.item!r} counts once a month; quantity must be 1",
+                N_("{item!r} counts once a month; quantity must be 1"),
+                item=new.item,
                 field="quantity",
             )
 
@@ -113,7 +120,9 @@ class DeductionCommands(RosterCommands, RulesCommands):
             found = None
         if not isinstance(found, Deduction):
             raise DeductionNotFoundError(
-                f"no deduction {deduction_id}", field="deduction_id"
+                N_("no deduction {deduction_id}"),
+                deduction_id=deduction_id,
+                field="deduction_id",
             )
         return found
 
@@ -125,13 +134,16 @@ class DeductionCommands(RosterCommands, RulesCommands):
         agent = self.get_agent(deduction.agent_id)
         if principal.role is Role.AGENT or not principal.may_record_for(agent.team):
             raise NotPermittedError(
-                f"only the supervisor of team {agent.team!r} may dispute this deduction"
+                N_("only the supervisor of team {team!r} may dispute this deduction"),
+                team=agent.team,
             )
         month = Month.of(deduction.occurred_on)
         deadline = self.dispute_deadline(month)
         if self.today() > deadline:
             raise InvalidFactError(
-                f"deductions of {month} could be disputed until {deadline}",
+                N_("deductions of {month} could be disputed until {deadline}"),
+                month=month,
+                deadline=deadline,
                 field="deduction_id",
             )
         self.period(month).refuse_facts()
@@ -162,7 +174,9 @@ class DeductionCommands(RosterCommands, RulesCommands):
             principal.may_resolve_disputes and named in (None, principal.user)
         )
         if not allowed:
-            raise NotPermittedError(f"{principal.user} may not resolve this dispute")
+            raise NotPermittedError(
+                N_("{user} may not resolve this dispute"), user=principal.user
+            )
         if resolution.outcome != "upheld":
             self.period(Month.of(deduction.occurred_on)).refuse_facts()
         deduction.resolve(

@@ -6,9 +6,16 @@ from __future__ import annotations
 class DomainError(Exception):
     """Raised when a command breaks a rule of the domain."""
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, template: str, *, field: str | None = None, **params: object
+    ) -> None:
+        # The English text, and its template and parameters for the web layer
+        # to answer in the request's language (mark templates with ``N_``).
+        message = template.format(**params) if params else template
         super().__init__(message)
         self.message = message
+        self.template = template
+        self.params = params
         self.field = field
 
 

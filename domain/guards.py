@@ -17,6 +17,7 @@ from typing import ParamSpec, TypeVar
 from uuid import UUID
 
 from domain.errors import ConcurrentChangeError, ConflictError
+from domain.text import N_
 
 # Aggregates the command under way read but does not write, with the version
 # read (None: it did not exist); the store checks them when it saves.
@@ -43,7 +44,7 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
             except ConcurrentChangeError:
                 if attempt == GUARD_ATTEMPTS:
                     raise ConflictError(
-                        "what this command depends on kept changing; retry it"
+                        N_("what this command depends on kept changing; retry it")
                     ) from None
             finally:
                 _GUARDS.reset(token)

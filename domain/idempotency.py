@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from domain.errors import DomainError
+from domain.text import N_
 
 HEADER = "Idempotency-Key"
 
@@ -38,8 +39,11 @@ class IdempotencyKeyReusedError(DomainError):
 
     def __init__(self, key: str) -> None:
         super().__init__(
-            f"the key {key!r} was already used for a different request; use a new "
-            "key for a new request",
+            N_(
+                "the key {key!r} was already used for a different request; use a "
+                "new key for a new request"
+            ),
+            key=key,
             field=HEADER,
         )
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
+from domain.text import N_
+
 T = TypeVar("T")
 
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
@@ -121,7 +123,9 @@ class MonthRange:
         for month in months:
             month = Month.of(month) if isinstance(month, date) else month
             if not self.first <= month <= self.last:
-                return f"{value} is outside the accepted range {self}"
+                return N_("{value} is outside the accepted range {accepted}").format(
+                    value=value, accepted=self
+                )
         return None
 
     def read(self, parse: Callable[[str], T], text: str) -> T:

@@ -19,6 +19,7 @@ from domain.observations import KINDS, Observation, natural_key
 from domain.register import Catalog
 from domain.roster_commands import RosterCommands
 from domain.rules_commands import RulesCommands
+from domain.text import N_
 
 
 class ObservationCommands(RosterCommands, RulesCommands):
@@ -29,7 +30,7 @@ class ObservationCommands(RosterCommands, RulesCommands):
     ) -> dict[str, Any]:
         """Refuse an observation that may not be recorded; return its stored values."""
         if kind not in KINDS:
-            raise InvalidFactError(f"unknown kind {kind!r}", field="kind")
+            raise InvalidFactError(N_("unknown kind {kind!r}"), kind=kind, field="kind")
         agent = self.get_agent(new.agent_id)
         self.check_fact(
             principal, agent, new.occurred_on, self_service=KINDS[kind].self_service

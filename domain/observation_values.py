@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.errors import InvalidFactError
 from domain.observations import Kind
+from domain.text import N_
 
 
 def normalise(kind: Kind, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -18,7 +19,9 @@ def normalise(kind: Kind, values: Mapping[str, Any]) -> dict[str, Any]:
     if missing or unknown:
         name = (missing or unknown)[0]
         raise InvalidFactError(
-            f"{'missing' if missing else 'unknown'} field {name!r}", field=name
+            N_("missing field {name!r}") if missing else N_("unknown field {name!r}"),
+            name=name,
+            field=name,
         )
     return {f.name: _value(f, values[f.name]) for f in kind.fields}
 

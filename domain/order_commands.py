@@ -26,6 +26,7 @@ from domain.order_steps import STEPS
 from domain.orders import Order, StepBy
 from domain.roster_commands import RosterCommands
 from domain.rules_commands import RulesCommands
+from domain.text import N_
 
 
 class OrderNotFoundError(NotFoundError):
@@ -53,7 +54,9 @@ class OrderCommands(RosterCommands, RulesCommands):
             (recording,) = self.save(order)
         except IntegrityError:
             raise ConflictError(
-                f"order {new.order_no!r} was already submitted", field="order_no"
+                N_("order {order_no!r} was already submitted"),
+                order_no=new.order_no,
+                field="order_no",
             ) from None
         return Recorded.of(recording, new.order_no).judged(self.verdict_of(recording))
 
@@ -62,7 +65,9 @@ class OrderCommands(RosterCommands, RulesCommands):
             order: Order = self._read(Order.create_id(order_no))
         except AggregateNotFoundError:
             raise OrderNotFoundError(
-                f"no order {order_no!r} was submitted", field="order_no"
+                N_("no order {order_no!r} was submitted"),
+                order_no=order_no,
+                field="order_no",
             ) from None
         return order
 
@@ -85,11 +90,15 @@ class OrderCommands(RosterCommands, RulesCommands):
         by = StepBy(on, principal.user, handled_by)
         spec = STEPS.get(step)
         if spec is None or not spec.api_step:
-            raise InvalidFactError(f"unknown order step {step!r}", field="step")
+            raise InvalidFactError(
+                N_("unknown order step {step!r}"), step=step, field="step"
+            )
         version = order.version
         getattr(order, spec.command)(**fields, step=by)
         if order.version == version:
-            raise ConflictError(f"order {order_no!r} is already so", field="step")
+            raise ConflictError(
+                N_("order {order_no!r} is already so"), order_no=order_no, field="step"
+            )
         (recording,) = self.save(order)
         return Recorded.of(recording, order_no).judged(self.verdict_of(recording))
 
@@ -138,7 +147,9 @@ class OrderCommands(RosterCommands, RulesCommands):
         self, principal: Principal, row: OrderRow, orders: dict[str, Order | None]
     ) -> Outcome:
         if row.step not in ORDER_STEPS:
-            raise InvalidFactError(f"unknown order step {row.step!r}", field="step")
+            raise InvalidFactError(
+                N_("unknown order step {step!r}"), step=row.step, field="step"
+            )
         if row.order_no not in orders:
             try:
                 orders[row.order_no] = self.get_order(row.order_no)
@@ -148,7 +159,9 @@ class OrderCommands(RosterCommands, RulesCommands):
         if order is None:
             if row.step != "submit":
                 raise OrderNotFoundError(
-                    f"order {row.order_no!r} was never submitted", field="order_no"
+                    N_("order {order_no!r} was never submitted"),
+                    order_no=row.order_no,
+                    field="order_no",
                 )
             order = self._submitted(principal, row)
             orders[row.order_no] = order
@@ -170,7 +183,9 @@ class OrderCommands(RosterCommands, RulesCommands):
             missing = next(
                 f for f in ("agent_id", "amount", "case") if getattr(row, f) is None
             )
-            raise InvalidFactError(f"a submit row needs {missing}", field=missing)
+            raise InvalidFactError(
+                N_("a submit row needs {name}"), name=missing, field=missing
+            )
         self.check_fact(principal, self.get_agent(row.agent_id), row.occurred_on)
         return Order.submit(
             row.order_no,
@@ -196,8 +211,14 @@ class OrderCommands(RosterCommands, RulesCommands):
             return ("corrected", order.id, order.version)
         field = "occurred_on" if differs[0] == "on" else differs[0]
         raise InvalidFactError(
-            f"order {order.order_no} step {row.key()} was recorded as {before}; "
-            f"this row says {now}; only a submitted amount can be corrected",
+            N_(
+                "order {order_no} step {step} was recorded as {before}; this row "
+                "says {now}; only a submitted amount can be corrected"
+            ),
+            order_no=order.order_no,
+            step=row.key(),
+            before=before,
+            now=now,
             field=field,
         )
 
@@ -206,14 +227,21 @@ class OrderCommands(RosterCommands, RulesCommands):
         def need(name: str) -> Any:
             value = getattr(row, name)
             if value is None:
-                raise InvalidFactError(f"a {row.step} row needs {name}", field=name)
+                raise InvalidFactError(
+                    N_("a {step} row needs {name}"),
+                    step=row.step,
+                    name=name,
+                    field=name,
+                )
             return value
 
         spec = STEPS[row.step]
         if row.step == "dispute" and need("number") != len(order.disputes) + 1:
             raise InvalidFactError(
-                f"order {order.order_no} has {len(order.disputes)} disputes; the next "
-                f"is number {len(order.disputes) + 1}",
+                N_("order {order_no} has {count} disputes; the next is number {next}"),
+                order_no=order.order_no,
+                count=len(order.disputes),
+                next=len(order.disputes) + 1,
                 field="number",
             )
         given = {name: need(name) for name in spec.requires}

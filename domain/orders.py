@@ -21,6 +21,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidFactError
+from domain.text import N_
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "appraisal:order")
 
@@ -72,7 +73,10 @@ class StepBy:
 def _one_of(value: str, allowed: tuple[str, ...], field: str) -> None:
     if value not in allowed:
         raise WorkflowError(
-            f"{value!r} is not one of {', '.join(allowed)}", field=field
+            N_("{value!r} is not one of {allowed}"),
+            value=value,
+            allowed=", ".join(allowed),
+            field=field,
         )
 
 
@@ -133,7 +137,9 @@ class Order(Aggregate):
     ) -> Order:
         _one_of(case, workflow().submit_cases, "case")
         if amount < 0:
-            raise WorkflowError("an order amount cannot be negative", field="amount")
+            raise WorkflowError(
+                N_("an order amount cannot be negative"), field="amount"
+            )
         return cls(
             order_no=order_no,
             owner=owner,
@@ -158,8 +164,10 @@ class Order(Aggregate):
     def _step(self, event_class: type[Order.Step], step: StepBy, **fields: Any) -> None:
         if step.on < self.submitted_on:
             raise WorkflowError(
-                f"{step.on} is before order {self.order_no} was submitted "
-                f"({self.submitted_on})",
+                N_("{day} is before order {order_no} was submitted ({submitted_on})"),
+                day=step.on,
+                order_no=self.order_no,
+                submitted_on=self.submitted_on,
                 field="occurred_on",
             )
         self.trigger_event(
@@ -174,7 +182,9 @@ class Order(Aggregate):
     def _require_processed(self, step: str) -> date:
         if self.processed_on is None:
             raise WorkflowError(
-                f"order {self.order_no} has not been processed, so it cannot be {step}",
+                N_("order {order_no} has not been processed, so it cannot be {step}"),
+                order_no=self.order_no,
+                step=step,
                 field="step",
             )
         return self.processed_on
@@ -182,8 +192,13 @@ class Order(Aggregate):
     def _require_open(self, step: str) -> None:
         if self.finished is not None:
             raise WorkflowError(
-                f"order {self.order_no} is already finished ({self.finished}); it "
-                f"cannot be {step}",
+                N_(
+                    "order {order_no} is already finished ({finished}); it cannot "
+                    "be {step}"
+                ),
+                order_no=self.order_no,
+                finished=self.finished,
+                step=step,
                 field="step",
             )
 
@@ -194,7 +209,9 @@ class Order(Aggregate):
         self._require_open("processed")
         if self.processed_on is not None:
             raise WorkflowError(
-                f"order {self.order_no} was already processed on {self.processed_on}",
+                N_("order {order_no} was already processed on {processed_on}"),
+                order_no=self.order_no,
+                processed_on=self.processed_on,
                 field="step",
             )
         self._step(self.Processed, step, case=case)
@@ -212,13 +229,17 @@ class Order(Aggregate):
         checkers = workflow().checkers
         if batch not in checkers:
             raise WorkflowError(
-                f"there are {len(checkers)} check batches; there is no batch {batch}",
+                N_("there are {count} check batches; there is no batch {batch}"),
+                count=len(checkers),
+                batch=batch,
                 field="batch",
             )
         self._require_processed("checked")
         if batch in self.checks:
             raise WorkflowError(
-                f"check batch {batch} of order {self.order_no} was already recorded",
+                N_("check batch {batch} of order {order_no} was already recorded"),
+                batch=batch,
+                order_no=self.order_no,
                 field="batch",
             )
         self._step(
@@ -247,7 +268,11 @@ class Order(Aggregate):
 
     def pay(self, step: StepBy) -> None:
         if self.paid:
-            raise WorkflowError(f"order {self.order_no} is already paid", field="step")
+            raise WorkflowError(
+                N_("order {order_no} is already paid"),
+                order_no=self.order_no,
+                field="step",
+            )
         self._step(self.Paid, step)
 
     class Paid(Step):
@@ -261,7 +286,9 @@ class Order(Aggregate):
         processed_on = self._require_processed("given feedback")
         if self.feedback_timely is not None:
             raise WorkflowError(
-                f"the customer of order {self.order_no} was already told", field="step"
+                N_("the customer of order {order_no} was already told"),
+                order_no=self.order_no,
+                field="step",
             )
         timely = (step.on - processed_on).days <= workflow().feedback_days
         self._step(self.FeedbackGiven, step, timely=timely)
@@ -293,11 +320,16 @@ class Order(Aggregate):
         _one_of(outcome, workflow().dispute_outcomes, "outcome")
         if number not in self.disputes:
             raise WorkflowError(
-                f"order {self.order_no} has no dispute {number}", field="number"
+                N_("order {order_no} has no dispute {number}"),
+                order_no=self.order_no,
+                number=number,
+                field="number",
             )
         if self.disputes[number] is not None:
             raise WorkflowError(
-                f"dispute {number} of order {self.order_no} is already resolved",
+                N_("dispute {number} of order {order_no} is already resolved"),
+                number=number,
+                order_no=self.order_no,
                 field="number",
             )
         self._step(self.DisputeResolved, step, number=number, outcome=outcome)
@@ -320,7 +352,8 @@ class Order(Aggregate):
         self._require_open("finished again")
         if outcome == "refunded" and not self.paid:
             raise WorkflowError(
-                f"order {self.order_no} was never paid, so it cannot be refunded",
+                N_("order {order_no} was never paid, so it cannot be refunded"),
+                order_no=self.order_no,
                 field="outcome",
             )
         served_well = (
@@ -358,7 +391,9 @@ class Order(Aggregate):
 
     def correct_amount(self, amount: Decimal, step: StepBy) -> bool:
         if amount < 0:
-            raise WorkflowError("an order amount cannot be negative", field="amount")
+            raise WorkflowError(
+                N_("an order amount cannot be negative"), field="amount"
+            )
         if amount == self.amount:
             return False
         self._step(self.AmountCorrected, step, amount=amount, previous=self.amount)

@@ -14,6 +14,7 @@ from domain.errors import InvalidFactError
 from domain.guards import guard
 from domain.month import Month
 from domain.periods import CompanyCalendar, Period
+from domain.text import N_
 
 
 class ChainedRecorder(Protocol):
@@ -49,7 +50,7 @@ class PeriodCommands(AppraisalBase):
         return found
 
     def close_period(self, principal: Principal, month: Month) -> int:
-        self._require_admin(principal, "close periods")
+        self._require_admin(principal, N_("close periods"))
         period = self.period(month)
         period.close(principal.user, self.today())
         (*_, recording) = self.save(period)
@@ -57,7 +58,7 @@ class PeriodCommands(AppraisalBase):
 
     def publish_period(self, principal: Principal, month: Month) -> int:
         """Issue the monthly report: rankings, rewards and duties follow from it."""
-        self._require_admin(principal, "publish periods")
+        self._require_admin(principal, N_("publish periods"))
         period = self.period(month)
         recorder = cast(ChainedRecorder, self.recorder)
         position, digest = recorder.chain_head()
@@ -67,9 +68,9 @@ class PeriodCommands(AppraisalBase):
         return recording.notification.id
 
     def reopen_period(self, principal: Principal, month: Month, reason: str) -> int:
-        self._require_admin(principal, "reopen periods")
+        self._require_admin(principal, N_("reopen periods"))
         if not reason.strip():
-            raise InvalidFactError("say why the period is reopened", field="reason")
+            raise InvalidFactError(N_("say why the period is reopened"), field="reason")
         period = self.period(month)
         period.reopen(principal.user, reason)
         (recording,) = self.save(period)
@@ -84,7 +85,7 @@ class PeriodCommands(AppraisalBase):
 
     def close_day(self, principal: Principal, day: date, reason: str) -> int | None:
         """Add a company closed day (not a working day for review windows)."""
-        self._require_admin(principal, "change the company calendar")
+        self._require_admin(principal, N_("change the company calendar"))
         self.check_range(day, "day")
         try:
             calendar: CompanyCalendar = self.repository.get(CompanyCalendar.ID)

@@ -21,6 +21,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import ConflictError
 from domain.month import Month
+from domain.text import N_
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "appraisal:period")
 REVIEW_DAYS = 5
@@ -85,20 +86,29 @@ class Period(Aggregate):
         """Raise unless facts may still be recorded for this month."""
         if not self.status.accepts_facts:
             raise PeriodClosedError(
-                f"the {self.month} period is {self.status.value}; an admin can "
-                f"reopen it (POST /periods/{self.month}/reopen) to record this",
+                N_(
+                    "the {month} period is {status}; an admin can reopen it "
+                    "(POST /periods/{month}/reopen) to record this"
+                ),
+                month=self.month,
+                status=self.status.value,
                 field="occurred_on",
             )
 
     def close(self, by: str, today: date) -> None:
         if Month.parse(self.month).last_day >= today:
             raise ConflictError(
-                f"{self.month} has not ended; it can be closed from "
-                f"{Month.parse(self.month).next().first_day}",
+                N_("{month} has not ended; it can be closed from {first_day}"),
+                month=self.month,
+                first_day=Month.parse(self.month).next().first_day,
                 field="month",
             )
         if not self.status.accepts_facts:
-            raise ConflictError(f"the {self.month} period is already {self.status}")
+            raise ConflictError(
+                N_("the {month} period is already {status}"),
+                month=self.month,
+                status=self.status,
+            )
         self._closed(by=by)
 
     class Closed(Aggregate.Event):
@@ -116,7 +126,9 @@ class Period(Aggregate):
         link (position and hash) at that moment, so the report anchors the log."""
         if self.status is not Status.CLOSED:
             raise ConflictError(
-                f"the {self.month} period is {self.status}; close it before publishing"
+                N_("the {month} period is {status}; close it before publishing"),
+                month=self.month,
+                status=self.status,
             )
         self.trigger_event(
             self.Published, by=by, published_on=today, chain_head=chain_head
@@ -140,7 +152,11 @@ class Period(Aggregate):
 
     def reopen(self, by: str, reason: str) -> None:
         if self.status.accepts_facts:
-            raise ConflictError(f"the {self.month} period is {self.status}")
+            raise ConflictError(
+                N_("the {month} period is {status}"),
+                month=self.month,
+                status=self.status,
+            )
         self.trigger_event(self.Reopened, by=by, reason=reason)
 
     class Reopened(Aggregate.Event):

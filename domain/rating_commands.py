@@ -16,6 +16,7 @@ from domain.ratings import DIMENSIONS, SCALE, Rating
 from domain.roster_commands import RosterCommands
 from domain.rulebook import Assessor
 from domain.rules_commands import RulesCommands
+from domain.text import N_
 
 
 class RatingCommands(RosterCommands, RulesCommands):
@@ -68,8 +69,10 @@ class RatingCommands(RosterCommands, RulesCommands):
         }[assessor]()
         if not allowed:
             raise NotPermittedError(
-                f"{principal.user} may not give {agent.agent_id} a "
-                f"{assessor.value} rating"
+                N_("{user} may not give {agent_id} a {assessor} rating"),
+                user=principal.user,
+                agent_id=agent.agent_id,
+                assessor=assessor.value,
             )
 
     def _team_of(self, agent_id: str) -> str | None:
@@ -82,19 +85,29 @@ class RatingCommands(RosterCommands, RulesCommands):
         expected = set(DIMENSIONS[new.assessor])
         if set(new.dimensions) != expected:
             raise InvalidFactError(
-                f"a {new.assessor.value} rating rates {', '.join(sorted(expected))}",
+                N_("a {assessor} rating rates {dimensions}"),
+                assessor=new.assessor.value,
+                dimensions=", ".join(sorted(expected)),
                 field="dimensions",
             )
         for name, value in new.dimensions.items():
             if not Decimal(0) <= Decimal(value) <= SCALE:
                 raise InvalidFactError(
-                    f"{name} must be between 0 and {SCALE}", field=f"dimensions.{name}"
+                    N_("{name} must be between 0 and {scale}"),
+                    name=name,
+                    scale=SCALE,
+                    field=f"dimensions.{name}",
                 )
         if new.month > Month.of(self.today()):
-            raise InvalidFactError(f"{new.month} has not begun", field="month")
+            raise InvalidFactError(
+                N_("{month} has not begun"), month=new.month, field="month"
+            )
         self.period(new.month).refuse_facts()  # ratings are accepted until it closes
         if agent.joined_on and new.month.last_day < agent.joined_on:
             raise InvalidFactError(
-                f"{agent.agent_id} joined on {agent.joined_on}, after {new.month}",
+                N_("{agent_id} joined on {joined_on}, after {month}"),
+                agent_id=agent.agent_id,
+                joined_on=agent.joined_on,
+                month=new.month,
                 field="month",
             )

@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import ConflictError
+from domain.text import N_
 
 
 class Rebuild(Aggregate):
@@ -55,7 +56,9 @@ class Rebuild(Aggregate):
     def _check_running(self) -> None:
         if self.status != "running":
             raise ConflictError(
-                f"the rebuild is already {self.status}", field="rebuild_id"
+                N_("the rebuild is already {status}"),
+                status=self.status,
+                field="rebuild_id",
             )
 
     def complete(self, position: int, digest: str, summary: dict[str, Any]) -> None:

@@ -32,6 +32,7 @@ from domain.rulebook import (
     rulebook_of,
     shipped_document,
 )
+from domain.text import N_
 
 ROOT_GENERATION = 1
 BEGINNING = Month(1, 1)
@@ -202,8 +203,11 @@ class RulesRegister(Aggregate):
     def start_generation(self, rebuild_id: UUID) -> int:
         if self.building is not None:
             raise ConflictError(
-                f"generation {self.building} is still being built; finish or abandon "
-                "its rebuild first",
+                N_(
+                    "generation {generation} is still being built; finish or "
+                    "abandon its rebuild first"
+                ),
+                generation=self.building,
                 field="rebuild",
             )
         generation = max(self.parents) + 1
@@ -228,11 +232,15 @@ class RulesRegister(Aggregate):
     def switch(self, generation: int, by: str, reason: str) -> None:
         if generation not in self.parents or generation in self.dropped:
             raise InvalidFactError(
-                f"there is no generation {generation}", field="generation"
+                N_("there is no generation {generation}"),
+                generation=generation,
+                field="generation",
             )
         if generation == self.building:
             raise ConflictError(
-                f"generation {generation} is still being built", field="generation"
+                N_("generation {generation} is still being built"),
+                generation=generation,
+                field="generation",
             )
         self._switched(generation=generation, by=by, reason=reason)
 
@@ -259,12 +267,18 @@ class RulesRegister(Aggregate):
     def drop(self, generation: int, by: str) -> None:
         if generation == self.live or generation == self.building:
             raise ConflictError(
-                f"generation {generation} is live or being built; it cannot be dropped",
+                N_(
+                    "generation {generation} is live or being built; it cannot be "
+                    "dropped"
+                ),
+                generation=generation,
                 field="generation",
             )
         if generation not in self.parents or generation in self.dropped:
             raise InvalidFactError(
-                f"there is no generation {generation}", field="generation"
+                N_("there is no generation {generation}"),
+                generation=generation,
+                field="generation",
             )
         self._dropped(generation=generation, by=by)
 

@@ -22,6 +22,7 @@ from domain.month import Month
 from domain.period_commands import PeriodCommands
 from domain.periods import Status
 from domain.plans import ImprovementPlan
+from domain.text import N_
 
 
 class RosterCommands(PeriodCommands):
@@ -36,7 +37,7 @@ class RosterCommands(PeriodCommands):
     ) -> list[Recorded]:
         """Register many agents in one transaction: all of them or none."""
         if not principal.may_register_agents:
-            raise NotPermittedError("only an admin may register agents")
+            raise NotPermittedError(N_("only an admin may register agents"))
         for new in batch:
             if new.joined_on is not None:
                 self.check_range(new.joined_on, "joined_on")
@@ -56,7 +57,7 @@ class RosterCommands(PeriodCommands):
         except IntegrityError:
             ids = ", ".join(repr(new.agent_id) for new in batch)
             raise AgentAlreadyRegisteredError(
-                f"agent id already registered: {ids}", field="agent_id"
+                N_("agent id already registered: {ids}"), ids=ids, field="agent_id"
             ) from None
         return [
             Recorded.of(r, a.agent_id) for r, a in zip(recordings, agents, strict=True)
@@ -67,14 +68,16 @@ class RosterCommands(PeriodCommands):
             agent: Agent = self._read(Agent.create_id(agent_id))
         except AggregateNotFoundError:
             raise AgentNotFoundError(
-                f"no agent is registered as {agent_id!r}", field="agent_id"
+                N_("no agent is registered as {agent_id!r}"),
+                agent_id=agent_id,
+                field="agent_id",
             ) from None
         return agent
 
     def record_leaving(
         self, principal: Principal, agent_id: str, left_on: date
     ) -> Recorded:
-        self._require_admin(principal, "record that an agent left")
+        self._require_admin(principal, N_("record that an agent left"))
         self.check_range(left_on, "left_on")
         agent = self.get_agent(agent_id)
         agent.leave(left_on, principal.user)
@@ -96,18 +99,28 @@ class RosterCommands(PeriodCommands):
         own = self_service and principal.user == agent.agent_id
         if not (own or principal.may_record_for(agent.team)):
             raise NotPermittedError(
-                f"{principal.user} may not record facts for team {agent.team!r}"
+                N_("{user} may not record facts for team {team!r}"),
+                user=principal.user,
+                team=agent.team,
             )
         if on > self.today():
-            raise InvalidFactError(f"{on} is in the future", field="occurred_on")
+            raise InvalidFactError(
+                N_("{day} is in the future"), day=on, field="occurred_on"
+            )
         if agent.joined_on and on < agent.joined_on:
             raise InvalidFactError(
-                f"{on} is before {agent.agent_id} joined on {agent.joined_on}",
+                N_("{day} is before {agent_id} joined on {joined_on}"),
+                day=on,
+                agent_id=agent.agent_id,
+                joined_on=agent.joined_on,
                 field="occurred_on",
             )
         if agent.left_on and on > agent.left_on:
             raise InvalidFactError(
-                f"{on} is after {agent.agent_id} left on {agent.left_on}",
+                N_("{day} is after {agent_id} left on {left_on}"),
+                day=on,
+                agent_id=agent.agent_id,
+                left_on=agent.left_on,
                 field="occurred_on",
             )
         self.refuse_facts_in(Month.of(on))
@@ -119,10 +132,13 @@ class RosterCommands(PeriodCommands):
         agent = self.get_agent(agent_id)
         if not principal.may_record_for(agent.team):
             raise NotPermittedError(
-                f"only {agent.agent_id}'s supervisor or an admin may submit the plan"
+                N_("only {agent_id}'s supervisor or an admin may submit the plan"),
+                agent_id=agent.agent_id,
             )
         if self.period(month).status is not Status.PUBLISHED:
-            raise InvalidFactError(f"{month} has not been published", field="month")
+            raise InvalidFactError(
+                N_("{month} has not been published"), month=month, field="month"
+            )
         plan_id = ImprovementPlan.create_id(str(month), agent_id)
         try:
             plan: ImprovementPlan = self.repository.get(plan_id)

@@ -22,6 +22,7 @@ from domain.rebuild import Rebuild
 from domain.register import BEGINNING, Catalog, RulesRegister
 from domain.rulebook import FIRST_EDITION, Rulebook, shipped_rulebook
 from domain.scoring import Verdict, verdict
+from domain.text import N_
 
 
 class RulesCommands(AppraisalBase):
@@ -86,14 +87,18 @@ class RulesCommands(AppraisalBase):
         self, principal: Principal, rulebook: Rulebook, effective_from: Month
     ) -> Published:
         """Publish a version from this month on; past months need a rebuild."""
-        self._require_admin(principal, "publish rulebooks")
+        self._require_admin(principal, N_("publish rulebooks"))
         self.check_range(effective_from, "effective_from")
         current = Month.of(self.today())
         if effective_from < current:
             raise InvalidFactError(
-                f"{effective_from} is before the current month {current}; a version "
-                "that reaches into the past is published through a rebuild "
-                "(POST /rebuilds, or appraisal rebuild)",
+                N_(
+                    "{effective_from} is before the current month {current}; a "
+                    "version that reaches into the past is published through a "
+                    "rebuild (POST /rebuilds, or appraisal rebuild)"
+                ),
+                effective_from=effective_from,
+                current=current,
                 field="effective_from",
             )
         register = self.rules_register()
@@ -118,7 +123,7 @@ class RulesCommands(AppraisalBase):
     ) -> RebuildRequested:
         """Publish a version (past months allowed) into a new generation of the
         read models; the live generation keeps serving until it is complete."""
-        self._require_admin(principal, "rebuild read models")
+        self._require_admin(principal, N_("rebuild read models"))
         self.check_range(effective_from, "effective_from")
         register = self.rules_register()
         rebuild_id = uuid4()
@@ -145,10 +150,12 @@ class RulesCommands(AppraisalBase):
             rebuild: Rebuild = self.repository.get(rebuild_id)
         except AggregateNotFoundError:
             raise RebuildNotFoundError(
-                f"no rebuild {rebuild_id}", field="rebuild_id"
+                N_("no rebuild {rebuild_id}"), rebuild_id=rebuild_id, field="rebuild_id"
             ) from None
         if not isinstance(rebuild, Rebuild):
-            raise RebuildNotFoundError(f"no rebuild {rebuild_id}", field="rebuild_id")
+            raise RebuildNotFoundError(
+                N_("no rebuild {rebuild_id}"), rebuild_id=rebuild_id, field="rebuild_id"
+            )
         return rebuild
 
     def complete_rebuild(
@@ -166,7 +173,7 @@ class RulesCommands(AppraisalBase):
     def abandon_rebuild(
         self, principal: Principal, rebuild_id: UUID, reason: str
     ) -> int:
-        self._require_admin(principal, "abandon rebuilds")
+        self._require_admin(principal, N_("abandon rebuilds"))
         rebuild = self.get_rebuild(rebuild_id)
         rebuild.abandon(principal.user, reason)
         register = self.rules_register()
@@ -178,14 +185,14 @@ class RulesCommands(AppraisalBase):
         self, principal: Principal, generation: int, reason: str
     ) -> int:
         """Point readers at another generation of the read models."""
-        self._require_admin(principal, "switch read models")
+        self._require_admin(principal, N_("switch read models"))
         register = self.rules_register()
         register.switch(generation, principal.user, reason)
         (*_, recording) = self.save(register)
         return recording.notification.id
 
     def drop_generation(self, principal: Principal, generation: int) -> int:
-        self._require_admin(principal, "drop read models")
+        self._require_admin(principal, N_("drop read models"))
         register = self.rules_register()
         register.drop(generation, principal.user)
         (*_, recording) = self.save(register)

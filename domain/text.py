@@ -12,8 +12,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+
+def N_(template: str) -> str:
+    """Mark ``template`` as a message to translate (``babel.cfg`` extracts it);
+    the domain keeps English, the web layer answers in the request's language."""
+    return template
+
+
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-PROBLEM = "Text must not contain NUL (U+0000) or unpaired surrogates (U+D800-U+DFFF)."
+PROBLEM = N_(
+    "Text must not contain NUL (U+0000) or unpaired surrogates (U+D800-U+DFFF)."
+)
 
 
 def storable(text: str) -> bool:
@@ -46,3 +55,21 @@ def unstorable_fields(value: Any, path: str = "") -> dict[str, list[str]]:
                 unstorable_fields(inner, f"{path}.{index}" if path else str(index))
             )
     return found
+
+
+# "Late arrival (迟到早退)": an English name, its Chinese one in brackets
+# (ASCII or full-width).
+_BILINGUAL = re.compile(
+    r"\s*[(\uff08](?P<zh>[^()\uff08\uff09]*[\u3400-\u9fff][^()\uff08\uff09]*)[)\uff09]"
+)
+
+
+def bilingual(name: str) -> tuple[str, str]:
+    """A rulebook name as ``(english, chinese)``: ``"Late arrival (迟到早退)"``
+    gives both (what follows the brackets stays with each); a name in one
+    language only is used for both."""
+    found = _BILINGUAL.search(name)
+    english = (name[: found.start()] + name[found.end() :]).strip() if found else ""
+    if found is None or not english:
+        return name, name
+    return english, (found.group("zh") + name[found.end() :]).strip()

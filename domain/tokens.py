@@ -28,6 +28,7 @@ from domain.access import (
 )
 from domain.agent import Agent
 from domain.errors import InvalidFactError, NotFoundError
+from domain.text import N_
 
 _REGISTERED = f"{Agent.__module__}:{Agent.__qualname__}.Registered"
 _TOPICS = [
@@ -82,9 +83,9 @@ class TokenCommands:
         valid_days: int = VALID_DAYS,
     ) -> IssuedToken:
         if role is Role.SUPERVISOR and not team:
-            raise InvalidFactError("a supervisor token needs a team", field="team")
+            raise InvalidFactError(N_("a supervisor token needs a team"), field="team")
         if not 1 <= valid_days <= 3660:
-            raise InvalidFactError("a token is valid 1 to 3660 days", field="days")
+            raise InvalidFactError(N_("a token is valid 1 to 3660 days"), field="days")
         issued = self._new_token(user, role, team, issued_by, valid_days)
         (recording,) = self.save(issued[1])
         return self._issued(issued, recording)
@@ -121,20 +122,28 @@ class TokenCommands:
         roster = self._roster()
         if role is Role.AGENT and user not in roster:
             raise InvalidFactError(
-                f"{user!r} is not a registered agent; an agent token's user is the "
-                "agent id",
+                N_(
+                    "{user!r} is not a registered agent; an agent token's user is "
+                    "the agent id"
+                ),
+                user=user,
                 field="user",
             )
         if role is not Role.AGENT and user in roster:
             raise InvalidFactError(
-                f"{user!r} is an agent id; an agent's token has the role agent",
+                N_("{user!r} is an agent id; an agent's token has the role agent"),
+                user=user,
                 field="role",
             )
         if team and team not in roster.values() and not new_team:
             known = ", ".join(sorted(set(roster.values()))) or "none yet"
             raise InvalidFactError(
-                f"no agent is registered in team {team!r} (teams: {known}); "
-                "say it is a new team (--new-team) to issue it anyway",
+                N_(
+                    "no agent is registered in team {team!r} (teams: {known}); "
+                    "say it is a new team (--new-team) to issue it anyway"
+                ),
+                team=team,
+                known=known,
                 field="team",
             )
 
@@ -191,9 +200,11 @@ class TokenCommands:
         matches = [t for t in self._all_tokens() if t.token_id.startswith(wanted)]
         if len(wanted) < 6 or len(matches) != 1:
             raise TokenNotFoundError(
-                f"{token_id!r} names {len(matches)} tokens; give more of its id"
+                N_("{token_id!r} names {count} tokens; give more of its id")
                 if len(matches) > 1
-                else f"no token {token_id!r} (give at least 6 characters of its id)",
+                else N_("no token {token_id!r} (give at least 6 characters of its id)"),
+                token_id=token_id,
+                count=len(matches),
                 field="token_id",
             )
         return matches[0]
@@ -212,7 +223,11 @@ class TokenCommands:
         in one transaction."""
         old = self._token(token_id)
         if old.revoked:
-            raise InvalidFactError(f"token {old.token_id} is revoked", field="token_id")
+            raise InvalidFactError(
+                N_("token {token_id} is revoked"),
+                token_id=old.token_id,
+                field="token_id",
+            )
         issued = self._new_token(old.user, Role(old.role), old.team, by, valid_days)
         old.revoke(by, f"rotated to {issued[1].token_id}", self.today())
         recordings = self.save(issued[1], old)

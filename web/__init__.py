@@ -10,7 +10,7 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from domain.text import storable
-from web import context, errors, idempotency, limits
+from web import context, errors, i18n, idempotency, limits
 from web.api import Api
 from web.config import Settings
 
@@ -88,7 +88,9 @@ def _open_runtime(app: Flask, settings: Settings) -> None:
 
 
 def _register_hooks(app: Flask, settings: Settings) -> None:
-    """Problem answers, sign-in limits, the request context and idempotency."""
+    """Languages, problem answers, sign-in limits, the request context and
+    idempotency."""
+    i18n.register(app)
     errors.register(app)
     context.limit_failed_sign_ins(app, settings.auth_failures_per_minute)
     context.register(app)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from domain.access import Principal, Role
 from domain.errors import NotPermittedError, NotVisibleError
+from domain.text import N_
 from web.context import principal
 
 if TYPE_CHECKING:
@@ -38,13 +39,13 @@ class Rule:
 
 
 DEPARTMENT = Rule(
-    lambda p: p.may_read_department, "Agents may only read their own scores."
+    lambda p: p.may_read_department, N_("Agents may only read their own scores.")
 )
 AUDIT = Rule(
     lambda p: p.role in (Role.ADMIN, Role.AUDITOR),
-    "Only an admin or an auditor may do this.",
+    N_("Only an admin or an auditor may do this."),
 )
-ADMIN = Rule(lambda p: p.may_administer, "Only an admin may do this.")
+ADMIN = Rule(lambda p: p.may_administer, N_("Only an admin may do this."))
 
 
 def require(who: Principal, rule: Rule) -> None:
@@ -71,7 +72,7 @@ def only(rule: Rule) -> Callable[[V], V]:
 def agent(who: Principal, agent_id: str) -> None:
     """Agents read only their own records; every other role reads anyone's."""
     if not who.may_read_agent(agent_id):
-        raise NotPermittedError("Agents may only read their own records.")
+        raise NotPermittedError(N_("Agents may only read their own records."))
 
 
 def owned(
@@ -119,7 +120,7 @@ def within(
     named = wanted.get("agent_id")
     if seen.agent_id is not None:
         if named not in (None, seen.agent_id):
-            raise NotPermittedError("Agents may only read their own records.")
+            raise NotPermittedError(N_("Agents may only read their own records."))
         wanted["agent_id"] = seen.agent_id
     if seen.team is not None:
         outside = wanted.get("team") not in (None, seen.team) or (
@@ -127,7 +128,8 @@ def within(
         )
         if outside:
             raise NotPermittedError(
-                f"Supervisors may only list their own team's records ({seen.team})."
+                N_("Supervisors may only list their own team's records ({team})."),
+                team=seen.team,
             )
         wanted["team"] = seen.team
     return wanted

@@ -36,7 +36,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from domain.month import MonthRange
-from domain.text import unstorable_fields
+from domain.text import N_, unstorable_fields
 from web.context import MIN_POSITION, READ_POSITION, READING_COMMANDS
 from web.errors import (
     PROBLEM_CODES,
@@ -86,14 +86,16 @@ class StrictJsonParser(FlaskParser):
             return core.missing
         if req.mimetype != JSON:
             fail(
-                415, "Send the body as application/json.", code="unsupported_media_type"
+                415,
+                N_("Send the body as application/json."),
+                code="unsupported_media_type",
             )
         try:
             return core.parse_json(body)
         except (json.JSONDecodeError, UnicodeDecodeError, ValueError, RecursionError):
             fail(
                 400,
-                "The request body is not valid JSON.",
+                N_("The request body is not valid JSON."),
                 code="malformed_json",
                 field="body",
             )

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from domain.deduction import OUTCOMES
 from domain.month import MonthRange
+from domain.text import N_
 from projections.sql_lists import DISPUTE_STATES
 from web.inputs import (
     CODE,
@@ -40,7 +41,7 @@ class AsOfQuery(Schema):
     @validates_schema
     def one_or_none(self, data: dict[str, Any], **_: Any) -> None:
         if all(name in data for name in self.EXCLUSIVE):
-            raise ValidationError("Give as_of or position, not both.", "position")
+            raise ValidationError(N_("Give as_of or position, not both."), "position")
 
     @classmethod
     def openapi(cls, definition: dict[str, Any], months: MonthRange) -> dict[str, Any]:

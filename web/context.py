@@ -10,7 +10,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from domain.access import Principal, TokenRejectedError
-from domain.text import unstorable_fields
+from domain.text import N_, unstorable_fields
 from projections.runtime import Runtime
 from projections.scoreboard import ScoreboardView
 from web.config import Settings
@@ -59,7 +59,7 @@ def refuse_unstorable_path() -> None:
     if problems:
         raise ProblemError(
             422,
-            "The request has invalid fields.",
+            N_("The request has invalid fields."),
             code="validation_failed",
             errors=problems,
         )
@@ -73,13 +73,13 @@ def authenticate() -> None:
         return
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise _unauthorized("Send an 'Authorization: Bearer <token>' header.")
+        raise _unauthorized(N_("Send an 'Authorization: Bearer <token>' header."))
     try:
         found = runtime().app.authenticate(token.strip())
     except TokenRejectedError as rejected:
         raise _unauthorized(rejected.message) from None
     if found is None:
-        raise _unauthorized("The bearer token is not valid.")
+        raise _unauthorized(N_("The bearer token is not valid."))
     g.principal = found
     runtime().usage.seen(found.token_id)
 
@@ -95,10 +95,12 @@ def wait_for_read_models() -> None:
     wanted = None
     if raw is not None:
         if not _POSITION.fullmatch(raw.strip()):
-            detail = "must be a non-negative integer notification position"
+            detail = N_("must be a non-negative integer notification position")
             raise ProblemError(
                 400,
-                f"{MIN_POSITION} {detail}.",
+                N_(
+                    "{header} must be a non-negative integer notification position."
+                ).format(header=MIN_POSITION),
                 code="validation_failed",
                 errors={MIN_POSITION: [detail]},
             )

@@ -12,6 +12,7 @@ from uuid import UUID
 from domain.commands import NewDispute, Resolution
 from domain.errors import NotVisibleError
 from domain.month import Month
+from domain.text import N_
 from projections.explain import cascade
 from projections.sql_disputes import DisputeRecord
 from projections.sql_lists import DISPUTE_FILTERS
@@ -38,7 +39,7 @@ MAX_DISPUTE_NUMBER = 2**31 - 1
 
 def _deduction_id(text: str) -> UUID:
     if not re.fullmatch(UUID_PATTERN, text):
-        raise NotVisibleError(f"No deduction {text!r}.", field="deduction_id")
+        raise NotVisibleError(N_("No deduction {id!r}."), id=text, field="deduction_id")
     return UUID(text)
 
 

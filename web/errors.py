@@ -27,9 +27,10 @@ from domain.errors import (
     NotPermittedError,
     NotVisibleError,
 )
-from domain.text import storable
+from domain.text import N_, storable
 from projections.health import ReadTimeoutError
 from projections.persistence import TRANSIENT, StoreUnavailableError
+from web.i18n import TITLES, localize, localize_errors, translate
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -128,17 +129,18 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     extensions: Mapping[str, Any] | None = None,
 ) -> Response:
-    """A problem document; ``extensions`` are members beside the standard ones."""
+    """A problem document; ``extensions`` are members beside the standard ones.
+    Its title, detail and messages are in the request's language."""
     body: dict[str, Any] = {
         **(extensions or {}),
         "type": "about:blank",
         "title": _title(status),
         "status": status,
-        "detail": detail,
+        "detail": localize(detail),
         "code": code,
     }
     if errors:
-        body["errors"] = dict(errors)
+        body["errors"] = localize_errors(errors)
     text = json.dumps(body, ensure_ascii=False)
     if not storable(text):  # an unpaired surrogate echoed back: escape it
         text = json.dumps(body)
@@ -148,6 +150,10 @@ def problem_response(
 
 
 def _title(status: int) -> str:
+    return translate(TITLES[status]) if status in TITLES else _phrase(status)
+
+
+def _phrase(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
     except ValueError:
@@ -193,8 +199,10 @@ def handle_http_exception(error: HTTPException) -> Response:
     if isinstance(error, RateLimitExceeded):
         return problem_response(
             429,
-            "Too many failed authentications from this address; wait before "
-            f"trying again ({error.description}).",
+            N_(
+                "Too many failed authentications from this address; wait before "
+                "trying again ({limit})."
+            ).format(limit=error.description),
             code="too_many_failed_authentications",
             headers={"Retry-After": "60"},
         )
@@ -209,15 +217,15 @@ def _invalid_request(error: HTTPException) -> Response | None:
     if status == 400 and errors.get("body") == ["Invalid JSON body."]:
         return problem_response(
             400,
-            "The request body is not valid JSON.",
+            N_("The request body is not valid JSON."),
             code="malformed_json",
-            errors={"body": ["Not valid JSON."]},
+            errors={"body": [N_("Not valid JSON.")]},
         )
     if not errors:
         return None
     return problem_response(
         status,
-        "The request has invalid fields.",
+        N_("The request has invalid fields."),
         code="validation_failed",
         errors=errors,
         headers=data.get("headers"),
@@ -230,7 +238,7 @@ def _http_problem(error: HTTPException) -> Response:
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     return problem_response(
         status,
-        error.description or _title(status),
+        error.description or _phrase(status),
         code=http_code(status),
         headers=headers,
     )
@@ -238,22 +246,23 @@ def _http_problem(error: HTTPException) -> Response:
 
 def http_code(status: int) -> str:
     """The code of an HTTP error of that status that is not one of ours."""
-    slug = _title(status).lower().replace(" ", "_").replace("-", "_")
+    slug = _phrase(status).lower().replace(" ", "_").replace("-", "_")
     return _HTTP_CODES.get(status, slug)
 
 
 def handle_domain_error(error: DomainError) -> Response:
     for family, status, code in _DOMAIN_STATUS:
         if isinstance(error, family):
-            errors = {error.field: [error.message]} if error.field else None
-            return problem_response(status, error.message, code=code, errors=errors)
+            message = translate(error.template, error.params)
+            errors = {error.field: [message]} if error.field else None
+            return problem_response(status, message, code=code, errors=errors)
     raise error  # pragma: no cover - DomainError is the last family
 
 
 def handle_validation_error(error: ValidationError) -> Response:
     return problem_response(
         400,
-        "The request has invalid parameters.",
+        N_("The request has invalid parameters."),
         code="validation_failed",
         errors=flatten(error.messages),
     )
@@ -269,7 +278,7 @@ def handle_store_unavailable(error: Exception) -> Response:
     current_app.logger.warning("store unavailable on %s: %s", flask.request.path, error)
     return problem_response(
         503,
-        "The event store is unreachable; nothing was changed. Retry shortly.",
+        N_("The event store is unreachable; nothing was changed. Retry shortly."),
         code="store_unreachable",
         headers={"Retry-After": "2"},
     )
@@ -279,8 +288,10 @@ def handle_concurrent_change(error: Exception) -> Response:
     """Two requests changed the same thing at once; the store kept one."""
     return problem_response(
         409,
-        "Another request changed this at the same time and was recorded first; "
-        "read it again and retry if it still applies.",
+        N_(
+            "Another request changed this at the same time and was recorded "
+            "first; read it again and retry if it still applies."
+        ),
         code="conflict",
     )
 

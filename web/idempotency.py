@@ -22,6 +22,7 @@ from flask import Flask, Response, current_app, g, request
 
 from domain import idempotency
 from domain.idempotency import HEADER, IdempotencyKeyReusedError, Key
+from domain.text import N_
 from web.context import principal, runtime
 from web.errors import ProblemError
 
@@ -77,9 +78,11 @@ def before_command() -> Response | None:
     if not _KEY.fullmatch(raw):
         raise ProblemError(
             400,
-            f"{HEADER} must be 1-255 printable ASCII characters without spaces.",
+            N_(
+                "{header} must be 1-255 printable ASCII characters without spaces."
+            ).format(header=HEADER),
             code="validation_failed",
-            errors={HEADER: ["Use 1-255 printable ASCII characters, e.g. a UUID."]},
+            errors={HEADER: [N_("Use 1-255 printable ASCII characters, e.g. a UUID.")]},
         )
     key = Key(principal().user, raw, _fingerprint())
     kept = runtime().keys.lookup(key.principal, key.key)

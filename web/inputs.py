@@ -19,6 +19,7 @@ from flask import current_app, has_app_context
 from marshmallow import ValidationError, fields, validate
 
 from domain.month import Month, MonthRange, Quarter, parse_day
+from domain.text import N_
 from web.patterns import (
     FRACTION_DIGITS,
     INTEGER_DIGITS,
@@ -47,7 +48,9 @@ class Matching(validate.Regexp):
 
 CODE = Matching(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
-    error="Use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.",
+    error=N_(
+        "Use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit."
+    ),
 )
 
 
@@ -71,9 +74,10 @@ class DecimalString(fields.Field):
     number is refused: decimals are strings, in and out."""
 
     default_error_messages = {  # noqa: RUF012
-        "type": 'Send the number as a string, e.g. "12.5".',
-        "invalid": 'Use a decimal such as "12.5"{bounds}, with at most {places} '
-        "decimals.",
+        "type": N_('Send the number as a string, e.g. "12.5".'),
+        "invalid": N_(
+            'Use a decimal such as "12.5"{bounds}, with at most {places} decimals.'
+        ),
     }
 
     def __init__(
@@ -119,7 +123,7 @@ class DecimalString(fields.Field):
 
 
 # Text must not be blank: its first character is not whitespace.
-NOT_BLANK = validate.Regexp(f"^[^{SPACES}]", error="Must not be blank.")
+NOT_BLANK = validate.Regexp(f"^[^{SPACES}]", error=N_("Must not be blank."))
 
 
 def non_blank(max_length: int) -> list[validate.Validator]:
@@ -151,7 +155,7 @@ def accepted_months() -> MonthRange:
 class MonthField(fields.Field):
     """A month as ``YYYY-MM`` (ASCII digits), within the accepted months."""
 
-    default_error_messages = {"invalid": "Use a month as YYYY-MM."}  # noqa: RUF012
+    default_error_messages = {"invalid": N_("Use a month as YYYY-MM.")}  # noqa: RUF012
 
     def openapi(self, months: MonthRange) -> dict[str, Any]:
         return {"pattern": anchored(month_pattern(months))}
@@ -174,8 +178,8 @@ class Day(fields.Date):
 
     PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
     default_error_messages = {  # noqa: RUF012
-        "invalid": "Not a date: use YYYY-MM-DD.",
-        "no_such_date": "No such date: {reason}.",
+        "invalid": N_("Not a date: use YYYY-MM-DD."),
+        "no_such_date": N_("No such date: {reason}."),
     }
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> date:
@@ -215,12 +219,12 @@ class Moment(fields.AwareDateTime):
 
 def quarter_param(text: str) -> Quarter:
     """A quarter in a path, ``YYYY-Qn``, within the accepted months."""
-    return _path_param("quarter", Quarter.parse, text, "Use a quarter as YYYY-Qn.")
+    return _path_param("quarter", Quarter.parse, text, N_("Use a quarter as YYYY-Qn."))
 
 
 def month_in_path(text: str) -> Month:
     """A month in a path, ``YYYY-MM``, within the accepted months."""
-    return _path_param("month", Month.parse, text, "Use a month as YYYY-MM.")
+    return _path_param("month", Month.parse, text, N_("Use a month as YYYY-MM."))
 
 
 def _path_param(name: str, parse: Callable[[str], T], text: str, form: str) -> T:

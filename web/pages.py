@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from flask import request, url_for
 from marshmallow import Schema, ValidationError, fields, validate
 
+from domain.text import N_
 from web.inputs import Matching
 
 T = TypeVar("T")
@@ -51,7 +52,7 @@ class Cursor(fields.String):
             decoded = ""
         key = int(decoded) if decoded.isascii() and decoded.isdigit() else -1
         if not 0 <= key <= _LARGEST or cursor(key) != text:
-            raise ValidationError("Not a cursor of this list: use a `next` link.")
+            raise ValidationError(N_("Not a cursor of this list: use a `next` link."))
         return key
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from flask import url_for
 
 from domain.errors import ConflictError, NotVisibleError, RebuildNotFoundError
+from domain.text import N_
 from projections import rebuild
 from web import access, generations
 from web.api import UUID_PATTERN, Blueprint
@@ -76,7 +77,7 @@ def resume_rebuild(rebuild_id: str) -> dict[str, Any]:
     """Carry on with a rebuild whose process stopped (admin)."""
     found = _progress(rebuild_id)
     if found.status != "running":
-        raise ConflictError(f"The rebuild is {found.status}.")
+        raise ConflictError(N_("The rebuild is {status}."), status=found.status)
     rebuild.start(runtime(), found.rebuild_id)
     return generations.progress_of(found)
 
@@ -122,7 +123,7 @@ def drop_generation(generation: int) -> dict[str, int]:
 
 def _uuid(text: str) -> UUID:
     if not re.fullmatch(UUID_PATTERN, text):
-        raise NotVisibleError(f"No rebuild {text!r}.", field="rebuild_id")
+        raise NotVisibleError(N_("No rebuild {id!r}."), id=text, field="rebuild_id")
     return UUID(text)
 
 
@@ -131,4 +132,6 @@ def _progress(text: str) -> rebuild.Progress:
     try:
         return rebuild.progress(runtime(), _uuid(text))
     except RebuildNotFoundError:
-        raise NotVisibleError(f"No rebuild {text!r}.", field="rebuild_id") from None
+        raise NotVisibleError(
+            N_("No rebuild {id!r}."), id=text, field="rebuild_id"
+        ) from None

@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 from projections.sql_lists import DEDUCTION_STATUSES
 from web.errors import ProblemSchema
 from web.fact_schemas import scored_fields
+from web.i18n import LocalName
 from web.inputs import (
     CODE,
     Day,
@@ -142,7 +143,7 @@ class LineOut(Schema):
     at the top level; every line lists all its facts under ``facts``."""
 
     item = fields.String()
-    item_name = fields.String()
+    item_name = LocalName(metadata={"description": "In the asked language"})
     quantity = DecimalString(
         minimum=0,
         attribute="fact.quantity",
@@ -164,7 +165,7 @@ class LineOut(Schema):
 
 class CategoryOut(Schema):
     code = fields.String()
-    name = fields.String()
+    name = LocalName(metadata={"description": "In the asked language"})
     max = Points()
     score = Points()
     floor_applied = fields.Boolean()

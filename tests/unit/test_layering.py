@@ -9,7 +9,10 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 DOMAIN = Path(__file__).resolve().parents[2] / "domain"
-FORBIDDEN = {"flask", "marshmallow", "psycopg", "web", "projections", "flask_smorest"}
+FORBIDDEN = {
+    "flask", "marshmallow", "psycopg", "web", "projections", "flask_smorest",
+    "flask_babel", "babel",
+}  # fmt: skip
 
 
 def _imported_roots(path: Path) -> set[str]:

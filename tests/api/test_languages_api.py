@@ -1,0 +1,139 @@
+"""Answers in the reader's language: Accept-Language chooses zh-CN or English
+for problem titles, details and field messages, and for rule item names; no
+header gives English, as the API always answered. On both backends."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.clock import service_today
+
+TODAY = service_today()
+FUTURE = str(TODAY.replace(year=TODAY.year + 1))
+HAN = re.compile("[\u4e00-\u9fff]")
+ZH = {"Accept-Language": "zh-CN"}
+EN = {"Accept-Language": "en"}
+
+
+def chinese(text: str) -> bool:
+    return HAN.search(text) is not None
+
+
+def refused_fields(department, headers):
+    """A deduction with a bad date and an unknown field: 422 by marshmallow."""
+    body = {"agent_id": "a1", "item": "complaint", "occurred_on": "2026-13-01"}
+    return department.admin.post(
+        "/deductions", json={**body, "points": "3"}, headers=headers
+    )
+
+
+def test_a_validation_problem_is_in_chinese_when_zh_cn_is_asked_for(department):
+    department.register("a1")
+
+    answer = refused_fields(department, ZH)
+
+    assert answer.status_code == 422
+    problem = answer.json
+    assert problem["title"] == "无法处理的内容"
+    assert problem["detail"] == "请求中有无效字段。"
+    assert problem["errors"]["points"] == ["未知字段。"]
+    assert all(chinese(m) for ms in problem["errors"].values() for m in ms)
+    assert problem["code"] == "validation_failed"  # codes are never translated
+    assert answer.headers["Content-Language"] == "zh-CN"
+
+
+def test_the_same_problem_is_in_english_when_en_is_asked_for(department):
+    department.register("a1")
+
+    answer = refused_fields(department, EN)
+
+    problem = answer.json
+    assert problem["title"] == "Unprocessable Entity"
+    assert problem["detail"] == "The request has invalid fields."
+    assert problem["errors"]["points"] == ["Unknown field."]
+    assert not chinese(answer.get_data(as_text=True))
+    assert answer.headers["Content-Language"] == "en"
+
+
+def test_without_accept_language_the_answer_is_english(department):
+    department.register("a1")
+
+    answer = refused_fields(department, None)
+
+    assert answer.json["detail"] == "The request has invalid fields."
+    assert answer.headers["Content-Language"] == "en"
+    assert "Accept-Language" in answer.headers["Vary"]
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        ("zh", "zh-CN"),
+        ("zh-Hans", "zh-CN"),
+        ("zh-Hans-CN", "zh-CN"),
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"),
+        ("en-US,en;q=0.9,zh-CN;q=0.5", "en"),
+        ("fr", "en"),
+        ("*", "en"),
+    ],
+)
+def test_the_best_match_of_accept_language_chooses(department, header, language):
+    answer = department.admin.get("/agents/nobody", headers={"Accept-Language": header})
+
+    assert answer.headers["Content-Language"] == language
+
+
+def test_a_domain_refusal_is_formatted_from_its_translated_template(department):
+    department.register("a1")
+    body = {"agent_id": "a1", "item": "complaint", "occurred_on": FUTURE}
+
+    zh = department.admin.post("/deductions", json=body, headers=ZH)
+    en = department.admin.post("/deductions", json=body, headers=EN)
+
+    assert zh.status_code == en.status_code == 422
+    assert en.json["detail"] == f"{FUTURE} is in the future"
+    assert zh.json["detail"] == f"{FUTURE} 是未来的日期"
+    assert zh.json["errors"] == {"occurred_on": [f"{FUTURE} 是未来的日期"]}
+    assert zh.json["title"] == "无法处理的内容"
+
+
+def test_a_marshmallow_message_with_values_is_translated_with_them(department):
+    department.register("a1")
+    body = {"agent_id": "a1", "item": "complaint", "occurred_on": str(TODAY)}
+
+    zh = department.admin.post("/deductions", json={**body, "quantity": 0}, headers=ZH)
+
+    (message,) = zh.json["errors"]["quantity"]
+    assert chinese(message), message
+    assert re.search(r"\d", message), message  # the bound is kept
+
+
+def test_an_authentication_problem_is_in_the_asked_language(department):
+    answer = department.anonymous.get("/agents", headers=ZH)
+
+    assert answer.status_code == 401
+    assert answer.json["title"] == "未认证"
+    assert chinese(answer.json["detail"])
+
+
+def lines_of(scorecard):
+    return [line for c in scorecard["categories"] for line in c["lines"]]
+
+
+def test_a_scorecard_names_items_and_categories_in_the_asked_language(department):
+    department.register("a1")
+    department.deduct("a1", "complaint", str(TODAY))
+    path = f"/agents/a1/scorecards/{TODAY:%Y-%m}"
+
+    zh = department.admin.get(path, headers=ZH).json
+    en = department.admin.get(path, headers=EN).json
+    plain = department.admin.get(path).json
+
+    (zh_line,) = [x for x in lines_of(zh) if x["item"] == "complaint"]
+    (en_line,) = [x for x in lines_of(en) if x["item"] == "complaint"]
+    assert chinese(zh_line["item_name"]) and not chinese(en_line["item_name"])
+    assert all(chinese(c["name"]) for c in zh["categories"])
+    assert not any(chinese(c["name"]) for c in en["categories"])
+    assert plain == en

@@ -46,6 +46,9 @@ class Rebuild(Aggregate):
         self.generation = generation
         self.parent = parent
         self.rulebook_id = rulebook_id
+        self.rulebook_version = version
+        # Stored rebuilds were numbered from the rulebook's version (the
+        # aggregate's own ``version``); later events follow on from it.
         self.version = version
         self.effective_from = effective_from
         self.requested_by = requested_by

@@ -66,6 +66,14 @@ def default_publication() -> Publication:
     )
 
 
+def next_version(rulebook_id: str, published: Iterable[tuple[str, int]]) -> int:
+    """The number the next version of ``rulebook_id`` gets, given the (id,
+    version) of every version published in any generation."""
+    versions = [version for found, version in published if found == rulebook_id]
+    first = 2 if rulebook_id == DEFAULT_RULEBOOK_ID else 1  # v1 is the shipped file
+    return max(versions, default=first - 1) + 1
+
+
 class Catalog:
     """The versions a generation honours, and which is in force for a month."""
 
@@ -145,11 +153,8 @@ class RulesRegister(Aggregate):
         ]
 
     def next_version(self, rulebook_id: str) -> int:
-        versions = [
-            p["version"] for p in self.publications if p["rulebook_id"] == rulebook_id
-        ]
-        first = 2 if rulebook_id == DEFAULT_RULEBOOK_ID else 1  # v1 is the shipped file
-        return max(versions, default=first - 1) + 1
+        published = ((p["rulebook_id"], p["version"]) for p in self.publications)
+        return next_version(rulebook_id, published)
 
     # Commands
 

@@ -325,7 +325,8 @@ def _period_events(
 
 def standings_at(view: ScoreboardView, month: Month, as_of: int) -> dict[str, Standing]:
     """Every agent's total, rank, grade and commission in ``month``, whether they
-    are in the quarter's rewarded places and in the month's bottom group."""
+    are in the month's top places, in the quarter's rewarded places and in the
+    month's bottom group."""
     rulebook = view.catalog(as_of).for_month(month)
     ranking = view.ranking(month, as_of=as_of)
     laggards = bottom([e for e in ranking if e.rank is not None], rulebook.bottom_group)
@@ -341,8 +342,9 @@ def standings_at(view: ScoreboardView, month: Month, as_of: int) -> dict[str, St
             rank=e.rank or 0,
             grade=rulebook.grade_for(e.total),
             commission=points(rulebook.commission_base * e.total / 100),
-            in_top=e.agent_id in leaders,
+            in_top_of_month=e.rank is not None and e.rank <= places,
             in_bottom=e.agent_id in laggards,
+            rewarded=e.agent_id in leaders,
         )
         for e in ranking
     }

@@ -1,5 +1,9 @@
 """What-if: score the recorded facts under a candidate rulebook and diff the result
 against the rules in force. Nothing is stored.
+
+The candidate is taken as published now from an effective month: it changes
+only the months it would govern (``domain.reach``), as a rebuild of the same
+document would; later versions already in force keep theirs.
 """
 
 from __future__ import annotations
@@ -7,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from domain.month import Month
 from domain.ranking import bottom, rank, top
-from domain.rulebook import Rulebook
+from domain.reach import Reach, reach
+from domain.register import next_version
+from domain.rulebook import Rulebook, rulebook_of
 from domain.scoring import Fact, score
 from projections.scoreboard import ScoreboardView
 
@@ -28,8 +35,11 @@ class Standing:
     rank: int
     grade: str | None
     commission: Decimal
-    in_top: bool
+    in_top_of_month: bool
+    """Ranked within the month's top places (as many as the quarter rewards)."""
     in_bottom: bool
+    rewarded: bool | None = None
+    """In the quarter's rewarded places; None where only a month is scored."""
 
     def outcome(self) -> tuple[object, ...]:
         """What is compared: the rulebook's name is not an outcome."""
@@ -39,8 +49,9 @@ class Standing:
             self.rank,
             self.grade,
             self.commission,
-            self.in_top,
+            self.in_top_of_month,
             self.in_bottom,
+            self.rewarded,
         )
 
 
@@ -56,15 +67,20 @@ class Change:
         return self.after.total - self.before.total
 
     @property
-    def top(self) -> str | None:
-        return _movement(self.before.in_top, self.after.in_top)
+    def top_of_month(self) -> str | None:
+        return _movement(self.before.in_top_of_month, self.after.in_top_of_month)
+
+    @property
+    def rewarded(self) -> str | None:
+        before, after = self.before.rewarded, self.after.rewarded
+        return None if before is None or after is None else _movement(before, after)
 
     @property
     def bottom(self) -> str | None:
         return _movement(self.before.in_bottom, self.after.in_bottom)
 
 
-def _movement(before: bool, after: bool) -> str | None:
+def _movement(before: bool | None, after: bool | None) -> str | None:
     if before == after:
         return None
     return "enters" if after else "leaves"
@@ -75,6 +91,27 @@ class Preview:
     months: tuple[str, ...]
     compared: int
     changes: tuple[Change, ...]
+    reach: Reach
+
+    @property
+    def scored_under(self) -> tuple[tuple[str, Rulebook, bool], ...]:
+        """Each month, the version it would be scored under, and whether that
+        is the candidate."""
+        return tuple(
+            (month, self.reach.scored_under(found), self.reach.governs(found))
+            for month in self.months
+            for found in [Month.parse(month)]
+        )
+
+    @property
+    def governed(self) -> tuple[str, ...]:
+        """The months the candidate would govern: the only ones that can change."""
+        return tuple(m for m in self.months if self.reach.governs(Month.parse(m)))
+
+    @property
+    def described(self) -> dict[str, Any]:
+        """The reach as a rebuild's summary states it, warning of this range."""
+        return reach_summary(self.reach, [Month.parse(m) for m in self.months])
 
     @property
     def agents_changed(self) -> int:
@@ -104,7 +141,7 @@ def standings(
             rank=r.rank,
             grade=cards[r.agent_id].grade,
             commission=cards[r.agent_id].commission,
-            in_top=r.agent_id in leaders,
+            in_top_of_month=r.agent_id in leaders,
             in_bottom=r.agent_id in laggards,
         )
         for r in ranked
@@ -112,11 +149,22 @@ def standings(
 
 
 def preview(
-    view: ScoreboardView, candidate: Rulebook, months: Sequence[Month]
+    view: ScoreboardView,
+    candidate: Rulebook,
+    months: Sequence[Month],
+    effective_from: Month | None = None,
 ) -> Preview:
-    """Every agent-month of ``months``: the rules in force against ``candidate``."""
+    """Every agent-month of ``months``: the rules in force against the same
+    rules with ``candidate`` published from ``effective_from`` (default: the
+    first of ``months``)."""
     catalog = view.catalog()
-    ledgers = view.facts_of_months(months)
+    published = (
+        (r.publication.rulebook_id, r.publication.version) for r in view.publications()
+    )
+    numbered = rulebook_of(candidate.document, next_version(candidate.id, published))
+    reached = reach(catalog, numbered, effective_from or months[0])
+    governed = [m for m in months if reached.governs(m)]
+    ledgers = view.facts_of_months(governed) if governed else {}
     roster = view.agents()
     changes: list[Change] = []
     compared = 0
@@ -126,12 +174,38 @@ def preview(
             for a in roster
             if a.present_in(month)
         }
-        before = standings(catalog.for_month(month), present)
-        after = standings(candidate, present)
         compared += len(present)
+        if not reached.governs(month):
+            continue  # scored as it is now: nothing to compare
+        before = standings(catalog.for_month(month), present)
+        after = standings(reached.scored_under(month), present)
         changes.extend(
             Change(agent, str(month), before[agent], after[agent])
             for agent in sorted(present)
             if before[agent].outcome() != after[agent].outcome()
         )
-    return Preview(tuple(str(m) for m in months), compared, tuple(changes))
+    return Preview(tuple(str(m) for m in months), compared, tuple(changes), reached)
+
+
+def reach_summary(
+    reached: Reach, months: Sequence[Month] | None = None
+) -> dict[str, Any]:
+    """What a preview and a rebuild both say of a version's reach: the months it
+    governs (``to`` null: every month on), the later versions in force that keep
+    theirs, and a warning when they keep some (of ``months``, if given)."""
+    last = reached.last()
+    return {
+        "governs": {
+            "from": str(reached.effective_from),
+            "to": None if last is None else str(last),
+        },
+        "kept_by": [
+            {
+                "rulebook_id": p.rulebook_id,
+                "version": p.version,
+                "effective_from": str(p.effective_from),
+            }
+            for p in reached.kept_by
+        ],
+        "warning": reached.warning(months),
+    }

@@ -18,9 +18,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from domain.application import AppraisalApp
+from domain.month import Month
+from domain.reach import Reach, reach
 from domain.rebuild import Rebuild
+from domain.rulebook import rulebook_of
 from domain.scoring import CENT
-from projections.preview import LARGEST_MOVES
+from projections.preview import LARGEST_MOVES, reach_summary
 from projections.runtime import ClosingError, Runtime
 
 logger = logging.getLogger(__name__)
@@ -42,6 +46,8 @@ class Progress:
     now: datetime
     rebuild: Rebuild
     """Who asked for which rules, when and why"""
+    reach: Reach
+    """The months its version governs, and the later versions that keep theirs"""
 
     @property
     def rate(self) -> float:
@@ -69,6 +75,24 @@ def progress(runtime: Runtime, rebuild_id: UUID) -> Progress:
         result=rebuild.result,
         now=datetime.now(UTC),
         rebuild=rebuild,
+        reach=reach_of(runtime.app, rebuild),
+    )
+
+
+def reach_of(app: AppraisalApp, rebuild: Rebuild) -> Reach:
+    """What the rebuild's version governs beside the versions in force in the
+    generation it replaces: what a preview of its document from its month says."""
+    register = app.rules_register()
+    document = next(
+        p["document"]
+        for p in register.publications
+        if (p["rulebook_id"], p["version"])
+        == (rebuild.rulebook_id, rebuild.rulebook_version)
+    )
+    return reach(
+        register.catalog(rebuild.parent),
+        rulebook_of(document, rebuild.rulebook_version),
+        Month.parse(rebuild.effective_from),
     )
 
 
@@ -112,7 +136,11 @@ def run(
     runtime.catch_up(live)
     reached = runtime.position_of(target)
     rows = target.scorecard_rows()
-    summary = summarise(live.scorecard_rows(), rows) | _what(rebuild)
+    summary = (
+        summarise(live.scorecard_rows(), rows)
+        | _what(rebuild)
+        | _governed(reach_of(runtime.app, rebuild), rows)
+    )
     position = runtime.app.complete_rebuild(rebuild_id, reached, digest(rows), summary)
     runtime.catch_up(target)
     return position
@@ -120,10 +148,19 @@ def run(
 
 def _what(rebuild: Rebuild) -> dict[str, Any]:
     return {
-        "rulebook": f"{rebuild.rulebook_id} v{rebuild.version}",
+        "rulebook": f"{rebuild.rulebook_id} v{rebuild.rulebook_version}",
         "effective_from": rebuild.effective_from,
         "generation": rebuild.generation,
         "replaces_generation": rebuild.parent,
+    }
+
+
+def _governed(reached: Reach, rows: list[Row]) -> dict[str, Any]:
+    """The reach, and the months with scorecards the version governs: the only
+    months the rebuild can change."""
+    months = sorted({Month.parse(month) for _, month, _, _, _ in rows})
+    return reach_summary(reached) | {
+        "months_governed": [str(m) for m in months if reached.governs(m)]
     }
 
 

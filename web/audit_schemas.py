@@ -21,7 +21,7 @@ from web.inputs import (
     non_blank,
 )
 from web.pages import PageOut, PageQuery
-from web.preview_schemas import ChangeOut
+from web.preview_schemas import CascadeChangeOut
 
 # Points a dispute proposes or a resolution sets for a deduction.
 DEDUCTION_POINTS = {"minimum": -100, "maximum": 0}
@@ -84,7 +84,7 @@ class ResolvedOut(Schema):
     outcome = fields.String()
     position = fields.Integer()
     cascade = fields.List(
-        fields.Nested(ChangeOut),
+        fields.Nested(CascadeChangeOut),
         metadata={"description": "Every agent whose standing changed: before, after"},
     )
 

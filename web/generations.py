@@ -12,6 +12,7 @@ from typing import Any
 
 from domain.application import AppraisalApp
 from domain.rebuild import Rebuild
+from projections.preview import reach_summary
 from projections.rebuild import Progress
 
 
@@ -23,7 +24,7 @@ def request_of(rebuild: Rebuild) -> dict[str, Any]:
         "parent": rebuild.parent,
         "status": rebuild.status,
         "rulebook_id": rebuild.rulebook_id,
-        "version": rebuild.version,
+        "version": rebuild.rulebook_version,
         "effective_from": rebuild.effective_from,
         "requested_by": rebuild.requested_by,
         "requested_at": rebuild.created_on,
@@ -32,15 +33,19 @@ def request_of(rebuild: Rebuild) -> dict[str, Any]:
 
 
 def progress_of(found: Progress) -> dict[str, Any]:
-    """A rebuild's request with how far it got."""
-    return request_of(found.rebuild) | {
-        "done": found.done,
-        "total": found.total,
-        "rate": found.rate,
-        "remaining_seconds": found.remaining_seconds,
-        "started_at": found.started_at,
-        "result": found.result,
-    }
+    """A rebuild's request, the months its version governs, how far it got."""
+    return (
+        request_of(found.rebuild)
+        | reach_summary(found.reach)
+        | {
+            "done": found.done,
+            "total": found.total,
+            "rate": found.rate,
+            "remaining_seconds": found.remaining_seconds,
+            "started_at": found.started_at,
+            "result": found.result,
+        }
+    )
 
 
 def rebuilds(app: AppraisalApp, limit: int, after: int | None) -> list[Rebuild]:

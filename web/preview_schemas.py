@@ -8,6 +8,8 @@ from marshmallow import Schema, fields
 
 from web.inputs import Points
 
+MOVEMENT = {"description": "enters, leaves"}
+
 
 class StandingOut(Schema):
     rulebook = fields.String()
@@ -16,21 +18,38 @@ class StandingOut(Schema):
     rank = fields.Integer()
     grade = fields.String(allow_none=True)
     commission = Points()
-    in_top = fields.Boolean()
+    in_top_of_month = fields.Boolean(
+        metadata={"description": "Ranked within the month's top places (as many "
+                  "as the quarter rewards, default 3)"},
+    )  # fmt: skip
     in_bottom = fields.Boolean()
 
     def _categories(self, standing: Any) -> dict[str, str]:
         return {code: f"{score:.2f}" for code, score in standing.categories}
 
 
+class CascadeStandingOut(StandingOut):
+    rewarded = fields.Boolean(
+        metadata={"description": "In the quarter's rewarded places"}
+    )
+
+
 class ChangeOut(Schema):
     agent_id = fields.String()
     month = fields.String()
     delta = Points()
-    top = fields.String(allow_none=True, metadata={"description": "enters, leaves"})
-    bottom = fields.String(allow_none=True, metadata={"description": "enters, leaves"})
+    top_of_month = fields.String(allow_none=True, metadata=MOVEMENT)
+    bottom = fields.String(allow_none=True, metadata=MOVEMENT)
     before = fields.Nested(StandingOut)
     after = fields.Nested(StandingOut)
+
+
+class CascadeChangeOut(ChangeOut):
+    """A change of standing a dispute's answer caused, rewards included."""
+
+    rewarded = fields.String(allow_none=True, metadata=MOVEMENT)
+    before = fields.Nested(CascadeStandingOut)
+    after = fields.Nested(CascadeStandingOut)
 
 
 class MoveOut(Schema):
@@ -49,7 +68,64 @@ class PreviewSummaryOut(Schema):
         return len(preview.changes)
 
 
+class CandidateOut(Schema):
+    """The candidate, numbered as the version it would be published as."""
+
+    id = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    candidate = fields.Constant(True)
+
+
+class GovernsOut(Schema):
+    from_ = fields.String(data_key="from", attribute="from")
+    to = fields.String(
+        allow_none=True, metadata={"description": "null: every month on"}
+    )
+
+
+class KeptByOut(Schema):
+    rulebook_id = fields.String()
+    version = fields.Integer()
+    effective_from = fields.String()
+
+
+class ReachOut(Schema):
+    """Which months a version governs, and the later versions that keep theirs."""
+
+    governs = fields.Nested(GovernsOut)
+    kept_by = fields.List(fields.Nested(KeptByOut))
+    warning = fields.String(
+        allow_none=True,
+        metadata={"description": "Names the later versions in force that keep "
+                  "months the version will not govern; null when none does"},
+    )  # fmt: skip
+
+
 class PreviewOut(Schema):
+    rulebook = fields.Nested(CandidateOut, attribute="reach.rulebook")
+    effective_from = fields.String(attribute="reach.effective_from")
     months = fields.List(fields.String())
+    months_governed = fields.List(fields.String(), attribute="governed")
+    scored_under = fields.Method("_scored_under")
+    governs = fields.Nested(GovernsOut, attribute="described.governs")
+    kept_by = fields.List(fields.Nested(KeptByOut), attribute="described.kept_by")
+    warning = fields.String(
+        allow_none=True,
+        attribute="described.warning",
+        metadata={"description": "Names the later versions in force that keep "
+                  "months of the preview the candidate will not govern"},
+    )  # fmt: skip
     summary = fields.Function(lambda preview: PreviewSummaryOut().dump(preview))
     changes = fields.List(fields.Nested(ChangeOut))
+
+    def _scored_under(self, preview: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "month": month,
+                "rulebook_id": rulebook.id,
+                "version": rulebook.version,
+                "candidate": candidate,
+            }
+            for month, rulebook, candidate in preview.scored_under
+        ]

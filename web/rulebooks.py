@@ -71,9 +71,11 @@ def get_version(rulebook_id: str, version: int) -> dict[str, Any]:
 @blp.response(200, PreviewOut)
 @access.only(access.DEPARTMENT)
 def preview_rulebook(data: dict[str, Any]) -> Preview:
-    """What a candidate rulebook would change in a range of months (stores nothing)."""
+    """What a candidate rulebook, published from ``effective_from`` (default
+    ``from``), would change in a range of months: only the months it would
+    govern, each month's version named (stores nothing)."""
     months = _months(data["from_"], data["to"])
-    return preview(read_view(), data["rulebook"], months)
+    return preview(read_view(), data["rulebook"], months, data["effective_from"])
 
 
 def _months(first: Month, last: Month) -> list[Month]:

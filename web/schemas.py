@@ -25,6 +25,7 @@ from web.inputs import (
     non_blank,
 )
 from web.pages import PageOut, PageQuery
+from web.preview_schemas import ReachOut
 from web.rulebook_schema import RulebookSchema, rulebook_of
 
 # Agents
@@ -387,6 +388,11 @@ class PreviewIn(RulebookIn):
     rulebook = RulebookField(required=True)
     from_ = MonthField(required=True, data_key="from")
     to = MonthField(required=True)
+    effective_from = MonthField(
+        load_default=None,
+        metadata={"description": "The month the candidate would be published "
+                  "from; default: from"},
+    )  # fmt: skip
 
 
 class RebuildIn(PublishIn):
@@ -416,7 +422,7 @@ class RebuildListOut(PageOut):
     rebuilds = fields.List(fields.Nested(RebuildRequestOut))
 
 
-class RebuildOut(RebuildRequestOut):
+class RebuildOut(RebuildRequestOut, ReachOut):
     events_done = fields.Integer(attribute="done")
     events_total = fields.Integer(attribute="total")
     rate_per_second = fields.Float(attribute="rate")

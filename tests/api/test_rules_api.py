@@ -118,6 +118,21 @@ def test_a_preview_shows_totals_ranks_and_moves_without_storing_anything(departm
     assert (a2["before"]["total"], a2["after"]["total"]) == ("94.00", "90.00")
     assert a2["after"]["categories"]["business"] == "40.00"
     assert a2["before"]["rulebook"] == "songsong-2019 v1"
+    assert a2["after"]["rulebook"] == "songsong-2019 v2"  # the version it would be
+    assert preview["rulebook"] == {
+        "id": "songsong-2019",
+        "version": 2,
+        "name": songsong()["name"],
+        "candidate": True,
+    }
+    assert {"in_top_of_month", "in_bottom"} <= a2["after"].keys()
+    assert "in_top" not in a2["after"] and "rewarded" not in a2["after"]
+    assert preview["months_governed"] == ["2026-09", "2026-10"]
+    assert (preview["governs"], preview["kept_by"], preview["warning"]) == (
+        {"from": "2026-09", "to": None},
+        [],
+        None,
+    )
 
 
 def test_a_rebuild_applies_a_past_change_then_switches_and_can_be_switched_back(
@@ -152,6 +167,77 @@ def test_a_rebuild_applies_a_past_change_then_switches_and_can_be_switched_back(
     assert totals(department, "2026-09") == before["2026-09"]
     assert department.admin.request("DELETE", "/read-models/1").status_code == 409
     assert department.admin.request("DELETE", "/read-models/2").status_code == 200
+
+
+def test_a_rebuild_changes_what_its_preview_said_and_later_versions_keep_theirs(
+    department,
+):
+    for agent in ("a1", "a2", "a3", "a4"):
+        department.register(agent)
+    for agent, day in [
+        ("a1", "2026-08-10"), ("a2", "2026-08-11"), ("a2", "2026-08-12"),
+        ("a3", "2026-09-10"), ("a4", "2026-10-02"), ("a1", "2026-11-03"),
+    ]:  # fmt: skip
+        department.deduct(agent, "complaint", day)
+    months = ["2026-08", "2026-09", "2026-10", "2026-11"]
+    later = department.admin.post(
+        "/rebuilds", json={"rulebook": songsong("-4"), "effective_from": "2026-09"}
+    )
+    department.session.position = _wait_until_completed(
+        department, later.headers["Location"]
+    )["result"]["position"]  # v2 is in force from 2026-09
+    before = {m: totals(department, m) for m in months}
+
+    candidate = {"rulebook": songsong("-5"), "from": "2026-08", "to": "2026-11"}
+    preview = department.admin.post("/rulebooks/preview", json=candidate).json
+    assert preview["rulebook"]["version"] == 3 and preview["rulebook"]["candidate"]
+    assert [
+        (s["month"], s["version"], s["candidate"]) for s in preview["scored_under"]
+    ] == [
+        ("2026-08", 3, True),
+        ("2026-09", 2, False),
+        ("2026-10", 2, False),
+        ("2026-11", 2, False),
+    ]
+    assert preview["months_governed"] == ["2026-08"]
+    assert preview["governs"] == {"from": "2026-08", "to": "2026-08"}
+    assert preview["kept_by"] == [
+        {"rulebook_id": "songsong-2019", "version": 2, "effective_from": "2026-09"}
+    ]
+    assert "songsong-2019 v2" in preview["warning"] and "2026-09" in preview["warning"]
+    told = {
+        (c["agent_id"], c["month"]): Decimal(c["after"]["total"])
+        for c in preview["changes"]
+        if c["delta"] != "0.00"
+    }
+    assert told == {("a1", "2026-08"): Decimal(95), ("a2", "2026-08"): Decimal(90)}
+
+    response = department.admin.post(
+        "/rebuilds",
+        json={"rulebook": songsong("-5"), "effective_from": "2026-08"},
+    )
+    assert response.status_code == 202, response.json
+    for said in ("governs", "kept_by", "warning"):  # warned before it runs
+        assert response.json[said] == preview[said], said
+    status = _wait_until_completed(department, response.headers["Location"])
+    summary = status["result"]["summary"]
+    assert summary["months_governed"] == preview["months_governed"]
+    for said in ("governs", "kept_by", "warning"):
+        assert summary[said] == preview[said], said
+    assert summary["agent_months_changed"] == len(told)
+    assert summary["months_changed"] == ["2026-08"]
+
+    department.session.position = status["result"]["position"]
+    after = {m: totals(department, m) for m in months}
+    for month in months:
+        for agent, total in after[month].items():
+            assert total == told.get((agent, month), before[month][agent])
+    assert {m: after[m] for m in months[1:]} == {m: before[m] for m in months[1:]}
+    named = {
+        m: department.admin.get(f"/rankings/{m}").json["rulebook"]["version"]
+        for m in months
+    }
+    assert named == {"2026-08": 3, "2026-09": 2, "2026-10": 2, "2026-11": 2}
 
 
 def _wait_until_completed(department, location: str) -> dict:

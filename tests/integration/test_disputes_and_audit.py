@@ -92,7 +92,8 @@ def test_an_overturned_complaint_cascades_to_total_rank_and_reward(runtime, quar
     changes = {c.agent_id: c for c in cascade(runtime.view, SEP, resolved.position - 1,
                                               resolved.position)}  # fmt: skip
     assert changes["a1"].delta == 3 and changes["a1"].before.rank == 4
-    assert changes["a2"].top == "leaves" and changes["a1"].top == "enters"
+    assert changes["a2"].rewarded == "leaves" and changes["a1"].rewarded == "enters"
+    assert changes["a1"].after.in_top_of_month and changes["a1"].after.rewarded
     assert "a3" in changes  # a changed rank moves others too
 
     story = explain(runtime.view, "a1", SEP)

@@ -76,17 +76,26 @@ def publish_rulebook(settings: Settings, path: str, effective_from: str) -> None
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--from", "first", required=True, metavar="YYYY-MM")
 @click.option("--to", "last", required=True, metavar="YYYY-MM")
+@click.option(
+    "--effective-from", metavar="YYYY-MM", help="Published from (default: --from)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the full diff as JSON.")
 @click.pass_obj
 def preview_rulebook(
-    settings: Settings, path: str, first: str, last: str, as_json: bool
+    settings: Settings,
+    path: str,
+    first: str,
+    last: str,
+    effective_from: str | None,
+    as_json: bool,
 ) -> None:
     """Show what a candidate rulebook would change; store nothing."""
     candidate = _load_rulebook(path)
     with opened(settings) as runtime:
         runtime.catch_up()
         months = Month.span(accepted_month(first), accepted_month(last))
-        result = preview(runtime.view, candidate, months)
+        start = accepted_month(effective_from) if effective_from else None
+        result = preview(runtime.view, candidate, months, start)
     if as_json:
         click.echo(json.dumps(PreviewOut().dump(result), indent=2, ensure_ascii=False))
     else:
@@ -95,16 +104,22 @@ def preview_rulebook(
 
 def _print_preview(result: Preview) -> None:
     click.echo(
+        f"{result.reach.rulebook.ref} (candidate) from {result.reach.effective_from}: "
         f"{result.compared} agent-months compared, {len(result.changes)} changed, "
         f"{result.agents_changed} agents"
     )
+    if result.described["warning"]:
+        click.echo(f"warning: {result.described['warning']}")
     for change in result.changes:
         moves = [f"{change.before.total} -> {change.after.total}"]
         if change.before.rank != change.after.rank:
             moves.append(f"rank {change.before.rank} -> {change.after.rank}")
         moves += [
             f"{what} {how}"
-            for what, how in (("top", change.top), ("bottom group", change.bottom))
+            for what, how in (
+                ("top of the month", change.top_of_month),
+                ("bottom group", change.bottom),
+            )
             if how
         ]
         click.echo(f"  {change.month} {change.agent_id:12} " + ", ".join(moves))

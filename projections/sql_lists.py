@@ -26,7 +26,7 @@ from projections.tables import columns
 DEDUCTION_STATUSES = ("standing", "disputed", "overturned", "adjusted")
 """standing: never disputed, or its last dispute upheld; disputed: a dispute is
 open; overturned, adjusted: how its last dispute was resolved."""
-DEDUCTION_FILTERS = ("agent_id", "team", "month", "item", "status")
+DEDUCTION_FILTERS = ("deduction_id", "agent_id", "team", "month", "item", "status")
 DISPUTE_STATES = ("open", "resolved", "upheld", "overturned", "adjusted")
 DISPUTE_FILTERS = ("agent_id", "team", "month", "reviewer")
 FACT_COLUMNS = columns("facts")

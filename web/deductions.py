@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.commands import NewDeduction
-from projections.scoreboard import DeductionRecord
-from projections.sql_lists import DEDUCTION_FILTERS
+from projections.sql_lists import DEDUCTION_FILTERS, ListedDeduction
 from web import access
 from web.api import Blueprint, created
 from web.context import principal, read_view, runtime
@@ -14,8 +13,8 @@ from web.pages import page
 from web.schemas import (
     DeductionIn,
     DeductionListOut,
-    DeductionOut,
     DeductionQuery,
+    ListedDeductionOut,
     RecordedDeductionOut,
 )
 
@@ -66,12 +65,14 @@ def list_deductions(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/<deduction_id>", methods=["GET"])
-@blp.response(200, DeductionOut)
-def get_deduction(deduction_id: str) -> DeductionRecord:
-    """One recorded deduction."""
+@blp.response(200, ListedDeductionOut)
+def get_deduction(deduction_id: str) -> ListedDeduction:
+    """One recorded deduction, as recorded, with the agent's team, the month it
+    counts in and where its disputes left it (also when overturned)."""
+    found = read_view().deduction_page({"deduction_id": deduction_id}, 1)
     return access.owned(
         principal(),
-        read_view().deduction(deduction_id),
+        found[0] if found else None,
         lambda found: found.agent_id,
         f"No deduction {deduction_id!r} is visible to you.",
         field="deduction_id",

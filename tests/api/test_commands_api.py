@@ -52,7 +52,12 @@ def test_a_deduction_is_recorded_by_the_authenticated_supervisor_not_the_body(
     # refused unless its item is a rule item of its month, so always scored
     assert (answered.pop("scored"), answered.pop("reason")) == (True, None)
     shown = department.auditor.get(response.headers["Location"]).json
-    assert shown == answered
+    assert {key: shown[key] for key in answered} == answered
+    assert (shown["team"], shown["month"], shown["status"]) == (
+        "t1",
+        "2026-10",
+        "standing",
+    )
 
 
 def test_recorded_by_in_the_body_is_refused_as_an_unknown_field(department):

@@ -17,7 +17,9 @@ READS = (
 
 def _total(path: str, body: dict) -> Decimal:
     if path.startswith("/rankings"):
-        return next(Decimal(e["total"]) for e in body["entries"] if e["agent_id"] == "a1")
+        return next(
+            Decimal(e["total"]) for e in body["entries"] if e["agent_id"] == "a1"
+        )
     return Decimal(body["total"] if "total" in body else body["running_total"])
 
 
@@ -30,7 +32,9 @@ def test_a_read_repeated_after_a_new_fact_shows_the_fact(department):
     for path in READS:
         assert first[path].status_code == again[path].status_code == 200
         assert again[path].json == first[path].json
-        assert again[path].headers["Read-Position"] == first[path].headers["Read-Position"]
+        assert (
+            again[path].headers["Read-Position"] == first[path].headers["Read-Position"]
+        )
 
     department.deduct("a1", "complaint", "2026-10-06")  # the session now waits for it
     for path in READS:

@@ -119,6 +119,11 @@ def test_a_deduction_s_status_follows_its_disputes(department, teams):
     assert (listed[overturned], listed[disputed]) == ("overturned", "disputed")
     only = department.auditor.get("/deductions?status=disputed").json["deductions"]
     assert ids(only) == [disputed]
+    # One deduction reads as the list shows it, also once overturned.
+    for deduction, status in ((overturned, "overturned"), (disputed, "disputed")):
+        one = department.auditor.get(f"/deductions/{deduction}")
+        assert one.status_code == 200, one.json
+        assert (one.json["status"], one.json["team"]) == (status, "t1")
 
 
 def test_each_role_lists_only_the_deductions_it_may_read(department, teams):

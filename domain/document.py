@@ -21,6 +21,7 @@ from typing import Any
 
 from domain.errors import RulebookError
 from domain.month import parse_day
+from domain.text import N_, Message
 
 Row = tuple[str, str, str]
 """A line of the fields table: the field's path, its value, what it means."""
@@ -41,9 +42,12 @@ class Reader:
         finally:
             del self.path[len(self.path) - len(keys) :]
 
-    def fail(self, message: str, *at: str | int) -> RulebookError:
+    def fail(self, problem: str, *at: str | int) -> RulebookError:
+        """The field's ``problem`` (a marked template, or a ``Message``)."""
         where = ".".join([*self.path, *(str(p) for p in at)]) or "rulebook"
-        return RulebookError(f"{where}: {message}", field=where)
+        return RulebookError(
+            N_("{path}: {problem}"), field=where, path=where, problem=problem
+        )
 
     def later(self, problem: str | None) -> None:
         """Keep a value's out-of-bounds problem for ``settle``."""
@@ -73,7 +77,7 @@ class Type:
     def absent(self, reader: Reader, field: Field) -> Any:
         """The value of a field the document leaves out."""
         if field.required:
-            raise reader.fail("is required", field.key)
+            raise reader.fail(N_("is required"), field.key)
         return field.default
 
     def describe(self) -> str:
@@ -157,24 +161,26 @@ class Number(Type):
         if isinstance(value, bool) or not isinstance(
             value, str | int | float | Decimal
         ):
-            raise reader.fail(f"{_shown(value)} is not a number")
+            raise reader.fail(_not_a_number(value))
         try:
             number = Decimal(str(value))
         except InvalidOperation:
-            raise reader.fail(f"{value!r} is not a number") from None
+            raise reader.fail(_not_a_number(value)) from None
         if not number.is_finite():
-            raise reader.fail(f"{value!r} is not a number")
+            raise reader.fail(_not_a_number(value))
         reader.later(self.problem(number))
         return number
 
     def problem(self, number: Decimal | int) -> str | None:
         low, high = self.minimum, self.maximum
         if low is not None and self.exclusive_minimum and number <= low:
-            return f"must be more than {low}"
+            return Message(N_("must be more than {low}"), low=low)
         if low is not None and number < low:
-            return "must not be negative" if low == 0 else f"must be at least {low}"
+            if low == 0:
+                return N_("must not be negative")
+            return Message(N_("must be at least {low}"), low=low)
         if high is not None and number > high:
-            return f"must be at most {high}"
+            return Message(N_("must be at most {high}"), high=high)
         return None
 
     def describe(self) -> str:
@@ -190,7 +196,7 @@ class Whole(Number):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise reader.fail("must be a whole number")
+            raise reader.fail(N_("must be a whole number"))
         reader.later(self.problem(value))
         return value
 
@@ -206,13 +212,14 @@ class Text(Type):
 
     def parse(self, reader: Reader, value: Any) -> str:
         if not isinstance(value, str):
-            raise reader.fail("must be text")
+            raise reader.fail(N_("must be text"))
         if len(value) < self.min_length:
-            reader.later("must not be empty")
+            reader.later(N_("must not be empty"))
         if self.max_length is not None and len(value) > self.max_length:
-            reader.later(f"must be at most {self.max_length} characters")
+            most = N_("must be at most {count} characters")
+            reader.later(Message(most, count=self.max_length))
         if self.pattern is not None and not re.fullmatch(self.pattern, value):
-            reader.later(f"must match {self.pattern}")
+            reader.later(Message(N_("must match {pattern}"), pattern=self.pattern))
         return value
 
     def describe(self) -> str:
@@ -236,7 +243,7 @@ class Code(Text):
 class Flag(Type):
     def parse(self, reader: Reader, value: Any) -> bool:
         if not isinstance(value, bool):
-            raise reader.fail("must be true or false")
+            raise reader.fail(N_("must be true or false"))
         return value
 
     def describe(self) -> str:
@@ -258,7 +265,8 @@ class Choice(Type):
 
     def parse(self, reader: Reader, value: Any) -> str:
         if value not in self.values:
-            raise reader.fail(f"must be {either(self.values, repr)}")
+            must = N_("must be {choices}")
+            raise reader.fail(Message(must, choices=_or(self.values)))
         return value if isinstance(self.of, tuple) else self.of(value)
 
     def describe(self) -> str:
@@ -273,7 +281,7 @@ class Day(Type):
         try:
             return parse_day(value)
         except ValueError:
-            raise reader.fail("must be a date, YYYY-MM-DD") from None
+            raise reader.fail(N_("must be a date, YYYY-MM-DD")) from None
 
     def describe(self) -> str:
         return "date, YYYY-MM-DD"
@@ -282,6 +290,18 @@ class Day(Type):
 def either(values: tuple[str, ...], show: Callable[[str], str]) -> str:
     shown = [show(v) for v in values]
     return ", ".join(shown[:-1]) + f" or {shown[-1]}" if len(shown) > 1 else shown[0]
+
+
+def _or(values: tuple[str, ...]) -> str:
+    """``either`` of quoted values, as a message (its "or" is translated)."""
+    shown = [repr(v) for v in values]
+    if len(shown) == 1:
+        return shown[0]
+    return Message(N_("{some} or {last}"), some=", ".join(shown[:-1]), last=shown[-1])
+
+
+def _not_a_number(value: Any) -> Message:
+    return Message(N_("{value} is not a number"), value=_shown(value))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -300,7 +320,7 @@ class ListOf(Type):
 
     def parse(self, reader: Reader, value: Any) -> tuple[Any, ...]:
         if not isinstance(value, list):
-            raise reader.fail("must be a list")
+            raise reader.fail(N_("must be a list"))
         read = []
         for index, element in enumerate(value):
             with reader.at(index):
@@ -336,7 +356,7 @@ class Object(Type):
 
     def parse(self, reader: Reader, value: Any) -> Any:
         if not isinstance(value, Mapping):
-            raise reader.fail("must be an object")
+            raise reader.fail(N_("must be an object"))
         return self.build(reader, read_fields(reader, self.fields, value))
 
     def describe(self) -> str:
@@ -353,21 +373,22 @@ class Object(Type):
 @dataclass(frozen=True)
 class Map(Type):
     """An object whose keys are chosen from an enumeration (``key``) and
-    whose values are all of one type: assessors to weights, say."""
+    whose values are all of one type: assessors to weights, say. ``not_a_map``
+    and ``unknown`` (of ``{key!r}``) are its messages, marked templates."""
 
     key: type[StrEnum]
     values: Type
-    key_noun: str
-    value_noun: str
+    not_a_map: str
+    unknown: str
 
     def parse(self, reader: Reader, value: Any) -> tuple[tuple[StrEnum, Any], ...]:
         if not isinstance(value, Mapping) or not value:
-            raise reader.fail(f"must map {self.key_noun}s to {self.value_noun}s")
+            raise reader.fail(self.not_a_map)
         known = {member.value for member in self.key}
         read = []
         for key, element in value.items():
             if key not in known:
-                raise reader.fail(f"unknown {self.key_noun} {key!r}")
+                raise reader.fail(Message(self.unknown, key=key))
             with reader.at(key):
                 read.append((self.key(key), self.values.read(reader, element)))
         return tuple(read)

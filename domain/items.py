@@ -27,6 +27,7 @@ from domain.document import (
     read_fields,
 )
 from domain.facts import ZERO, Line, MonthFacts
+from domain.text import N_, Message
 
 
 class Mode(StrEnum):
@@ -44,9 +45,9 @@ class Mode(StrEnum):
     def refuses(self, value: Decimal) -> str | None:
         """Why points of ``value`` do not belong in a category of this mode."""
         if self is Mode.DEDUCT and value > 0:
-            return "must not be positive in a deduct category"
+            return N_("must not be positive in a deduct category")
         if self is Mode.ACCUMULATE and value < 0:
-            return "must not be negative in an accumulate category"
+            return N_("must not be negative in an accumulate category")
         return None
 
 
@@ -95,7 +96,8 @@ class Item:
         """Deduct categories take points below zero, accumulate ones above."""
         if mode not in self.modes:
             (only,) = self.modes
-            raise reader.fail(f"{a(self.kind)} item belongs in {a(only)} category")
+            belongs = BELONGS[takes_an(self.kind), takes_an(only)]
+            raise reader.fail(Message(belongs, kind=self.kind, mode=only.value))
         for path, value in self.signed_points():
             problem = mode.refuses(value)
             if problem:
@@ -108,7 +110,24 @@ class Item:
 
 def a(word: str) -> str:
     """``word`` with its indefinite article: a credit, an occurrence."""
-    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+    return f"{'an' if takes_an(word) else 'a'} {word}"
+
+
+def takes_an(word: str) -> bool:
+    return word[0] in "aeiou"
+
+
+# The messages that name a kind or a mode with its article, one per article.
+BELONGS = {
+    (False, False): N_("a {kind} item belongs in a {mode} category"),
+    (False, True): N_("a {kind} item belongs in an {mode} category"),
+    (True, False): N_("an {kind} item belongs in a {mode} category"),
+    (True, True): N_("an {kind} item belongs in an {mode} category"),
+}
+NOT_USED = {
+    False: N_("not used by a {kind} item"),
+    True: N_("not used by an {kind} item"),
+}
 
 
 DEFAULT_KIND = "occurrence"
@@ -135,14 +154,14 @@ class ItemType(Type):
 
     def parse(self, reader: Reader, value: Any) -> Item:
         if not isinstance(value, Mapping):
-            raise reader.fail("must be an object")
+            raise reader.fail(N_("must be an object"))
         name = value.get("kind", DEFAULT_KIND)
         kind = Item.registry.get(name) if isinstance(name, str) else None
         if kind is None:
-            raise reader.fail(f"unknown kind {name!r}", "kind")
+            raise reader.fail(Message(N_("unknown kind {kind!r}"), kind=name), "kind")
         own = {f.key for f in kind.fields}
         for key in sorted(value.keys() & kind_fields() - own):
-            raise reader.fail(f"not used by {a(name)} item", key)
+            raise reader.fail(Message(NOT_USED[takes_an(name)], kind=name), key)
         return kind.build(reader, read_fields(reader, COMMON + kind.fields, value))
 
     def describe(self) -> str:

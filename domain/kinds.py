@@ -25,6 +25,7 @@ from domain.document import (
 from domain.facts import ZERO, Assessor, Line, MonthFacts, Occurred, Rated, points
 from domain.items import Item, MissingRatings, Mode
 from domain.metrics import Aggregation, aggregation_of
+from domain.text import N_
 
 ONE = Decimal(1)
 
@@ -230,7 +231,7 @@ class MetricBands(MetricItem, kind="metric_bands"):
         METRIC,
         Field(
             "bands",
-            ListOf(element=BAND, min_items=1, too_few="needs at least one band"),
+            ListOf(element=BAND, min_items=1, too_few=N_("needs at least one band")),
             required=True,
             doc="the bands, in any order",
         ),
@@ -245,7 +246,7 @@ class MetricBands(MetricItem, kind="metric_bands"):
         )
         for earlier, later in pairwise(ordered):
             if earlier.high is None or later.low is None or later.low < earlier.high:
-                raise reader.fail("bands overlap", "bands")
+                raise reader.fail(N_("bands overlap"), "bands")
         return cls(**{**values, "bands": tuple(ordered)})
 
     def band_for(self, value: Decimal) -> Band | None:
@@ -281,7 +282,7 @@ class MetricScale(MetricItem, kind="metric_scale"):
     def build(cls, reader: Reader, values: dict[str, Any]) -> Item:
         (start, at_start), (end, at_end) = values.pop("from"), values.pop("to")
         if start == end:
-            raise reader.fail("the two thresholds must differ", "to", "value")
+            raise reader.fail(N_("the two thresholds must differ"), "to", "value")
         return cls(
             **values,
             from_value=start,
@@ -311,7 +312,12 @@ class MetricScale(MetricItem, kind="metric_scale"):
 
 # Ratings
 
-WEIGHTS = Map(Assessor, Number(minimum=0, maximum=1), "assessor", "weight")
+WEIGHTS = Map(
+    Assessor,
+    Number(minimum=0, maximum=1),
+    not_a_map=N_("must map assessors to weights"),
+    unknown=N_("unknown assessor {key!r}"),
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -350,7 +356,8 @@ class RatingItem(Item, kind="rating"):
     def build(cls, reader: Reader, values: dict[str, Any]) -> Item:
         weights = [w for _, w in values["weights"]]
         if sum(weights) != ONE or any(w < 0 for w in weights):
-            raise reader.fail("weights must be non-negative and add up to 1", "weights")
+            weights = N_("weights must be non-negative and add up to 1")
+            raise reader.fail(weights, "weights")
         return cls(**values)
 
     def signed_points(self) -> Iterator[tuple[str, Decimal]]:

@@ -50,6 +50,7 @@ from domain.kinds import (
     RatingItem,
     Severity,
 )
+from domain.text import N_, Message
 
 __all__ = [
     "DEFAULT_RULEBOOK_ID",
@@ -199,21 +200,24 @@ def _rulebook(reader: Reader, values: dict[str, Any]) -> dict[str, Any]:
     categories = values["categories"]
     total = sum((c.max for c in categories), ZERO)
     if total != TOTAL_POINTS:
-        raise reader.fail(f"category maxima add up to {total}, not 100", "categories")
-    _unique(reader, [c.code for c in categories], "category code")
-    _unique(reader, [i.code for c in categories for i in c.items], "rule item code")
+        maxima = N_("category maxima add up to {total}, not 100")
+        raise reader.fail(Message(maxima, total=total), "categories")
+    twice = N_("category code {code!r} is defined twice")
+    _unique(reader, [c.code for c in categories], twice)
+    twice = N_("rule item code {code!r} is defined twice")
+    _unique(reader, [i.code for c in categories for i in c.items], twice)
     grades = sorted(values["grades"], key=lambda g: g.min_total, reverse=True)
     if len({g.min_total for g in grades}) < len(grades):
-        raise reader.fail("two grades share a min_total", "grades")
+        raise reader.fail(N_("two grades share a min_total"), "grades")
     money = values.pop("money")
     return {**values, **money, "grades": tuple(grades)}
 
 
-def _unique(reader: Reader, codes: list[str], what: str) -> None:
+def _unique(reader: Reader, codes: list[str], twice: str) -> None:
     seen: set[str] = set()
     for code in codes:
         if code in seen:
-            raise reader.fail(f"{what} {code!r} is defined twice", "categories")
+            raise reader.fail(Message(twice, code=code), "categories")
         seen.add(code)
 
 
@@ -294,7 +298,7 @@ RULEBOOK = Object(
             ListOf(
                 element=CATEGORY,
                 min_items=1,
-                too_few="a rulebook needs at least one category",
+                too_few=N_("a rulebook needs at least one category"),
             ),
             required=True,
             doc="the scorecard's categories",

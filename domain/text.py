@@ -19,6 +19,21 @@ def N_(template: str) -> str:
     return template
 
 
+class Message(str):
+    """A message in English that keeps its template and values, for a message
+    that is a value of another (``"{path}: {problem}"``): the web layer says
+    both in the request's language."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> Message:
+        text = template.format(**params) if params else template
+        message = super().__new__(cls, text)
+        message.template, message.params = template, params
+        return message
+
+
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 PROBLEM = N_(
     "Text must not contain NUL (U+0000) or unpaired surrogates (U+D800-U+DFFF)."

@@ -15,6 +15,7 @@ from domain.observations import Field as KindField
 from domain.order_steps import API_COMMON, API_STEPS, FIELDS, STEPS, first_used
 from domain.ratings import DIMENSIONS, SCALE
 from domain.rulebook import Assessor
+from domain.text import N_
 from web.inputs import CODE, Day, DecimalString, MonthField, Points, WholeNumber
 from web.rulebook_schema import marshmallow_value
 
@@ -71,11 +72,11 @@ class OrderStepRules(Schema):
         if step not in STEP_FIELDS:
             return
         given = set(data) - set(API_COMMON)
-        errors = {
-            name: [f"Not used by a {step} step."] for name in given - _allowed(step)
-        }
+        unused = N_("Not used by a {step} step.")
+        needed = N_("Required for a {step} step.")
+        errors = {name: [unused.format(step=step)] for name in given - _allowed(step)}
         errors |= {
-            name: [f"Required for a {step} step."] for name in STEP_FIELDS[step] - given
+            name: [needed.format(step=step)] for name in STEP_FIELDS[step] - given
         }
         if errors:
             raise ValidationError(errors)

@@ -23,7 +23,7 @@ from flask import Flask, Response, has_request_context, request
 from flask_babel import Babel, get_locale, get_translations
 from marshmallow import fields
 
-from domain.text import N_, bilingual
+from domain.text import N_, Message, bilingual
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 DEFAULT = "en"
@@ -34,6 +34,9 @@ DEFAULT = "en"
 ZH_CN = "zh_Hans_CN"
 LANGUAGES = {"en": "en", "zh-CN": ZH_CN, "zh": ZH_CN, "zh-Hans": ZH_CN}
 CONTENT_LANGUAGE = {"en": "en", ZH_CN: "zh-CN"}
+# The blueprint of the pages, and the cookie their language switch sets.
+PAGES = "pages"
+LANG_COOKIE = "lang"
 
 # Problem titles: the status phrases of RFC 9110 (Python's HTTPStatus).
 TITLES = {
@@ -137,7 +140,15 @@ def register(app: Flask) -> None:
 
 
 def select_locale() -> str:
-    """The best of our languages by ``Accept-Language``; English without it."""
+    """The best of our languages by ``Accept-Language``; English without it.
+    Pages (``web.ui``) are for people in Chinese departments: Chinese unless
+    the language switch (``?lang=``, then the ``lang`` cookie it sets) or
+    ``Accept-Language`` prefers English."""
+    if request.blueprint == PAGES:
+        chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
+        best = chosen if chosen in LANGUAGES else None
+        best = best or request.accept_languages.best_match(list(LANGUAGES))
+        return LANGUAGES.get(best or "zh-CN", ZH_CN)
     best = request.accept_languages.best_match(list(LANGUAGES))
     return LANGUAGES.get(best or DEFAULT, DEFAULT)
 
@@ -158,15 +169,21 @@ def _content_language(response: Response) -> Response:
 def translate(template: str, params: Mapping[str, Any] | None = None) -> str:
     """``template`` in the request's language, formatted with ``params``; a
     parameter that is itself a marked phrase (``N_("close periods")``) is
-    translated too."""
+    translated too, and so is one that is a ``Message`` of its own."""
     if not params:
         return localize(template)
     translated = _gettext(template)
-    values = {k: _gettext(v) if isinstance(v, str) else v for k, v in params.items()}
+    values = {k: _translated(v) for k, v in params.items()}
     try:
         return translated.format(**values)
     except (KeyError, IndexError, ValueError):  # a catalogue that does not fit
         return template.format(**params)
+
+
+def _translated(value: Any) -> Any:
+    if isinstance(value, Message):
+        return translate(value.template, value.params)
+    return _gettext(value) if isinstance(value, str) else value
 
 
 def localize(message: str) -> str:

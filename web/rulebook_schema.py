@@ -33,9 +33,10 @@ from domain.document import (
     Whole,
 )
 from domain.errors import RulebookError
-from domain.items import COMMON, DEFAULT_KIND, Item, ItemType, a, kinds
+from domain.items import COMMON, DEFAULT_KIND, Item, ItemType, kinds, takes_an
 from domain.month import MonthRange
 from domain.rulebook import RULEBOOK, Rulebook
+from domain.text import N_
 from web import inputs
 from web.inputs import CODE, DecimalString, Matching, WholeNumber
 
@@ -48,6 +49,15 @@ REQUIRED = {
     for name, kind in Item.registry.items()
 }
 SPECIFIC = set().union(*KIND_FIELDS.values())
+# Said of a field by its item's kind, with the kind's article.
+NOT_USED = {
+    False: N_("Not used by a {kind} item."),
+    True: N_("Not used by an {kind} item."),
+}
+REQUIRED_FOR = {
+    False: N_("Required for a {kind} item."),
+    True: N_("Required for an {kind} item."),
+}
 
 
 def marshmallow_field(field: Field, *, required: bool | None = None) -> fields.Field:
@@ -130,9 +140,9 @@ class ItemRules(Schema):
         kind = data.get("kind", DEFAULT_KIND)
         errors: dict[str, list[str]] = {}
         for name in sorted(SPECIFIC & set(data) - KIND_FIELDS[kind]):
-            errors[name] = [f"Not used by {a(kind)} item."]
+            errors[name] = [NOT_USED[takes_an(kind)].format(kind=kind)]
         for name in sorted(REQUIRED[kind] - set(data)):
-            errors[name] = [f"Required for {a(kind)} item."]
+            errors[name] = [REQUIRED_FOR[takes_an(kind)].format(kind=kind)]
         if errors:
             raise ValidationError(errors)
 
@@ -178,7 +188,7 @@ RulebookSchema = schema_of(RULEBOOK)
 def parse_rulebook(document: Any) -> Rulebook:
     """Validate a rulebook document; raise ``ValidationError`` keyed by field paths."""
     if not isinstance(document, Mapping):
-        raise ValidationError({"rulebook": ["Must be an object."]})
+        raise ValidationError({"rulebook": [N_("Must be an object.")]})
     RulebookSchema().load(document)
     try:
         return rulebook_of(document)
@@ -193,6 +203,8 @@ def rulebook_of(document: Mapping[str, Any], prefix: str = "") -> Rulebook:
         return Rulebook.from_dict(document)
     except RulebookError as error:
         field = error.field or "rulebook"
-        message = error.message.removeprefix(f"{field}: ")
         path = f"{prefix}.{field}" if prefix and error.field else prefix or field
-        raise RulebookError(message, field=path) from None
+        problem = error.params.get("problem", error.message)
+        template = getattr(problem, "template", problem)
+        params = getattr(problem, "params", {})
+        raise RulebookError(template, field=path, **params) from None

@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from domain.month import Month
+from domain.rulebook import shipped_document
 from tests.clock import service_today
 
 TODAY = service_today()
@@ -137,3 +139,33 @@ def test_a_scorecard_names_items_and_categories_in_the_asked_language(department
     assert all(chinese(c["name"]) for c in zh["categories"])
     assert not any(chinese(c["name"]) for c in en["categories"])
     assert plain == en
+
+
+def test_a_rulebook_refusal_names_its_path_in_the_asked_language(department):
+    document = shipped_document("songsong-2019")
+    document["categories"][0]["max"] = "11"  # the maxima add up to 101
+    month = str(Month.of(TODAY))
+    shape = {**document, "categories": [dict(document["categories"][0])]}
+    shape["categories"][0]["items"] = [
+        {**shape["categories"][0]["items"][0], "bands": [{"points": "-1"}]}
+    ]
+
+    def publish(rulebook, headers):
+        body = {"rulebook": rulebook, "effective_from": month}
+        return department.admin.post("/rulebooks", json=body, headers=headers)
+
+    zh, en = publish(document, ZH), publish(document, EN)
+    zh_shape, en_shape = publish(shape, ZH), publish(shape, EN)
+
+    assert zh.json["code"] == en.json["code"] == "rule_violated"
+    assert en.json["errors"] == {
+        "rulebook.categories": ["category maxima add up to 101, not 100"]
+    }
+    assert zh.json["errors"] == {
+        "rulebook.categories": ["各类别满分合计为 101，而不是 100"]
+    }
+    (message,) = zh_shape.json["errors"]["rulebook.categories.0.items.0.bands"]
+    assert message == "occurrence 类规则项不使用此字段。"
+    assert en_shape.json["errors"]["rulebook.categories.0.items.0.bands"] == [
+        "Not used by an occurrence item."
+    ]

@@ -49,7 +49,8 @@ class DeductionCommands(RosterCommands, RulesCommands):
         self, principal: Principal, batch: Sequence[NewDeduction]
     ) -> list[Recorded]:
         """Record many deductions in one transaction: all of them or none."""
-        with self.reads_once(Agent.create_id(new.agent_id) for new in batch):
+        facts = ((new.agent_id, new.occurred_on) for new in batch)
+        with self.reads_once(self.reads_of_facts(facts)):
             return self._record_deductions(principal, batch)
 
     def _record_deductions(

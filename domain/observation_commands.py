@@ -10,7 +10,6 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, Recording
 
 from domain.access import Principal
-from domain.agent import Agent
 from domain.commands import NewObservation, Observed
 from domain.errors import InvalidFactError
 from domain.guards import guarded
@@ -47,8 +46,8 @@ class ObservationCommands(RosterCommands, RulesCommands):
     ) -> list[Observed]:
         """Record a batch in one transaction. A row whose natural key is known
         is unchanged if equal, else recorded as a correction."""
-        agents = [Agent.create_id(new.agent_id) for new in batch]
-        with self.reads_once(agents):
+        facts = ((new.agent_id, new.occurred_on) for new in batch)
+        with self.reads_once(self.reads_of_facts(facts)):
             rows = [
                 (new, self.check_observation(principal, kind, new)) for new in batch
             ]

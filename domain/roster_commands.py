@@ -3,8 +3,9 @@ which days; improvement plans (part of AppraisalApp)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
@@ -20,8 +21,9 @@ from domain.errors import (
 )
 from domain.month import Month
 from domain.period_commands import PeriodCommands
-from domain.periods import Status
+from domain.periods import Period, Status
 from domain.plans import ImprovementPlan
+from domain.register import RulesRegister
 from domain.text import N_
 
 
@@ -83,6 +85,20 @@ class RosterCommands(PeriodCommands):
         agent.leave(left_on, principal.user)
         (recording,) = self.save(agent)
         return Recorded.of(recording, agent_id)
+
+    @staticmethod
+    def reads_of_facts(facts: Iterable[tuple[str, date]]) -> list[UUID]:
+        """What checking facts of these agents on these days reads: the agents,
+        the periods of their months and the rules register (to read at once)."""
+        agents, months = set(), set()
+        for agent_id, on in facts:
+            agents.add(agent_id)
+            months.add(str(Month.of(on)))
+        return [
+            *(Agent.create_id(a) for a in sorted(agents)),
+            *(Period.create_id(m) for m in sorted(months)),
+            RulesRegister.ID,
+        ]
 
     def check_fact(
         self,

@@ -30,7 +30,7 @@ class RulesCommands(AppraisalBase):
 
     def rules_register(self) -> RulesRegister:
         try:
-            register: RulesRegister = self.repository.get(RulesRegister.ID)
+            register: RulesRegister = self._read(RulesRegister.ID)
         except AggregateNotFoundError:
             register = RulesRegister()
         return register

@@ -52,7 +52,13 @@ class Linking:
         if not guarded:
             return
         curs.execute(self._select_versions(len(guarded)), self._ids(guarded))
-        found = {_hex(r["id"]): r["version"] for r in curs.fetchall()}
+        self._verify_guards(guarded, curs.fetchall())
+
+    @staticmethod
+    def _verify_guards(guarded: Mapping[UUID, int | None], rows: Any) -> None:
+        """Raise if an aggregate ``guarded`` names is not at the version the
+        command read it at (``rows``: the versions found)."""
+        found = {_hex(r["id"]): r["version"] for r in rows}
         changed = _changed(guarded, found)
         if changed:
             raise ConcurrentChangeError(changed)
@@ -70,14 +76,27 @@ class Linking:
     def _ids(self, keys: Iterable[UUID]) -> list[Any]:
         return [str(k) for k in keys]
 
-    def _link(
-        self, curs: Any, stored_events: Sequence[StoredEvent], ids: Sequence[int]
-    ) -> None:
-        curs.execute(
+    def _chain_head_statement(self) -> str:
+        return (
             f"SELECT position, hash FROM {self.chain_table} "
             "ORDER BY position DESC LIMIT 1"
         )
-        row = curs.fetchone()
+
+    def _link(
+        self,
+        curs: Any,
+        stored_events: Sequence[StoredEvent],
+        ids: Sequence[int],
+        head: Any = None,
+        *,
+        read: bool = True,
+    ) -> None:
+        """Link the events at ``ids`` after the chain's head (read here, or
+        already read under the same lock: ``head``, with ``read=False``)."""
+        if read:
+            curs.execute(self._chain_head_statement())
+            head = curs.fetchone()
+        row = head
         position, previous = (row["position"], row["hash"]) if row else (0, GENESIS)
         earlier: list[Notification] = []
         if position < ids[0] - 1:  # stored before events were linked on insert

@@ -42,7 +42,7 @@ from eventsourcing.sqlite import (
     SQLiteFactory,
 )
 
-from projections.linking import Linking, recognising
+from projections.linking import Linking, _guarded, recognising
 from projections.retry import (
     DEFAULT_RETRY_BUDGET,
     TRANSIENT,
@@ -178,13 +178,26 @@ class GuardedPostgresRecorder(ReadsTogether, Linking, PostgresApplicationRecorde
             [e.topic for e in stored_events],
             [e.state for e in stored_events],
         )
+        guarded = _guarded(kwargs.get("expect"), stored_events)
         with self.datastore.transaction(commit=True) as curs:
-            self._lock_table(curs)
-            self._check_guards(curs, kwargs.get("expect"), stored_events)
-            self._notify_channel(curs)
-            curs.execute(self.insert_rows_statement, columns, binary=True)
-            ids = [row["notification_id"] for row in curs.fetchall()]
-            self._link(curs, stored_events, ids)
+            # Everything up to the chain's head in one round trip (a pipeline):
+            # the table stays locked for two round trips, not seven.
+            connection = curs.connection
+            with connection.pipeline():
+                self._lock_table(curs)
+                versions = connection.cursor()
+                if guarded:
+                    statement = self._select_versions(len(guarded))
+                    versions.execute(statement, self._ids(guarded))
+                self._notify_channel(curs)
+                inserted = connection.cursor(binary=True)
+                inserted.execute(self.insert_rows_statement, columns)
+                head = connection.cursor()
+                head.execute(self._chain_head_statement())
+            if guarded:  # the insert is rolled back with the transaction
+                self._verify_guards(guarded, versions.fetchall())
+            ids = [row["notification_id"] for row in inserted.fetchall()]
+            self._link(curs, stored_events, ids, head.fetchone(), read=False)
             self._record_key(curs, kwargs.get("key"), ids)
         return ids
 

@@ -13,6 +13,7 @@ from domain.rating_commands import RatingCommands
 from domain.roster_commands import RosterCommands
 from domain.rules_commands import RulesCommands
 from domain.tokens import TokenCommands
+from domain.webhook_commands import WebhookCommands
 
 
 class AppraisalApp(
@@ -24,6 +25,7 @@ class AppraisalApp(
     PeriodCommands,
     RulesCommands,
     TokenCommands,
+    WebhookCommands,
 ):
     """Records agents, deductions and access tokens as immutable events."""
 

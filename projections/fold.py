@@ -25,6 +25,7 @@ from domain.order_steps import EVENT_COMMON, STEPS
 from domain.periods import CompanyCalendar, Period
 from domain.plans import ImprovementPlan
 from domain.register import RulesRegister
+from projections.outbox import notice
 from projections.records import moment_text
 
 
@@ -44,6 +45,9 @@ class Changes:
     log: list[dict[str, Any]] = field(default_factory=list)
     disputes: list[dict[str, Any]] = field(default_factory=list)
     resolutions: list[dict[str, Any]] = field(default_factory=list)
+    webhook_changes: list[dict[str, Any]] = field(default_factory=list)
+    moments: list[dict[str, Any]] = field(default_factory=list)
+    """What webhooks are told of (``projections.outbox``)."""
 
     def agent_months(self) -> set[tuple[str, str]]:
         return {(f["agent_id"], f["month"]) for f in self.facts}
@@ -56,6 +60,7 @@ def fold_event(event: Any, position: int, changes: Changes) -> None:
          "at": moment_text(event.timestamp)}
     )  # fmt: skip
     fold(event, position, changes)
+    notice(event, position, changes)
 
 
 @singledispatch

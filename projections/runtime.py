@@ -37,6 +37,7 @@ from domain.rulebook import FIRST_EDITION
 from projections.audit import ChainStore
 from projections.calendar import WorkingCalendar
 from projections.config import StoreConfig
+from projections.deliveries import DeliveryStore
 from projections.fold import Changes, fold_event
 from projections.health import (
     Health,
@@ -101,6 +102,7 @@ class Runtime:
         self.keys = KeyStore(self.app.recorder, config.is_postgres)
         self.usage = TokenUse(self.datastore, config.is_postgres)
         self.import_jobs = ImportJobStore(self.datastore, config.is_postgres)
+        self.deliveries = DeliveryStore(self.datastore, config.is_postgres)
         self.views: dict[int, ScoreboardView] = {}
         self._factories: list[InfrastructureFactory[Any]] = []
         self._locks: dict[int, threading.Lock] = {}
@@ -138,6 +140,7 @@ class Runtime:
             *self.keys.schema_objects_of(),
             *self.usage.schema_objects_of(),
             *self.import_jobs.schema_objects_of(),
+            *self.deliveries.schema_objects_of(),
         ]
 
     def migrations(self, views: Sequence[ScoreboardView] = ()) -> Migrations:

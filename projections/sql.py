@@ -22,6 +22,7 @@ from domain.register import Catalog
 from domain.scoring import Fact
 from projections.calendar import WorkingCalendar
 from projections.fold import Changes
+from projections.outbox import OutboxTables
 from projections.persistence import budget_of, retrying
 from projections.records import (
     AgentRecord,
@@ -70,7 +71,7 @@ def _in(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
 
 
 class SqlScoreboardView(
-    ScoreTables, CycleTables, DisputeTables, ListTables, ScoreboardView
+    ScoreTables, CycleTables, DisputeTables, ListTables, OutboxTables, ScoreboardView
 ):
     """Scoreboard queries and updates written once for both SQL backends."""
 
@@ -178,6 +179,7 @@ class SqlScoreboardView(
                 cursor.executemany(self.RECORD_DEPARTURE, changes.departures)
             self._fold_cycle(cursor, changes)  # before the facts: it may exclude some
             self._fold_disputes(cursor, changes)
+            self._fold_outbox(cursor, changes)  # after agents and periods
             if changes.facts:
                 self._append(
                     cursor,

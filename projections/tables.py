@@ -159,6 +159,29 @@ TABLES: dict[str, Table] = {
             ),
             key=("position",),
         ),
+        Table(
+            "webhooks",
+            (
+                _c("webhook_id"), _c("url"), _c("kinds"), _c("team", null=True),
+                _c("secret"), _c("format"), _c("language"), _c("status"),
+                _c("created_by"), _c("created_at", "timestamp"),
+                _c("position", "bigint"), _c("changed_position", "bigint"),
+            ),
+            key=("webhook_id",),
+        ),
+        Table(
+            "outbox",
+            (
+                _c("delivery_id"), _c("webhook_id"), _c("position", "bigint"),
+                _c("kind"), _c("agent_id", null=True), _c("team", null=True),
+                _c("month", null=True), _c("moment"), _c("at"),
+            ),
+            key=("delivery_id",),
+            indexes=(
+                ("outbox_position", ("position",)),
+                ("outbox_webhook", ("webhook_id", "position")),
+            ),
+        ),
     )
 }  # fmt: skip
 

@@ -113,6 +113,7 @@ def _register_blueprints(api: Api) -> None:
         rebuilds,
         rulebooks,
         scorecards,
+        webhooks,
     )
 
     for module in (
@@ -129,6 +130,7 @@ def _register_blueprints(api: Api) -> None:
         periods,
         disputes,
         audit,
+        webhooks,
     ):
         api.register_blueprint(module.blp)
 

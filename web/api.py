@@ -142,6 +142,8 @@ def path_parameters(months: MonthRange) -> dict[str, dict[str, Any]]:
         "fact_id": uuid,
         "number": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
         "duty_id": uuid,
+        "webhook_id": uuid,
+        "delivery_id": uuid,
         "order_no": {"type": "string", "pattern": ORDER_NO_PATTERN},
         "kind": {"type": "string", "enum": list(IMPORT_KINDS)},
         "month": {"type": "string", "pattern": anchored(month_pattern(months))},

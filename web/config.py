@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.clock import DEFAULT_TIMEZONE, business_date, company_today, parse_today
 from domain.month import Month, MonthRange
+from projections.dispatcher import DeliverySettings
 from projections.runtime import Runtime, StoreConfig
 
 # Environment variable -> setting. docker-compose.yml and the README use these names.
@@ -32,6 +33,11 @@ ENVIRONMENT = {
     "APPRAISAL_TODAY": "today",
     "APPRAISAL_CHECKPOINT_KEY": "checkpoint_key",
     "APPRAISAL_AUTH_FAILURES_PER_MINUTE": "auth_failures_per_minute",
+    "APPRAISAL_PUBLIC_URL": "public_url",
+    "APPRAISAL_WEBHOOK_TIMEOUT": "webhook_timeout",
+    "APPRAISAL_WEBHOOK_MAX_ATTEMPTS": "webhook_max_attempts",
+    "APPRAISAL_WEBHOOK_RETRY_HOURS": "webhook_retry_hours",
+    "APPRAISAL_WEBHOOK_FIRST_RETRY": "webhook_first_retry",
 }
 
 
@@ -64,6 +70,12 @@ class Settings:
     checkpoint_key: str | None = field(default=None, repr=False)
     """The secret that signs hash-chain checkpoints (``appraisal verify
     --checkpoint``); keep a copy of it, and of the checkpoints, elsewhere."""
+    public_url: str = ""
+    """The API's address as receivers of webhooks reach it, for absolute links."""
+    webhook_timeout: float = 5.0
+    webhook_max_attempts: int = 20
+    webhook_retry_hours: float = 24.0
+    webhook_first_retry: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -139,6 +151,17 @@ class Settings:
         writes."""
         return replace(self.store, pool_size=self.projector_pool_size, read_url=None)
 
+    @property
+    def delivery(self) -> DeliverySettings:
+        """How the dispatcher (``appraisal deliver``) posts webhooks."""
+        return DeliverySettings(
+            timeout=self.webhook_timeout,
+            max_attempts=self.webhook_max_attempts,
+            retry_for=self.webhook_retry_hours * 3600,
+            first_retry=self.webhook_first_retry,
+            base_url=self.public_url,
+        )
+
 
 def _convert(name: str, value: Any) -> Any:
     if not isinstance(value, str):
@@ -146,12 +169,18 @@ def _convert(name: str, value: Any) -> Any:
     try:
         if name == "data_dir":
             return Path(value)
-        if name in {"read_timeout", "db_timeout", "statement_timeout"}:
+        if name in {
+            "read_timeout", "db_timeout", "statement_timeout", "webhook_timeout",
+            "webhook_retry_hours", "webhook_first_retry",
+        }:  # fmt: skip
             number = float(value)
             if not 0 < number < 3600:
                 raise ValueError(value)
             return number
-        if name in {"db_pool_size", "projector_pool_size", "auth_failures_per_minute"}:
+        if name in {
+            "db_pool_size", "projector_pool_size", "auth_failures_per_minute",
+            "webhook_max_attempts",
+        }:  # fmt: skip
             size = int(value)
             if not 1 <= size <= 10_000:
                 raise ValueError(value)

@@ -112,6 +112,20 @@ def rows(h: dict[str, Any]) -> dict[str, tuple[str, str, Any, str]]:
         "GET /disputes/summary": ("GET", "/disputes/summary", None, DEPARTMENT),
         "GET /audit/verify": ("GET", "/audit/verify", None, AUDIT),
         "GET /audit/export": ("GET", f"/audit/export?month={MONTH}", None, AUDIT),
+        "POST /webhooks": ("POST", "/webhooks", {"url": "http://127.0.0.1:9/b",
+            "kinds": ["period.closed"]}, ADMIN),
+        "GET /webhooks": ("GET", "/webhooks", None, ADMIN),
+        "GET /webhooks/{webhook_id}": (
+            "GET", f"/webhooks/{h['webhook']}", None, ADMIN),
+        "POST /webhooks/{webhook_id}/pause": (
+            "POST", f"/webhooks/{h['webhook']}/pause", None, ADMIN),
+        "POST /webhooks/{webhook_id}/resume": (
+            "POST", f"/webhooks/{h['webhook']}/resume", None, ADMIN),
+        "GET /webhooks/{webhook_id}/deliveries": (
+            "GET", f"/webhooks/{h['webhook']}/deliveries", None, ADMIN),
+        "POST /webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": (
+            "POST", f"/webhooks/{h['webhook']}/deliveries/{h['delivery']}/redeliver",
+            None, ADMIN),
         # Last: these change who and what the rows above are about.
         "POST /rebuilds/{rebuild_id}/abandon": (
             "POST", f"/rebuilds/{h['rebuild']}/abandon", {"reason": "no"}, ADMIN),
@@ -119,6 +133,8 @@ def rows(h: dict[str, Any]) -> dict[str, tuple[str, str, Any, str]]:
             "effective_from": PUBLISHED}, ADMIN),
         "DELETE /read-models/{generation}": (
             "DELETE", "/read-models/2", None, ADMIN),
+        "DELETE /webhooks/{webhook_id}": (
+            "DELETE", f"/webhooks/{h['webhook']}", None, ADMIN),
         "POST /agents": ("POST", "/agents", {"agent_id": "a9", "name": "A9",
             "team": "t1", "supervisor": "sup-t1"}, ADMIN),
         "POST /agents/{agent_id}/leave": (
@@ -129,7 +145,8 @@ def rows(h: dict[str, Any]) -> dict[str, tuple[str, str, Any, str]]:
 @pytest.fixture
 def office(department):
     """Agents a1, a2 of t1 and b1 of t2; a deduction of a1, another one
-    disputed; an order; a published month in which a1 owes a plan; a rebuild."""
+    disputed, which a webhook is to be told of; an order; a published month in
+    which a1 owes a plan; a rebuild."""
     for agent, team in (("a1", "t1"), ("a2", "t1"), ("b1", "t2")):
         department.register(agent, team=team, joined_on="2020-01-06")
     deduction = department.deduct("a1", "complaint", TODAY)["deduction_id"]
@@ -138,6 +155,8 @@ def office(department):
     order = {"order_no": "O-1", "agent_id": "a1", "case": "customer",
              "amount": "10", "occurred_on": TODAY}  # fmt: skip
     assert admin.post("/orders", json=order).status_code == 201
+    hook = {"url": "http://127.0.0.1:9/a", "kinds": ["dispute.filed"]}
+    webhook = admin.post("/webhooks", json=hook).json
     supervisor = department.client_for("sup-t1", Role.SUPERVISOR, "t1")
     dispute = supervisor.post(f"/deductions/{disputed}/disputes", json={"reason": "x"})
     assert dispute.status_code == 201, dispute.json
@@ -146,6 +165,9 @@ def office(department):
         answer = admin.post(f"/periods/{PUBLISHED}/{step}")
         assert answer.status_code == 200, answer.json
         department.session.position = answer.json["position"]
+    (delivery,) = admin.get(f"/webhooks/{webhook['webhook_id']}/deliveries").json[
+        "deliveries"
+    ]
     duty = next(d["duty_id"] for d in admin.get("/improvement-plans").json["duties"]
                 if d["agent_id"] == "a1")  # fmt: skip
     rebuild = admin.post(
@@ -170,7 +192,9 @@ def office(department):
     }  # fmt: skip
     handles = {"deduction": deduction, "disputed": disputed, "duty": duty,
                "rebuild": rebuild.json["rebuild_id"],
-               "import": imported.json["job_id"]}  # fmt: skip
+               "import": imported.json["job_id"],
+               "webhook": webhook["webhook_id"],
+               "delivery": delivery["delivery_id"]}  # fmt: skip
     return clients, rows(handles)
 
 

@@ -51,6 +51,12 @@ EXPECTED = {
     "/agents/{agent_id}/scorecards/{month}/explain": {"get"},
     "/audit/verify": {"get"},
     "/audit/export": {"get"},
+    "/webhooks": {"get", "post"},
+    "/webhooks/{webhook_id}": {"get", "delete"},
+    "/webhooks/{webhook_id}/pause": {"post"},
+    "/webhooks/{webhook_id}/resume": {"post"},
+    "/webhooks/{webhook_id}/deliveries": {"get"},
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {"post"},
 }
 
 

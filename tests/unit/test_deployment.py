@@ -125,13 +125,18 @@ def _documented_compose_commands() -> Iterator[tuple[str, str, list[str]]]:
             yield found.group(1), words[0], words[1:]
 
 
-def test_compose_runs_postgres_15_the_api_under_gunicorn_and_the_projector(tmp_path):
-    assert set(SERVICES) == {"postgres", "migrate", "api", "projector"}
+def test_compose_runs_postgres_15_the_api_under_gunicorn_the_projector_and_dispatcher(
+    tmp_path,
+):
+    assert set(SERVICES) == {"postgres", "migrate", "api", "projector", "dispatcher"}
     assert SERVICES["postgres"]["image"].startswith("postgres:15")
-    assert APP_SERVICES == ["api", "migrate", "projector"]
+    assert APP_SERVICES == ["api", "dispatcher", "migrate", "projector"]
     commands = {name: _service_command(name, tmp_path) for name in APP_SERVICES}
-    assert commands == {"migrate": "migrate", "api": "serve", "projector": "project"}
-    for name in ("api", "projector"):
+    assert commands == {
+        "migrate": "migrate", "api": "serve", "projector": "project",
+        "dispatcher": "deliver",
+    }  # fmt: skip
+    for name in ("api", "projector", "dispatcher"):
         depends = SERVICES[name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully"
         assert depends["postgres"]["condition"] == "service_healthy"

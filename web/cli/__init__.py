@@ -7,7 +7,7 @@ imported.
 
 from __future__ import annotations
 
-from web.cli import audit, cycle, imports, rules, serve, tokens
+from web.cli import audit, cycle, imports, rules, serve, tokens, webhooks
 from web.cli.base import main
 
-__all__ = ["audit", "cycle", "imports", "main", "rules", "serve", "tokens"]
+__all__ = ["audit", "cycle", "imports", "main", "rules", "serve", "tokens", "webhooks"]

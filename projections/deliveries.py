@@ -1,0 +1,335 @@
+"""What was done about each queued delivery: its state and its attempts.
+
+The outbox (``projections.outbox``) says what must be delivered; it is a read
+model, folded again by every generation. What the dispatcher did about a
+delivery is operational knowledge kept beside the events, keyed by the
+delivery id, which every generation derives alike: so a switch to another
+generation sends nothing twice.
+
+``appraisal_deliveries`` holds a row per delivery the dispatcher has taken
+from the outbox (its status, attempts, when it is next due and who holds it);
+``appraisal_delivery_attempts`` one per attempt (time, status code, latency,
+an excerpt of the answer or the error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from projections.migrate import SchemaObject, statement_object
+from projections.retry import budget_of, retrying
+
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+EXCERPT = 500
+"""Characters of an answer kept with its attempt."""
+
+
+def stamp(moment: datetime) -> str:
+    """A UTC time as fixed-width text, so that text order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_stamp(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    number: int
+    at: datetime
+    status_code: int | None
+    latency_ms: int
+    excerpt: str
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A delivery as the dispatcher sees it."""
+
+    delivery_id: str
+    webhook_id: str
+    position: int
+    kind: str
+    status: str
+    attempts: int
+    next_at: datetime | None
+    round_attempts: int
+    round_started_at: datetime | None
+    delivered_at: datetime | None
+
+
+DELIVERY_COLUMNS = (
+    "delivery_id", "webhook_id", "position", "kind", "status", "attempts",
+    "next_at", "round_attempts", "round_started_at", "delivered_at",
+    "claimed_until",
+)  # fmt: skip
+ATTEMPT_COLUMNS = (
+    "delivery_id", "number", "at", "status_code", "latency_ms", "excerpt", "error",
+)  # fmt: skip
+
+
+class DeliveryStore:
+    """The deliveries and attempts tables in the events database."""
+
+    def __init__(self, datastore: Any, postgres: bool) -> None:
+        self.datastore = datastore
+        self.postgres = postgres
+        self.mark = "%s" if postgres else "?"
+
+        def table(name: str) -> str:
+            return f'"{datastore.schema}"."{name}"' if postgres else name
+
+        self.deliveries = table("appraisal_deliveries")
+        self.attempts = table("appraisal_delivery_attempts")
+
+    def schema_objects_of(self) -> list[SchemaObject]:
+        bigint = "BIGINT" if self.postgres else "INTEGER"
+        index = (
+            f'"{self.datastore.schema}"."appraisal_deliveries_due"'
+            if self.postgres
+            else "appraisal_deliveries_due"
+        )
+        return [
+            statement_object(
+                self.datastore,
+                self.deliveries,
+                f"CREATE TABLE IF NOT EXISTS {self.deliveries} ("
+                "delivery_id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL, "
+                f"position {bigint} NOT NULL, kind TEXT NOT NULL, "
+                "status TEXT NOT NULL, attempts INTEGER NOT NULL, next_at TEXT, "
+                "round_attempts INTEGER NOT NULL, round_started_at TEXT, "
+                "delivered_at TEXT, claimed_until TEXT)",
+            ),
+            statement_object(
+                self.datastore,
+                index,
+                f"CREATE INDEX IF NOT EXISTS {index.split('.')[-1]} ON "
+                f"{self.deliveries} (status, next_at)",
+            ),
+            statement_object(
+                self.datastore,
+                self.attempts,
+                f"CREATE TABLE IF NOT EXISTS {self.attempts} ("
+                "delivery_id TEXT NOT NULL, number INTEGER NOT NULL, at TEXT NOT NULL, "
+                "status_code INTEGER, latency_ms INTEGER NOT NULL, "
+                "excerpt TEXT NOT NULL, error TEXT, PRIMARY KEY (delivery_id, number))",
+            ),
+        ]
+
+    # Taking deliveries from the outbox
+
+    def cursor(self) -> int:
+        """The last outbox position taken."""
+        rows = self._query(f"SELECT MAX(position) AS p FROM {self.deliveries}", ())
+        return int(rows[0]["p"] or 0)
+
+    def take(self, queued: Sequence[dict[str, Any]], now: datetime) -> None:
+        """Add deliveries from the outbox, due now; those already taken stay as
+        they are (another dispatcher may have taken them first)."""
+        if not queued:
+            return
+        marks = ", ".join([self.mark] * 7)
+        statement = (
+            f"INSERT INTO {self.deliveries} (delivery_id, webhook_id, position, kind, "
+            "status, attempts, next_at, round_attempts) "
+            f"VALUES ({marks}, 0) ON CONFLICT (delivery_id) DO NOTHING"
+        )
+        rows = [
+            (q["delivery_id"], q["webhook_id"], q["position"], q["kind"], PENDING, 0,
+             stamp(now))
+            for q in queued
+        ]  # fmt: skip
+        self._write_many(statement, rows)
+
+    # Claiming and recording
+
+    def claim(
+        self, webhook_ids: Iterable[str], now: datetime, lease: float, limit: int
+    ) -> list[Delivery]:
+        """Due deliveries of ``webhook_ids``, held by this dispatcher for
+        ``lease`` seconds: one that is not recorded by then (its dispatcher
+        died) is due again. Other dispatchers skip what this one holds."""
+        ids = list(webhook_ids)
+        if not ids or limit <= 0:
+            return []
+        if self.postgres:
+            among, params = "webhook_id = ANY(%s)", [ids]
+            lock = "FOR UPDATE SKIP LOCKED"
+        else:
+            among = f"webhook_id IN ({', '.join('?' * len(ids))})"
+            params, lock = ids, ""
+        columns = ", ".join(DELIVERY_COLUMNS)
+        m = self.mark
+        statement = (
+            f"UPDATE {self.deliveries} SET claimed_until = {m} WHERE delivery_id IN ("
+            f"SELECT delivery_id FROM {self.deliveries} WHERE status = '{PENDING}' "
+            f"AND next_at <= {m} AND (claimed_until IS NULL OR claimed_until < {m}) "
+            f"AND {among} ORDER BY next_at, position LIMIT {m} {lock}) "
+            f"RETURNING {columns}"
+        )
+        held = stamp(now + timedelta(seconds=lease))
+        rows = retrying(
+            budget_of(self.datastore),
+            self._write_returning,
+            statement,
+            (held, stamp(now), stamp(now), *params, limit),
+        )
+        return sorted((_delivery(r) for r in rows), key=lambda d: d.position)
+
+    def record(
+        self,
+        delivery: Delivery,
+        attempt: Attempt,
+        outcome: str,
+        next_at: datetime | None,
+    ) -> None:
+        """An attempt, and what it left the delivery as: delivered, failed, or
+        pending again from ``next_at``."""
+        m = self.mark
+        round_started = delivery.round_started_at or attempt.at
+        update = (
+            f"UPDATE {self.deliveries} SET status = {m}, attempts = {m}, "
+            f"next_at = {m}, round_attempts = {m}, round_started_at = {m}, "
+            f"delivered_at = {m}, claimed_until = NULL WHERE delivery_id = {m}"
+        )
+        insert = (
+            f"INSERT INTO {self.attempts} ({', '.join(ATTEMPT_COLUMNS)}) "
+            f"VALUES ({', '.join([m] * len(ATTEMPT_COLUMNS))}) "
+            "ON CONFLICT (delivery_id, number) DO NOTHING"
+        )
+        retrying(
+            budget_of(self.datastore),
+            self._write_pair,
+            (insert, (
+                delivery.delivery_id, attempt.number, stamp(attempt.at),
+                attempt.status_code, attempt.latency_ms, attempt.excerpt,
+                attempt.error,
+            )),
+            (update, (
+                outcome, attempt.number, stamp(next_at) if next_at else None,
+                delivery.round_attempts + 1, stamp(round_started),
+                stamp(attempt.at) if outcome == DELIVERED else None,
+                delivery.delivery_id,
+            )),
+        )  # fmt: skip
+
+    def redeliver(self, delivery_id: str, now: datetime) -> bool:
+        """Send a delivery again from now, with a fresh round of retries;
+        False if the dispatcher has not taken it yet (it is due anyway)."""
+        m = self.mark
+        statement = (
+            f"UPDATE {self.deliveries} SET status = '{PENDING}', next_at = {m}, "
+            "round_attempts = 0, round_started_at = NULL, claimed_until = NULL "
+            f"WHERE delivery_id = {m} RETURNING delivery_id"
+        )
+        rows = retrying(
+            budget_of(self.datastore),
+            self._write_returning,
+            statement,
+            (stamp(now), delivery_id),
+        )
+        return bool(rows)
+
+    # Reads
+
+    def states(self, delivery_ids: Sequence[str]) -> dict[str, Delivery]:
+        if not delivery_ids:
+            return {}
+        marks = ", ".join([self.mark] * len(delivery_ids))
+        rows = self._query(
+            f"SELECT {', '.join(DELIVERY_COLUMNS)} FROM {self.deliveries} "
+            f"WHERE delivery_id IN ({marks})",
+            tuple(delivery_ids),
+        )
+        return {r["delivery_id"]: _delivery(r) for r in rows}
+
+    def attempts_of(self, delivery_ids: Sequence[str]) -> dict[str, list[Attempt]]:
+        if not delivery_ids:
+            return {}
+        marks = ", ".join([self.mark] * len(delivery_ids))
+        rows = self._query(
+            f"SELECT {', '.join(ATTEMPT_COLUMNS)} FROM {self.attempts} "
+            f"WHERE delivery_id IN ({marks}) ORDER BY delivery_id, number",
+            tuple(delivery_ids),
+        )
+        found: dict[str, list[Attempt]] = {i: [] for i in delivery_ids}
+        for r in rows:
+            found[r["delivery_id"]].append(
+                Attempt(
+                    r["number"], parse_stamp(r["at"]), r["status_code"],  # type: ignore[arg-type]
+                    r["latency_ms"], r["excerpt"], r["error"],
+                )
+            )  # fmt: skip
+        return found
+
+    # Plumbing
+
+    def _query(self, statement: str, params: tuple[Any, ...]) -> list[Any]:
+        return retrying(budget_of(self.datastore), self._select, statement, params)
+
+    def _select(self, statement: str, params: tuple[Any, ...]) -> list[Any]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, params)
+            return list(cursor.fetchall())
+
+    def _write_returning(self, statement: str, params: Sequence[Any]) -> list[Any]:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(statement, tuple(params))
+            return list(cursor.fetchall())
+
+    def _write_many(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        def write() -> None:
+            with self.datastore.transaction(commit=True) as cursor:
+                cursor.executemany(statement, rows)
+
+        retrying(budget_of(self.datastore), write)
+
+    def _write_pair(
+        self, first: tuple[str, tuple[Any, ...]], second: tuple[str, tuple[Any, ...]]
+    ) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(*first)
+            cursor.execute(*second)
+
+
+def report(store: DeliveryStore, queued: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Queued deliveries (outbox rows) with what the dispatcher did about them;
+    one it has not taken yet is pending, with no attempts."""
+    ids = [q["delivery_id"] for q in queued]
+    states = store.states(ids)
+    attempts = store.attempts_of(ids)
+    shown = []
+    for q in queued:
+        state = states.get(q["delivery_id"])
+        shown.append(
+            {
+                **{k: q[k] for k in ("delivery_id", "webhook_id", "kind", "position",
+                                     "agent_id", "team", "month")},
+                "status": state.status if state else PENDING,
+                "next_at": state.next_at if state else None,
+                "delivered_at": state.delivered_at if state else None,
+                "attempts": [vars(a) for a in attempts.get(q["delivery_id"], [])],
+            }
+        )  # fmt: skip
+    return shown
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        delivery_id=row["delivery_id"],
+        webhook_id=row["webhook_id"],
+        position=row["position"],
+        kind=row["kind"],
+        status=row["status"],
+        attempts=row["attempts"],
+        next_at=parse_stamp(row["next_at"]),
+        round_attempts=row["round_attempts"],
+        round_started_at=parse_stamp(row["round_started_at"]),
+        delivered_at=parse_stamp(row["delivered_at"]),
+    )

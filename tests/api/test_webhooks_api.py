@@ -1,0 +1,341 @@
+"""Webhooks: subscriptions through the API, the outbox the projector folds,
+and the dispatcher posting to receivers started on 127.0.0.1; on both backends."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from domain.access import Role
+from domain.month import Month
+from projections.dispatcher import DeliverySettings, Dispatcher
+from projections.runtime import Runtime, StoreConfig
+from tests.clock import service_today
+from tests.receiver import Receiver, verify
+
+PAST = "2026-01"  # a month that has ended: it can be closed and published
+DAY = service_today().isoformat()  # disputes are filed within the review window
+MONTH = str(Month.of(service_today()))
+FAST = DeliverySettings(timeout=1.0, first_retry=0.05, longest_retry=0.2, poll=0.02)
+
+
+class Dispatching:
+    """``appraisal deliver`` in a thread of the test, with its own runtime."""
+
+    def __init__(self, config: StoreConfig, settings: DeliverySettings) -> None:
+        self.stop = threading.Event()
+        self.runtime = Runtime(config)
+        self.dispatcher = Dispatcher(self.runtime, settings)
+        self.thread = threading.Thread(
+            target=self.dispatcher.run, args=(self.stop,), daemon=True
+        )
+        self.thread.start()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=20)
+        self.runtime.close()
+
+
+@pytest.fixture
+def dispatch(store_config: StoreConfig) -> Iterator[Callable[..., Dispatching]]:
+    started: list[Dispatching] = []
+
+    def start(**settings: Any) -> Dispatching:
+        running = Dispatching(store_config, DeliverySettings(**(vars(FAST) | settings)))
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    running = Receiver()
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def office(department):
+    """Agents a1 (team t1) and b1 (team t2), a deduction of each."""
+    department.register("a1", team="t1", joined_on="2020-01-06")
+    department.register("b1", team="t2", joined_on="2020-01-06")
+    return department
+
+
+def subscribe(department, url: str, kinds: list[str], **extra: Any) -> dict[str, Any]:
+    body = {"url": url, "kinds": kinds, "secret": "s3cret-s3cret-s3cret", **extra}
+    answer = department.admin.post("/webhooks", json=body)
+    assert answer.status_code == 201, answer.json
+    return answer.json
+
+
+def dispute(department, agent_id: str, team: str) -> str:
+    deduction = department.deduct(agent_id, "complaint", DAY)["deduction_id"]
+    supervisor = department.client_for(f"sup-{team}", Role.SUPERVISOR, team)
+    answer = supervisor.post(f"/deductions/{deduction}/disputes", json={"reason": "x"})
+    assert answer.status_code == 201, answer.json
+    return deduction
+
+
+def command(client, path: str, **kwargs: Any) -> dict[str, Any]:
+    answer = client.request(kwargs.pop("method", "POST"), path, **kwargs)
+    assert answer.status_code == 200, answer.json
+    client.session.position = max(client.session.position, answer.json["position"])
+    return answer.json
+
+
+def deliveries(department, webhook_id: str) -> list[dict[str, Any]]:
+    answer = department.admin.get(f"/webhooks/{webhook_id}/deliveries")
+    assert answer.status_code == 200, answer.json
+    return answer.json["deliveries"]
+
+
+def settled(department, webhook_id: str, count: int, timeout: float = 20.0):
+    """The subscription's deliveries once ``count`` of them are no longer
+    pending."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = deliveries(department, webhook_id)
+        done = [d for d in found if d["status"] != "pending"]
+        if len(done) >= count:
+            return found
+        assert time.monotonic() < deadline, found
+        time.sleep(0.05)
+
+
+def test_each_kind_is_delivered_once_signed_with_links_a_receiver_can_verify(
+    office, receiver, dispatch
+):
+    kinds = ["dispute.filed", "dispute.resolved", "period.closed", "period.published"]
+    webhook = subscribe(office, receiver.url, kinds, language="en")
+    dispatch()
+    deduction = dispute(office, "a1", "t1")
+    resolved = office.admin.post(
+        f"/deductions/{deduction}/disputes/resolution", json={"outcome": "upheld"}
+    )
+    assert resolved.status_code == 200, resolved.json
+    office.session.position = resolved.json["position"]
+    for step in ("close", "publish"):
+        command(office.admin, f"/periods/{PAST}/{step}")
+
+    receiver.wait_for(4)
+    time.sleep(0.3)  # nothing more comes
+    # Deliveries go out side by side, in no set order: each carries its position.
+    received = sorted(receiver.received, key=lambda r: r.json["position"])
+    assert [r.json["kind"] for r in received] == kinds
+    secret = "s3cret-s3cret-s3cret"
+    for request in received:
+        assert verify(secret, request.headers, request.body, time.time())
+        assert not verify(
+            "another-secret-16", request.headers, request.body, time.time()
+        )
+        assert request.headers["Idempotency-Key"] == request.delivery_id
+        assert request.headers["X-Appraisal-Event"] == request.json["kind"]
+        assert request.json["delivery_id"] == request.delivery_id
+        assert request.json["webhook_id"] == webhook["webhook_id"]
+    assert [r.json["month"] for r in received] == [MONTH, MONTH, PAST, PAST]
+    filed = received[0].json
+    assert filed["agent_id"] == "a1" and filed["team"] == "t1"
+    assert filed["data"]["deduction_id"] == deduction
+    assert filed["links"] == {
+        "scorecard": f"/agents/a1/scorecards/{MONTH}",
+        "dispute": f"/deductions/{deduction}/disputes/1",
+    }
+    assert "disputed deduction" in filed["summary"]
+    assert received[1].json["data"]["outcome"] == "upheld"
+    assert received[3].json["links"]["rankings"] == f"/rankings/{PAST}"
+    shown = settled(office, webhook["webhook_id"], 4)
+    assert {d["status"] for d in shown} == {"delivered"}
+    assert [d["position"] for d in shown] == sorted(
+        (d["position"] for d in shown), reverse=True
+    )
+    for shown_delivery in shown:
+        (attempt,) = shown_delivery["attempts"]
+        assert attempt["status_code"] == 200
+        assert attempt["excerpt"] == '{"errcode": 0}'
+        assert attempt["latency_ms"] >= 0
+
+
+def test_a_subscription_is_not_sent_what_happened_before_it(office, receiver, dispatch):
+    dispute(office, "a1", "t1")
+    webhook = subscribe(office, receiver.url, ["dispute.filed", "period.closed"])
+    dispatch()
+    command(office.admin, f"/periods/{PAST}/close")
+    (request,) = receiver.wait_for(1)
+    time.sleep(0.3)
+    assert len(receiver.received) == 1
+    assert request.json["kind"] == "period.closed"
+    assert len(deliveries(office, webhook["webhook_id"])) == 1
+
+
+def test_retries_reach_a_receiver_that_fails_twice_under_one_delivery_id(
+    office, receiver, dispatch
+):
+    receiver.failures = 2
+    webhook = subscribe(office, receiver.url, ["period.closed"])
+    dispatch()
+    command(office.admin, f"/periods/{PAST}/close")
+    requests = receiver.wait_for(3)
+    assert len({r.delivery_id for r in requests}) == 1
+    assert len({r.body for r in requests}) == 1  # the same bytes each time
+    (shown,) = settled(office, webhook["webhook_id"], 1)
+    assert shown["status"] == "delivered"
+    assert [a["status_code"] for a in shown["attempts"]] == [500, 500, 200]
+    assert [a["number"] for a in shown["attempts"]] == [1, 2, 3]
+    assert shown["attempts"][0]["excerpt"] == "receiver broke"
+
+
+def test_a_delivery_fails_after_its_attempts_and_an_admin_redelivers_it(
+    office, receiver, dispatch
+):
+    receiver.failures = 100
+    webhook = subscribe(office, receiver.url, ["period.closed"])
+    dispatch(max_attempts=3)
+    command(office.admin, f"/periods/{PAST}/close")
+    (shown,) = settled(office, webhook["webhook_id"], 1)
+    assert shown["status"] == "failed"
+    assert len(shown["attempts"]) == 3
+    receiver.failures = 0
+    path = f"/webhooks/{webhook['webhook_id']}/deliveries/{shown['delivery_id']}"
+    again = office.admin.post(f"{path}/redeliver")
+    assert again.status_code == 200, again.json
+    assert again.json["status"] == "pending"
+    deadline = time.monotonic() + 20
+    while deliveries(office, webhook["webhook_id"])[0]["status"] != "delivered":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    (shown,) = deliveries(office, webhook["webhook_id"])
+    assert [a["status_code"] for a in shown["attempts"]] == [500, 500, 500, 200]
+    assert len({r.delivery_id for r in receiver.received}) == 1
+
+
+def test_a_hanging_receiver_times_out_and_never_slows_the_api(
+    office, receiver, dispatch
+):
+    receiver.hang.set()
+    receiver.hang_seconds = 3.0
+    webhook = subscribe(office, receiver.url, ["dispute.filed"])
+    dispatch(timeout=0.5, max_attempts=1)
+    dispute(office, "a1", "t1")
+    receiver.wait_for(1)  # the dispatcher is waiting on the receiver now
+    started = time.monotonic()
+    office.deduct("a1", "complaint", DAY)
+    assert office.admin.get("/agents/a1").status_code == 200
+    assert time.monotonic() - started < 0.5
+    (shown,) = settled(office, webhook["webhook_id"], 1)
+    assert shown["status"] == "failed"
+    (attempt,) = shown["attempts"]
+    assert attempt["status_code"] is None
+    assert "timed out" in attempt["error"]
+    assert 400 <= attempt["latency_ms"] < 2500
+
+
+def test_a_paused_subscription_receives_nothing_until_resumed(
+    office, receiver, dispatch
+):
+    webhook = subscribe(office, receiver.url, ["period.closed", "period.published"])
+    dispatch()
+    path = f"/webhooks/{webhook['webhook_id']}"
+    command(office.admin, f"{path}/pause")
+    assert office.admin.get(path).json["status"] == "paused"
+    command(office.admin, f"/periods/{PAST}/close")
+    time.sleep(0.5)
+    assert receiver.received == []
+    (held,) = deliveries(office, webhook["webhook_id"])
+    assert held["status"] == "pending" and held["attempts"] == []
+    command(office.admin, f"{path}/resume")
+    command(office.admin, f"/periods/{PAST}/publish")
+    requests = receiver.wait_for(2)
+    kinds = sorted(r.json["kind"] for r in requests)
+    assert kinds == ["period.closed", "period.published"]
+    again = office.admin.post(f"{path}/resume")
+    assert again.status_code == 409
+
+
+def test_a_team_filter_sends_only_that_teams_moments_and_the_departments(
+    office, receiver, dispatch
+):
+    subscribe(office, receiver.url, ["dispute.filed", "period.closed"], team="t2")
+    dispatch()
+    dispute(office, "a1", "t1")
+    dispute(office, "b1", "t2")
+    command(office.admin, f"/periods/{PAST}/close")
+    receiver.wait_for(2)
+    time.sleep(0.3)
+    requests = sorted(receiver.received, key=lambda r: r.json["position"])
+    assert [(r.json["kind"], r.json["agent_id"]) for r in requests] == [
+        ("dispute.filed", "b1"),
+        ("period.closed", None),
+    ]
+    assert requests[0].json["team"] == "t2"
+
+
+def test_wecom_and_dingtalk_get_group_bot_markdown_in_chinese(
+    office, receiver, dispatch
+):
+    subscribe(office, receiver.url + "?bot=wecom", ["dispute.filed"], format="wecom")
+    subscribe(
+        office, receiver.url + "?bot=dingtalk", ["dispute.filed"], format="dingtalk"
+    )
+    dispatch()
+    deduction = dispute(office, "a1", "t1")
+    requests = {r.path.partition("=")[2]: r.json for r in receiver.wait_for(2)}
+    wecom, dingtalk = requests["wecom"], requests["dingtalk"]
+    assert wecom["msgtype"] == "markdown" and set(wecom) == {"msgtype", "markdown"}
+    content = wecom["markdown"]["content"]
+    assert content.startswith("### 扣分申诉")
+    assert "提出申诉" in content and "Agent a1 (a1)" in content
+    assert f"/agents/a1/scorecards/{MONTH}" in content
+    assert f"/deductions/{deduction}/disputes/1" in content
+    assert dingtalk["msgtype"] == "markdown"
+    assert dingtalk["markdown"]["title"] == "扣分申诉"
+    assert dingtalk["markdown"]["text"] == content
+
+
+def test_subscriptions_are_listed_with_their_secret_masked_and_deleted(office):
+    made = subscribe(office, "https://hooks.example.com/a", ["period.closed"])
+    assert made["secret"] == "s3cret-s3cret-s3cret"
+    generated = office.admin.post(
+        "/webhooks", json={"url": "http://example.com/b", "kinds": ["period.closed"]}
+    ).json
+    assert generated["secret"].startswith("whsec_") and len(generated["secret"]) > 30
+    listed = office.admin.get("/webhooks").json["webhooks"]
+    assert [w["webhook_id"] for w in listed] == [
+        made["webhook_id"],
+        generated["webhook_id"],
+    ]
+    assert all(w["secret"].endswith(x["secret"][-4:]) for w, x in
+               zip(listed, (made, generated), strict=True))  # fmt: skip
+    assert all("s3cret-s3cret" not in str(w) for w in listed)
+    path = f"/webhooks/{made['webhook_id']}"
+    command(office.admin, path, method="DELETE")
+    assert office.admin.get(path).status_code == 404
+    assert office.admin.post(f"{path}/pause").status_code == 404
+    assert len(office.admin.get("/webhooks").json["webhooks"]) == 1
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"url": "ftp://example.com/x", "kinds": ["period.closed"]}, "url"),
+        ({"url": "http://example.com/x", "kinds": ["nope"]}, "kinds.0"),
+        ({"url": "http://example.com/x", "kinds": []}, "kinds"),
+        ({"url": "http://example.com/x", "kinds": ["period.closed"],
+          "secret": "short"}, "secret"),
+        ({"url": "http://example.com/x", "kinds": ["period.closed"],
+          "format": "slack"}, "format"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("store_config", ["sqlite"], indirect=True)
+def test_a_bad_subscription_is_refused_naming_the_field(department, body, field):
+    answer = department.admin.post("/webhooks", json=body)
+    assert answer.status_code == 422, answer.json
+    assert field in answer.json["errors"]

@@ -164,10 +164,14 @@ class TokenCommands:
         ``TokenRejectedError`` with the reason if it expired or was revoked."""
         if not token.startswith(TOKEN_PREFIX):
             return None
+        return self.principal_of(hash_token(token))
+
+    def principal_of(self, token_hash: str) -> Principal | None:
+        """``authenticate``, for a token known by its SHA-256 (all a signed-in
+        page session keeps): None if unknown, ``TokenRejectedError`` if it
+        expired or was revoked since."""
         try:
-            found: AccessToken = self.repository.get(
-                AccessToken.create_id(hash_token(token))
-            )
+            found: AccessToken = self.repository.get(AccessToken.create_id(token_hash))
         except AggregateNotFoundError:
             return None
         refusal = found.refusal(self.today())

@@ -58,6 +58,7 @@ from projections.postgres import PostgresScoreboardView
 from projections.projector import UNAVAILABLE, Projector
 from projections.replica import Replica
 from projections.scoreboard import ScoreboardView, projection_name
+from projections.sessions import PageSessions
 from projections.sqlite import SQLiteScoreboardView
 from projections.usage import TokenUse
 
@@ -101,6 +102,7 @@ class Runtime:
         self.status = StatusStore(self.datastore, config.is_postgres)
         self.keys = KeyStore(self.app.recorder, config.is_postgres)
         self.usage = TokenUse(self.datastore, config.is_postgres)
+        self.page_sessions = PageSessions(self.datastore, config.is_postgres)
         self.import_jobs = ImportJobStore(self.datastore, config.is_postgres)
         self.deliveries = DeliveryStore(self.datastore, config.is_postgres)
         self.views: dict[int, ScoreboardView] = {}
@@ -139,6 +141,7 @@ class Runtime:
             *self.status.schema_objects_of(),
             *self.keys.schema_objects_of(),
             *self.usage.schema_objects_of(),
+            *self.page_sessions.schema_objects_of(),
             *self.import_jobs.schema_objects_of(),
             *self.deliveries.schema_objects_of(),
         ]

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from domain.text import storable
-from web import context, errors, i18n, idempotency, limits
+from web import context, errors, i18n, idempotency, limits, ui
 from web.api import Api
 from web.config import Settings
 
@@ -54,6 +54,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     api = Api(app, months=settings.months)
     _register_hooks(app, settings)
     _register_blueprints(api)
+    ui.register(app)  # the pages: not part of the API or its OpenAPI document
     return app
 
 

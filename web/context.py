@@ -15,6 +15,7 @@ from projections.runtime import Runtime
 from projections.scoreboard import ScoreboardView
 from web.config import Settings
 from web.errors import ProblemError
+from web.i18n import PAGES
 
 EXTENSION = "appraisal"
 MIN_POSITION = "Min-Position"
@@ -70,6 +71,8 @@ def authenticate() -> None:
     if request.endpoint is None or request.method == "OPTIONS":
         return
     if request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == "api-docs":
+        return
+    if request.blueprint == PAGES:  # signed in by a session: web.ui.sessions
         return
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

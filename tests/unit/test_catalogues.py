@@ -30,10 +30,12 @@ def catalogue():
 
 
 def extracted() -> set[str]:
-    """Every message the code marks, as ``pybabel extract -F babel.cfg -k N_``."""
+    """Every message the code marks, as ``pybabel extract -F babel.cfg -k N_
+    -k _`` (``_`` in the pages' templates)."""
     with (ROOT / "babel.cfg").open(encoding="utf-8") as file:
         method_map, options_map = parse_mapping_cfg(file)
-    found = extract_from_dir(str(ROOT), method_map, options_map, keywords={"N_": None})
+    keywords = {"N_": None, "_": None}
+    found = extract_from_dir(str(ROOT), method_map, options_map, keywords=keywords)
     return {message for _, _, message, _, _ in found}
 
 

@@ -1,0 +1,252 @@
+"""The pages in a real browser: Debian's headless Chromium, driven by Selenium
+through Debian's chromedriver, against ``appraisal serve`` on the demo
+department (SQLite), as a person would use them.
+
+Without Chromium these tests skip, except in CI (``CI=true``), where they
+fail: ``apt-get install chromium chromium-driver`` (README, tests).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.commands import Background, clean_env, serving_demo
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+HAN = re.compile("[\u4e00-\u9fff]")
+
+
+def _browser_or_skip() -> None:
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if not missing:
+        return
+    why = f"{', '.join(missing)} missing: apt-get install chromium chromium-driver"
+    if os.environ.get("CI") == "true":
+        pytest.fail(why, pytrace=False)
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict]]:
+    """The demo department served on SQLite: its base URL and tokens."""
+    _browser_or_skip()
+    root = tmp_path_factory.mktemp("pages")
+    data_dir, workdir = root / "data", root / "cwd"
+    workdir.mkdir()
+    env = clean_env(APPRAISAL_DATA_DIR=str(data_dir))
+    started: list[Background] = []
+
+    def background(*args: str, env: Any, cwd: Path) -> Background:
+        running = Background(*args, env=env, cwd=cwd, log=root / f"{args[0]}.log")
+        started.append(running)
+        return running
+
+    try:
+        with serving_demo(env, data_dir, workdir, background, 60) as (base, tokens, _):
+            yield base, tokens
+    finally:
+        for running in started:
+            running.terminate()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    """A fresh headless Chromium whose reader prefers Chinese, as a browser
+    in a Chinese department does."""
+    _browser_or_skip()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+        "--lang=zh-CN",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
+        options.add_argument(argument)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+
+
+def text_of(driver: Any, selector: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    return str(driver.find_element(By.CSS_SELECTOR, selector).text)
+
+
+def follow(driver: Any, element: Any) -> None:
+    """Click ``element`` and wait for the page it leads to."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    page = driver.find_element("css selector", "html")
+    element.click()
+    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(page))
+
+
+def sign_in(driver: Any, base: str, token: str, start: str = "/ui/") -> None:
+    driver.get(base + start)
+    assert "/ui/sign-in" in driver.current_url
+    driver.find_element("id", "token").send_keys(token)
+    follow(driver, driver.find_element("id", "sign-in"))
+
+
+def drawn(driver: Any, canvas_id: str) -> bool:
+    """Chart.js drew on the canvas: it says so, and some pixel is painted."""
+    return bool(
+        driver.execute_script(
+            """
+            const canvas = document.getElementById(arguments[0]);
+            if (!canvas || canvas.dataset.drawn !== "true") return false;
+            const pixels = canvas.getContext("2d")
+                .getImageData(0, 0, canvas.width, canvas.height).data;
+            for (let i = 3; i < pixels.length; i += 4) if (pixels[i]) return true;
+            return false;
+            """,
+            canvas_id,
+        )
+    )
+
+
+def console_errors(driver: Any) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_an_admin_signs_in_with_a_token_and_sees_the_board_in_chinese(
+    served, browser, tmp_path
+):
+    base, tokens = served
+
+    sign_in(browser, base, tokens["admin:admin"])
+
+    assert "/ui/rankings" in browser.current_url
+    assert "排名榜" in text_of(browser, "h1")
+    assert browser.find_element("css selector", "html").get_attribute("lang") == "zh-CN"
+    board = text_of(browser, "#ranking")
+    assert "名次" in board and "总分" in board and "等级" in board
+    assert "Wang Fang" in board and "Zhao Lei" in board
+    assert "前列" in board  # the top group is marked
+    assert drawn(browser, "totals-chart")
+    assert console_errors(browser) == []
+    browser.save_screenshot(str(tmp_path / "ranking-zh-CN.png"))
+
+
+def test_the_language_switch_turns_the_pages_to_english_and_keeps_them_so(
+    served, browser
+):
+    base, tokens = served
+    sign_in(browser, base, tokens["auditor:auditor"])
+
+    follow(browser, browser.find_element("id", "lang-en"))
+
+    assert "Ranking board" in text_of(browser, "h1")
+    assert not HAN.search(text_of(browser, "#ranking"))
+    browser.get(base + "/ui/rankings")  # the choice is kept (a cookie)
+    assert "Ranking board" in text_of(browser, "h1")
+    assert browser.find_element("css selector", "html").get_attribute("lang") == "en"
+
+
+def test_an_agents_month_shows_the_waterfall_with_each_step_linked_to_its_event(
+    served, browser, tmp_path
+):
+    base, tokens = served
+    sign_in(browser, base, tokens["admin:admin"])
+
+    follow(browser, browser.find_element("link text", "Li Na"))
+
+    assert "/ui/agents/CS-102/" in browser.current_url
+    assert "Li Na" in text_of(browser, "h1")
+    assert "评分卡" in browser.page_source
+    assert drawn(browser, "waterfall-chart")
+    browser.save_screenshot(str(tmp_path / "agent-month-zh-CN.png"))
+    links = browser.find_elements("css selector", "#trail a[href^='#event-']")
+    assert links, "no step of the trail links to its event"
+    position = links[0].text
+    row = text_of(browser, f"#event-{position}")
+    assert "sup-zhang" in row  # the recorder
+    assert "songsong-2019" in row  # the rulebook version
+    links[0].click()
+    assert browser.current_url.endswith(f"#event-{position}")
+    assert console_errors(browser) == []
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused(served, browser):
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    base, tokens = served
+    sign_in(browser, base, tokens["admin:admin"])
+
+    page = browser.find_element("css selector", "html")
+    browser.execute_script(
+        """
+        const form = document.createElement("form");
+        form.method = "post";
+        form.action = "/ui/sign-out";
+        document.body.appendChild(form);
+        form.submit();
+        """
+    )
+    WebDriverWait(browser, 20).until(expected_conditions.staleness_of(page))
+
+    assert text_of(browser, "#problem").startswith("400")
+    browser.get(base + "/ui/rankings")  # still signed in: nothing was done
+    assert "排名榜" in text_of(browser, "h1")
+
+
+def test_signing_out_sends_the_person_back_to_sign_in(served, browser):
+    base, tokens = served
+    sign_in(browser, base, tokens["admin:admin"])
+
+    follow(browser, browser.find_element("id", "sign-out"))
+
+    assert "/ui/sign-in" in browser.current_url
+    assert "登录" in text_of(browser, "h1")
+    browser.get(base + "/ui/rankings")
+    assert "/ui/sign-in" in browser.current_url
+    cookies = {c["name"] for c in browser.get_cookies()}
+    assert "appraisal_session" not in cookies
+
+
+def test_an_agent_cannot_open_a_colleagues_month(served, browser):
+    base, tokens = served
+    sign_in(browser, base, tokens["agent:CS-101"])
+    month = browser.find_element("id", "month").get_attribute("value")
+
+    browser.get(f"{base}/ui/agents/CS-102/{month}")
+
+    assert text_of(browser, "#problem").startswith("403")
+    browser.get(f"{base}/ui/agents/CS-101/{month}")  # their own month opens
+    assert "Wang Fang" in text_of(browser, "h1")
+
+
+def test_a_supervisor_reads_another_teams_agent_as_the_api_lets_them(served, browser):
+    """Supervisors read the department (docs/api.md, roles): the page refuses
+    what the API refuses, no more."""
+    base, tokens = served
+    sign_in(browser, base, tokens["supervisor:sup-zhang"])
+    month = browser.find_element("id", "month").get_attribute("value")
+
+    browser.get(f"{base}/ui/agents/CS-202/{month}")
+
+    assert "Huang Ying" in text_of(browser, "h1")

@@ -1,0 +1,176 @@
+"""What the pages show, read through the API's own views.
+
+A page calls the function of the API view that answers the same question
+(unwrapped from its HTTP decorators), with a query parsed by that view's own
+schema, and dumps the answer with the view's own response schema: the page
+shows exactly what ``GET /rankings/{month}`` or ``GET
+/agents/{id}/scorecards/{month}/explain`` would answer the same principal, in
+the same language. What a page adds (movement since last month, the top and
+bottom groups, the steps of a waterfall) is worked out here from those
+answers and from the projection functions the API uses for the same notions
+(``projections.explain.standings_at``), never in a template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from inspect import unwrap
+from typing import Any
+
+from marshmallow import Schema
+
+from domain.errors import DomainError
+from domain.month import Month
+from domain.text import N_
+from projections.explain import standings_at
+from projections.scoreboard import NOW
+from web import agents, audit, scorecards
+from web.audit_schemas import AsOfQuery, ExplanationOut
+from web.context import principal, read_view, runtime
+from web.i18n import translate
+from web.schemas import (
+    AgentList,
+    AgentQuery,
+    RankingOut,
+    RankingQuery,
+    ScorecardOut,
+)
+
+
+def answer(
+    view: Callable[..., Any],
+    out: type[Schema],
+    query: type[Schema] | None = None,
+    args: Mapping[str, str] | None = None,
+    **path: str,
+) -> dict[str, Any]:
+    """What the API ``view`` answers for ``args`` (its query) and ``path``."""
+    parsed = [query().load(dict(args or {}))] if query is not None else []
+    return dict(out().dump(unwrap(view)(*parsed, **path)))
+
+
+def default_month() -> str:
+    """The month a board opens on: the last one, the month being reviewed."""
+    return str(Month.of(runtime().app.today()).previous())
+
+
+def teams() -> list[str]:
+    """The teams the principal may see on the roster, for the team picker."""
+    roster = answer(agents.list_agents, AgentList, AgentQuery)
+    return sorted({agent["team"] for agent in roster["agents"]})
+
+
+def board(month: str, team: str | None) -> dict[str, Any]:
+    """The month's ranking as ``GET /rankings/{month}`` answers it, each entry
+    with its grade, whether it is in the month's top places or bottom group,
+    and its move since last month; unranked agents apart."""
+    args = {"team": team} if team else {}
+    ranking = _ranking(month, args)
+    period = Month.parse(ranking["month"])
+    standing = standings_at(read_view(), period, NOW) if ranking["entries"] else {}
+    before = _ranks(str(period.previous()), args)
+    rows = []
+    for entry in ranking["entries"]:
+        found = standing.get(entry["agent_id"])
+        rows.append(
+            {
+                **entry,
+                "grade": found.grade if found else None,
+                "top": bool(found and found.in_top_of_month and entry["rank"]),
+                "bottom": bool(found and found.in_bottom),
+                "movement": _movement(entry["rank"], before.get(entry["agent_id"])),
+            }
+        )
+    ranked = [row for row in rows if row["rank"] is not None]
+    return {
+        **ranking,
+        "previous": str(period.previous()),
+        "ranked": ranked,
+        "unranked": [row for row in rows if row["rank"] is None],
+        "chart": {
+            "labels": [row["name"] for row in ranked],
+            "totals": [row["total"] for row in ranked],
+            "groups": [_group(row) for row in ranked],
+        },
+    }
+
+
+def _ranking(month: str, args: Mapping[str, str]) -> dict[str, Any]:
+    return answer(scorecards.get_ranking, RankingOut, RankingQuery, args, month=month)
+
+
+def _ranks(month: str, args: Mapping[str, str]) -> dict[str, int | None]:
+    """Each agent's rank in ``month``, read as the API reads it; none if that
+    month cannot be read (before the accepted months, say)."""
+    try:
+        found = _ranking(month, args)
+    except DomainError:
+        return {}
+    return {entry["agent_id"]: entry["rank"] for entry in found["entries"]}
+
+
+def _movement(rank: int | None, before: int | None) -> dict[str, Any] | None:
+    """Places gained (positive) or lost since last month; ``new`` if the
+    agent was not ranked then."""
+    if rank is None:
+        return None
+    if before is None:
+        return {"kind": "new", "places": 0}
+    places = before - rank
+    kind = "up" if places > 0 else "down" if places < 0 else "same"
+    return {"kind": kind, "places": abs(places)}
+
+
+def _group(row: Mapping[str, Any]) -> str:
+    return "top" if row["top"] else "bottom" if row["bottom"] else "middle"
+
+
+def agent_month(agent_id: str, month: str) -> dict[str, Any]:
+    """An agent's scorecard and its explanation, as the API answers them,
+    and the explanation's steps as a waterfall from the start to the total."""
+    card = answer(
+        scorecards.get_scorecard, ScorecardOut, AsOfQuery,
+        agent_id=agent_id, month=month,
+    )  # fmt: skip
+    trail = answer(
+        audit.explain_scorecard, ExplanationOut, AsOfQuery,
+        agent_id=agent_id, month=month,
+    )  # fmt: skip
+    agent = agents.readable_agent(agent_id)
+    return {
+        "agent": {"agent_id": agent.agent_id, "name": agent.name, "team": agent.team},
+        "card": card,
+        "trail": trail,
+        "waterfall": waterfall(trail),
+        "department": principal().may_read_department,
+    }
+
+
+def waterfall(trail: Mapping[str, Any]) -> dict[str, Any]:
+    """The explanation's steps that moved the score, each as a floating bar
+    from the running total before it to the one after, between a bar for the
+    start and one for the total; each step names the event (its position)."""
+    steps = [
+        {"label": translate(N_("Start")), "from": "0", "to": trail["start"],
+         "kind": "start", "position": None},
+    ]  # fmt: skip
+    for entry in trail["entries"]:
+        moved = Decimal(entry["points"])
+        if not moved:
+            continue
+        after = Decimal(entry["running_total"])
+        steps.append(
+            {
+                "label": f"{entry['position']} {entry['item'] or entry['event_type']}",
+                "from": str(after - moved),
+                "to": entry["running_total"],
+                "kind": "up" if moved > 0 else "down",
+                "position": entry["position"],
+            }
+        )
+    steps.append(
+        {"label": translate(N_("Total")), "from": "0", "to": trail["total"],
+         "kind": "total", "position": None},
+    )  # fmt: skip
+    return {"steps": steps}

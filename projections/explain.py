@@ -46,6 +46,9 @@ class Entry:
     evidence, a complaint's number and text, ..."""
     replaces: list[int] = field(default_factory=list)
     """The positions of the rows this fact corrected (they no longer count)."""
+    item_name: str | None = None
+    """The rule item's name as the rulebook writes it (``what`` begins with
+    it), so that a reader gets it in their language."""
 
 
 class Ledger:
@@ -192,6 +195,7 @@ def _line(
         facts=facts,
         detail=one["detail"],
         replaces=one["replaces"],
+        item_name=line.item_name,
     )
     return (last.position if last else 2**62, entry)
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg.rows import dict_row
 
+from domain.text import N_, Message
 from projections.migrate import SchemaObject, statement_object
 from projections.persistence import (
     TRANSIENT,
@@ -47,10 +48,16 @@ class ReadTimeoutError(Exception):
     """Raised when the read models do not reach a position within the timeout."""
 
     def __init__(self, wanted: int, reached: int, stall: str | None = None) -> None:
-        why = f"; {stall}" if stall else ""
-        super().__init__(
-            f"read models are at position {reached}, not yet {wanted}{why}"
-        )
+        # A template and its values, as a domain error has (the stall may be
+        # a ``Message``): the web layer answers in the reader's language.
+        self.template = N_("read models are at position {reached}, not yet {wanted}")
+        self.params: dict[str, object] = {"reached": reached, "wanted": wanted}
+        if stall:
+            self.template = N_(
+                "read models are at position {reached}, not yet {wanted}; {stall}"
+            )
+            self.params["stall"] = stall
+        super().__init__(self.template.format(**self.params))
         self.wanted = wanted
         self.reached = reached
 
@@ -61,13 +68,16 @@ class StalledError(Exception):
 
     def __init__(self, position: int, topic: str, error: BaseException) -> None:
         text = (str(error).strip() or type(error).__name__).splitlines()[0]
-        super().__init__(
-            f"cannot fold the event at position {position} ({topic}): "
-            f"{type(error).__name__}: {text}"
+        self.error = f"{type(error).__name__}: {text}"
+        self.said = Message(
+            N_("cannot fold the event at position {position} ({topic}): {error}"),
+            position=position,
+            topic=topic,
+            error=self.error,
         )
+        super().__init__(str(self.said))
         self.position = position
         self.topic = topic
-        self.error = f"{type(error).__name__}: {text}"
 
 
 @dataclass(frozen=True)
@@ -206,36 +216,46 @@ class Health:
     def problems(self, now: datetime | None = None) -> list[tuple[str, str]]:
         """``(code, what is wrong)`` for every problem; none when all is well."""
         if not self.reachable:
-            return [
-                ("store_unreachable", f"The event store is unreachable: {self.error}")
-            ]
+            unreachable = N_("The event store is unreachable: {error}")
+            return [("store_unreachable", Message(unreachable, error=self.error))]
         found = []
         status = self.statuses.get(self.live)
         if self.stall is not None:
-            found.append(
-                ("read_side_stalled", f"The read side is stalled: {self.stall}.")
-            )
+            stalled = N_("The read side is stalled: {stall}.")
+            found.append(("read_side_stalled", Message(stalled, stall=self.stall.said)))
         elif status is not None and status.stalled:
+            stalled = N_(
+                "The read side is stalled at position {position} ({topic}) "
+                "since {since}: {error}."
+            )
             found.append(
                 (
                     "read_side_stalled",
-                    f"The read side is stalled at position {status.stalled_at} "
-                    f"({status.stalled_topic}) since {status.stalled_since}: "
-                    f"{status.error}.",
+                    Message(
+                        stalled,
+                        position=status.stalled_at,
+                        topic=status.stalled_topic,
+                        since=status.stalled_since,
+                        error=status.error,
+                    ),
                 )
             )
         if not self.inline and self.lag > 0 and not found:
             age = status.age(now or datetime.now(UTC)) if status else None
             if age is None or age > PROJECTOR_SILENCE:
-                seen = f"last seen {age:.0f} s ago" if age is not None else "never seen"
-                found.append(
-                    (
-                        "projector_not_running",
-                        f"The read models are {self.lag} events behind and the "
-                        f"projector ({self.live}) was {seen}: start "
-                        "'appraisal project'.",
-                    )
+                behind = N_(
+                    "The read models are {lag} events behind and the projector "
+                    "({name}) was never seen: start 'appraisal project'."
                 )
+                params: dict[str, object] = {"lag": self.lag, "name": self.live}
+                if age is not None:
+                    behind = N_(
+                        "The read models are {lag} events behind and the projector "
+                        "({name}) was last seen {age} s ago: start "
+                        "'appraisal project'."
+                    )
+                    params["age"] = f"{age:.0f}"
+                found.append(("projector_not_running", Message(behind, **params)))
         return found
 
 

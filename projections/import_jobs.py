@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from domain.text import N_
 from projections.health import this_process
 from projections.migrate import SchemaObject, statement_object
 from projections.retry import budget_of, retrying
@@ -93,8 +94,10 @@ class ImportJob:
         return replace(
             self,
             status=INTERRUPTED,
-            error="The process running the import stopped. Post the file again: "
-            "rows already imported come back unchanged.",
+            error=N_(
+                "The process running the import stopped. Post the file again: "
+                "rows already imported come back unchanged."
+            ),
         )
 
 

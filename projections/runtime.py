@@ -34,6 +34,7 @@ from domain.application import AppraisalApp
 from domain.month import MonthRange
 from domain.register import ROOT_GENERATION
 from domain.rulebook import FIRST_EDITION
+from domain.text import N_, Message
 from projections.audit import ChainStore
 from projections.calendar import WorkingCalendar
 from projections.config import StoreConfig
@@ -380,12 +381,16 @@ class Runtime:
     def stall_of(self, view: ScoreboardView) -> str | None:
         """The stall the view's projector reports, if any, in words."""
         if self.stall is not None:
-            return str(self.stall)
+            return self.stall.said
         found = self.status.read().get(projection_name(self.generation_of(view)))
         if found and found.stalled:
-            return (
-                f"the read side is stalled at position {found.stalled_at} "
-                f"({found.stalled_topic}): {found.error}"
+            return Message(
+                N_(
+                    "the read side is stalled at position {position} ({topic}): {error}"
+                ),
+                position=found.stalled_at,
+                topic=found.stalled_topic,
+                error=found.error,
             )
         return None
 

@@ -50,7 +50,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     app.config.update(_flask_defaults())
     app.config.update(flask_config)
     _open_runtime(app, settings)
-    app.wsgi_app = limits.RequestLimits(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = limits.RequestLimits(app.wsgi_app, app)  # type: ignore[method-assign]
     api = Api(app, months=settings.months)
     _register_hooks(app, settings)
     _register_blueprints(api)

@@ -7,6 +7,7 @@ from typing import Any
 from domain.commands import NewAgent, Recorded
 from domain.errors import NotVisibleError
 from domain.month import Month
+from domain.text import N_
 from projections.scoreboard import AgentRecord
 from web import access
 from web.api import Blueprint, created
@@ -65,9 +66,12 @@ def readable_agent(agent_id: str, month: Month | None = None) -> AgentRecord:
     access.agent(principal(), agent_id)
     agent = read_view().agent(agent_id)
     if agent is None:
-        detail = f"No agent is registered as {agent_id!r}."
-        raise NotVisibleError(detail, field="agent_id")
+        detail = N_("No agent is registered as {agent_id!r}.")
+        raise NotVisibleError(detail, field="agent_id", agent_id=agent_id)
     if month is not None and not agent.present_in(month):
-        detail = f"{agent_id} joined on {agent.joined_on}, after {month}."
-        raise NotVisibleError(detail, field="month")
+        detail = N_("{agent_id} joined on {joined_on}, after {month}.")
+        raise NotVisibleError(
+            detail, field="month", agent_id=agent_id, joined_on=agent.joined_on,
+            month=month,
+        )  # fmt: skip
     return agent

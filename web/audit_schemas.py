@@ -10,6 +10,7 @@ from domain.deduction import OUTCOMES
 from domain.month import MonthRange
 from domain.text import N_
 from projections.sql_lists import DISPUTE_STATES
+from web.i18n import LocalLead, LocalName
 from web.inputs import (
     CODE,
     Day,
@@ -153,7 +154,14 @@ class DisputeSummaryOut(Schema):
 class EntryOut(Schema):
     position = fields.Integer(allow_none=True)
     event_type = fields.String()
-    what = fields.String()
+    what = LocalLead(
+        "item_name",
+        metadata={"description": "What happened; a rule item's name in the "
+                  "asked language"},
+    )  # fmt: skip
+    item_name = LocalName(
+        allow_none=True, metadata={"description": "In the asked language"}
+    )
     points = Points()
     running_total = Points()
     status = fields.String()

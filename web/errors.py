@@ -270,7 +270,10 @@ def handle_validation_error(error: ValidationError) -> Response:
 
 def handle_read_timeout(error: ReadTimeoutError) -> Response:
     return problem_response(
-        503, str(error), code="read_model_behind", headers={"Retry-After": "1"}
+        503,
+        translate(error.template, error.params),
+        code="read_model_behind",
+        headers={"Retry-After": "1"},
     )
 
 

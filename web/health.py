@@ -9,6 +9,7 @@ from flask import Response
 from web.api import Blueprint
 from web.context import runtime
 from web.errors import PROBLEM_JSON, problem_response
+from web.i18n import translate
 from web.schemas import Health, HealthProblem
 
 blp = Blueprint("health", __name__, description="Service health")
@@ -66,7 +67,7 @@ def health() -> Any:
     body["status"] = "unavailable"
     response: Response = problem_response(
         503,
-        " ".join(detail for _, detail in problems),
+        " ".join(translate(detail.template, detail.params) for _, detail in problems),
         code=problems[0][0],
         headers={"Retry-After": "2"},
         extensions=body,

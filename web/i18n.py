@@ -136,7 +136,7 @@ def register(app: Flask) -> None:
         default_translation_directories=str(TRANSLATIONS),
         locale_selector=select_locale,
     )
-    app.after_request(_content_language)
+    app.after_request(content_language)
 
 
 def select_locale() -> str:
@@ -160,7 +160,7 @@ def language() -> str:
     return CONTENT_LANGUAGE.get(str(get_locale()), DEFAULT)
 
 
-def _content_language(response: Response) -> Response:
+def content_language(response: Response) -> Response:
     response.headers["Content-Language"] = language()
     response.vary.add("Accept-Language")
     return response
@@ -217,6 +217,30 @@ class LocalName(fields.String):
         return chinese if language() == CONTENT_LANGUAGE[ZH_CN] else english
 
 
+class Localized(fields.String):
+    """A message kept in English (an import's row problems), said in the
+    request's language when it is read (``localize``)."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else localize(str(value))
+
+
+class LocalLead(fields.String):
+    """A text that begins with a rulebook name (the object's ``name_attr``):
+    the name in the request's language, as ``LocalName`` says it."""
+
+    def __init__(self, name_attr: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.name_attr = name_attr
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        name = getattr(obj, self.name_attr, None)
+        if value is None or not name or not str(value).startswith(name):
+            return value
+        local = LocalName()._serialize(name, attr, obj)
+        return local + str(value)[len(name) :]
+
+
 def localize_errors(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
     return {
         field: [localize(m) for m in messages] for field, messages in errors.items()
@@ -247,7 +271,9 @@ def _patterns(locale: str) -> list[tuple[re.Pattern[str], str]]:
         parts = list(string.Formatter().parse(template))
         names = [name for _, name, _, _ in parts if name]
         literal = "".join(text for text, *_ in parts)
-        if not names or not literal.strip() or len(set(names)) != len(names):
+        # A template that is mostly its fields ("{path}: {problem}") would read
+        # any text back: it is only ever said through ``translate``.
+        if not names or len(literal.strip()) < 4 or len(set(names)) != len(names):
             continue
         regex = "".join(
             re.escape(text) + (f"(?P<{name}>.+?)" if name else "")

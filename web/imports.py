@@ -10,11 +10,13 @@ from marshmallow import Schema, fields
 
 from domain import idempotency
 from domain.errors import NotVisibleError
+from domain.text import N_
 from projections.import_jobs import STALE_AFTER, ImportJob
 from web import access
 from web.api import UUID_PATTERN, Blueprint
 from web.context import principal, runtime
 from web.errors import fail
+from web.i18n import Localized
 from web.importing import (
     CHARSETS,
     CHUNK_ROWS,
@@ -93,7 +95,7 @@ that did not complete can be posted again: rows already imported come back
 class RowErrorOut(Schema):
     row = fields.Integer()
     field = fields.String()
-    message = fields.String()
+    message = Localized(metadata={"description": "In the asked language"})
 
 
 class ImportOut(Schema):
@@ -121,7 +123,7 @@ class ImportJobOut(Schema):
     created_at = fields.DateTime()
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
-    error = fields.String(allow_none=True)
+    error = Localized(allow_none=True)
     result = fields.Nested(
         ImportOut,
         allow_none=True,
@@ -141,7 +143,9 @@ def import_file(kind: str) -> tuple[ImportJob, int, dict[str, str]]:
     if form is None or (charset and charset.strip().lower() not in CHARSETS):
         fail(
             415,
-            f"Send {' or '.join(MEDIA_TYPES)} in UTF-8 or GB18030 (GBK).",
+            N_("Send {types} in UTF-8 or GB18030 (GBK).").format(
+                types=" or ".join(MEDIA_TYPES)
+            ),
             code="unsupported_media_type",
         )
     wrap = (lambda stream: Declared(stream, charset)) if charset else None
@@ -173,5 +177,7 @@ def get_import(job_id: str) -> ImportJob:
     if re.fullmatch(UUID_PATTERN, job_id):
         found = jobs.seen(runtime(), UUID(job_id))
     if found is None:
-        raise NotVisibleError(f"No import job {job_id!r}.", field="job_id")
+        raise NotVisibleError(
+            N_("No import job {job_id!r}."), field="job_id", job_id=job_id
+        )
     return found

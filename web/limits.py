@@ -13,7 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from flask import Flask
+
+from domain.text import N_, Message
 from web.errors import problem_response
+from web.i18n import content_language, translate
 
 # The request target (path and query, as sent) and the header fields.
 MAX_TARGET_BYTES = 4096
@@ -49,41 +53,49 @@ def _header_fields(environ: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-def refusal(environ: dict[str, Any]) -> tuple[int, str, str] | None:
+def refusal(environ: dict[str, Any]) -> tuple[int, str, Message] | None:
     """(status, code, detail) if the request is over a limit, else None."""
     target = len(_target(environ).encode("latin-1", "replace"))
     if target > MAX_TARGET_BYTES:
         return (
             414,
             "uri_too_long",
-            f"The request target is {target} bytes long; at most "
-            f"{MAX_TARGET_BYTES} are accepted.",
-        )
+            Message(
+                N_("The request target is {size} bytes long; at most {most} are "
+                   "accepted."),
+                size=target, most=MAX_TARGET_BYTES,
+            ),
+        )  # fmt: skip
     fields = _header_fields(environ)
     sizes = [len(name) + 2 + len(value.encode("latin-1", "replace"))
              for name, value in fields]  # fmt: skip
     if len(fields) > MAX_FIELDS:
-        detail = f"{len(fields)} header fields; at most {MAX_FIELDS} are accepted."
+        detail = Message(
+            N_("{count} header fields; at most {most} are accepted."),
+            count=len(fields), most=MAX_FIELDS,
+        )  # fmt: skip
     elif sizes and max(sizes) > MAX_FIELD_BYTES:
-        detail = (
-            f"A header field is {max(sizes)} bytes long; at most "
-            f"{MAX_FIELD_BYTES} are accepted."
-        )
+        detail = Message(
+            N_("A header field is {size} bytes long; at most {most} are accepted."),
+            size=max(sizes), most=MAX_FIELD_BYTES,
+        )  # fmt: skip
     elif sum(sizes) > MAX_HEADER_BYTES:
-        detail = (
-            f"The header fields take {sum(sizes)} bytes; at most "
-            f"{MAX_HEADER_BYTES} are accepted."
-        )
+        detail = Message(
+            N_("The header fields take {size} bytes; at most {most} are accepted."),
+            size=sum(sizes), most=MAX_HEADER_BYTES,
+        )  # fmt: skip
     else:
         return None
     return 431, "request_header_fields_too_large", detail
 
 
 class RequestLimits:
-    """WSGI middleware: a request over a limit is answered 414 or 431 here."""
+    """WSGI middleware: a request over a limit is answered 414 or 431 here,
+    in the language ``flask`` (the application) chooses for it."""
 
-    def __init__(self, app: WSGIApp) -> None:
+    def __init__(self, app: WSGIApp, flask: Flask | None = None) -> None:
         self.app = app
+        self.flask = flask
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -92,4 +104,9 @@ class RequestLimits:
         if refused is None:
             return self.app(environ, start_response)
         status, code, detail = refused
-        return problem_response(status, detail, code=code)(environ, start_response)
+        if self.flask is None:
+            return problem_response(status, detail, code=code)(environ, start_response)
+        with self.flask.request_context(environ):
+            said = translate(detail.template, detail.params)
+            response = content_language(problem_response(status, said, code=code))
+        return response(environ, start_response)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.errors import NotFoundError
+from domain.text import N_
 from projections import cycle
 from projections.scoreboard import NOW, ScoreboardView
 from web.agents import readable_agent
@@ -28,8 +29,8 @@ def view_as_of(query: dict[str, Any]) -> tuple[ScoreboardView, int]:
         if position > read_position():
             # Well-formed, but no such position has been read yet: it names
             # something unknown, like an agent nobody registered.
-            detail = f"position {position} is ahead of the read models"
-            raise NotFoundError(detail, field="position")
+            detail = N_("position {position} is ahead of the read models")
+            raise NotFoundError(detail, field="position", position=position)
     else:
         return read_view(), NOW
     return runtime().view_as_of(position), position

@@ -10,7 +10,10 @@ import pytest
 
 from domain.month import Month
 from domain.rulebook import shipped_document
+from projections.health import ReadTimeoutError, StalledError
+from tests.api.conftest import awaited
 from tests.clock import service_today
+from web.errors import handle_read_timeout
 
 TODAY = service_today()
 FUTURE = str(TODAY.replace(year=TODAY.year + 1))
@@ -168,3 +171,86 @@ def test_a_rulebook_refusal_names_its_path_in_the_asked_language(department):
     assert en_shape.json["errors"]["rulebook.categories.0.items.0.bands"] == [
         "Not used by an occurrence item."
     ]
+
+
+def test_web_refusals_and_the_ranking_note_are_in_the_asked_language(department):
+    department.register("a1")
+    month = f"{TODAY:%Y-%m}"
+    ahead = f"/agents/a1/scorecards/{month}?position=999999"
+
+    assert department.admin.get("/agents/nobody", headers=ZH).json["detail"] == (
+        "没有登记为 'nobody' 的客服。"
+    )
+    assert department.admin.get("/agents/nobody", headers=EN).json["detail"] == (
+        "No agent is registered as 'nobody'."
+    )
+    assert department.admin.get(ahead, headers=ZH).json["detail"] == (
+        "位置 999999 超前于读模型"
+    )
+    assert department.admin.get(ahead, headers=EN).json["detail"] == (
+        "position 999999 is ahead of the read models"
+    )
+    zh_note = department.admin.get(f"/rankings/{month}", headers=ZH).json["note"]
+    en_note = department.admin.get(f"/rankings/{month}", headers=EN).json["note"]
+    assert chinese(zh_note) and month in zh_note
+    assert en_note == f"No fact of {month} is recorded yet: nothing to rank."
+
+
+def test_a_request_over_the_limits_is_refused_in_the_asked_language(department):
+    zh = department.admin.get("/agents/" + "a" * 5000, headers=ZH)
+    en = department.admin.get("/agents/" + "a" * 5000, headers=EN)
+
+    assert zh.status_code == en.status_code == 414
+    assert zh.json["detail"].startswith("请求目标长 5")
+    assert zh.json["title"] == "请求 URI 过长"
+    assert zh.headers["Content-Language"] == "zh-CN"
+    assert en.json["detail"].startswith("The request target is 5")
+
+
+def test_a_read_model_behind_is_said_in_the_asked_language(department):
+    stall = StalledError(7, "Deduction.Recorded", ValueError("boom"))
+    behind = ReadTimeoutError(9, 6, stall.said)
+
+    with department.app.test_request_context(headers=ZH):
+        zh = handle_read_timeout(behind).get_json()
+    with department.app.test_request_context(headers=EN):
+        en = handle_read_timeout(behind).get_json()
+
+    assert zh["detail"].startswith("读模型处于位置 6")
+    assert "无法处理位置 7 的事件" in zh["detail"]
+    assert zh["detail"].endswith("ValueError: boom")
+    assert en["detail"] == (
+        "read models are at position 6, not yet 9; cannot fold the event at "
+        "position 7 (Deduction.Recorded): ValueError: boom"
+    )
+
+
+def test_an_import_job_says_its_row_problems_in_the_reader_language(department):
+    department.register("a1")
+    body = "agent_id,occurred_on,number\na1,2026-13-01,C-1\n"
+    answer = department.admin.post(
+        "/imports/complaints", data=body, content_type="text/csv"
+    )
+    job = awaited(department.admin, answer)
+
+    zh = department.admin.get(answer.headers["Location"], headers=ZH).json
+    en = department.admin.get(answer.headers["Location"], headers=EN).json
+
+    assert job["result"]["rejected"] == 1
+    assert all(chinese(e["message"]) for e in zh["result"]["errors"]), zh
+    assert not any(chinese(e["message"]) for e in en["result"]["errors"]), en
+
+
+def test_an_explanation_names_the_item_in_the_asked_language(department):
+    department.register("a1")
+    department.deduct("a1", "complaint", str(TODAY))
+    path = f"/agents/a1/scorecards/{TODAY:%Y-%m}/explain"
+
+    zh = department.admin.get(path, headers=ZH).json
+    en = department.admin.get(path, headers=EN).json
+
+    (zh_entry,) = [e for e in zh["entries"] if e.get("item") == "complaint"]
+    (en_entry,) = [e for e in en["entries"] if e.get("item") == "complaint"]
+    assert chinese(zh_entry["what"]) and zh_entry["what"].startswith("客户投诉")
+    assert not chinese(en_entry["what"])
+    assert en_entry["item_name"] == en_entry["what"].split(":")[0]

@@ -8,9 +8,11 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from domain.text import N_
+
 
 class WholeNumber(fields.Field[int]):
-    default_error_messages = {"invalid": "Not a whole number."}  # noqa: RUF012
+    default_error_messages = {"invalid": N_("Not a whole number.")}  # noqa: RUF012
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
         number = _number(value)
@@ -23,7 +25,7 @@ class Number(fields.Field[Decimal]):
     """A decimal number, in its shortest form ("100.00" is 100), so that a value
     written differently in two exports is still the same value."""
 
-    default_error_messages = {"invalid": "Not a number."}  # noqa: RUF012
+    default_error_messages = {"invalid": N_("Not a number.")}  # noqa: RUF012
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Decimal:
         number = _number(value)
@@ -76,7 +78,7 @@ class Text(fields.String):
 
 def _not_blank(value: str) -> None:
     if not value:
-        raise ValidationError("Must not be blank.")
+        raise ValidationError(N_("Must not be blank."))
 
 
 def key_text(max_length: int = 200, **kwargs: Any) -> Text:

@@ -16,7 +16,7 @@ from domain.access import Principal
 from domain.application import AppraisalApp
 from domain.commands import NewObservation, Observed, OrderRow
 from domain.errors import DomainError, NotVisibleError
-from domain.text import unstorable_fields
+from domain.text import N_, unstorable_fields
 from web import access
 from web.importing.reading import Parsed, Problems, read_rows
 from web.importing.rows import (
@@ -243,7 +243,8 @@ def check_import(principal: Principal, kind: str) -> None:
     access.require(principal, access.ADMIN)
     if kind not in IMPORT_KINDS:
         known = ", ".join(IMPORT_KINDS)
-        raise NotVisibleError(f"No import kind {kind!r}; known: {known}.")
+        unknown = N_("No import kind {kind!r}; known: {known}.")
+        raise NotVisibleError(unknown, kind=kind, known=known)
 
 
 def import_rows(

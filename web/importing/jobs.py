@@ -24,7 +24,7 @@ from uuid import UUID, uuid4, uuid5
 
 from domain.access import Principal
 from domain.idempotency import Key
-from domain.text import printable
+from domain.text import N_, printable
 from projections.health import this_process
 from projections.import_jobs import (
     COMPLETED,
@@ -173,8 +173,9 @@ def run(
         tracker.finished(summary)
     except ClosingError:
         logger.info("import %s interrupted: the process is closing", job.job_id)
-        _stop(tracker, INTERRUPTED, "The process stopped during the import. Post "
-              "the file again: rows already imported come back unchanged.")  # fmt: skip
+        stopped = N_("The process stopped during the import. Post the file again: "
+                     "rows already imported come back unchanged.")  # fmt: skip
+        _stop(tracker, INTERRUPTED, stopped)
     except Exception as error:  # a background thread has no caller to tell
         logger.exception("import %s failed", job.job_id)
         _stop(tracker, FAILED, printable(f"{type(error).__name__}: {error}"))

@@ -25,6 +25,8 @@ from typing import IO, Any
 
 import charset_normalizer
 
+from domain.text import N_
+
 FORMATS = ("csv", "jsonl")
 MEDIA_TYPES = {
     "text/csv": "csv",
@@ -106,7 +108,7 @@ class Columns:
     def twice(self, values: Mapping[str, Any]) -> Problems:
         """The columns a row names twice, once by an older name."""
         return tuple(
-            (name, f"the same column as {self.of(name)}")
+            (name, N_("the same column as {column}").format(column=self.of(name)))
             for name in values
             if name in self.aliases and self.of(name) in values
         )
@@ -221,16 +223,23 @@ class _Text:
         if found is None or found == declared or head.isascii():
             return cls(declared)
         name, other = _NAMES[declared], _NAMES[found]
-        why = f"the file is declared {name} but is {other} text: declare {other}"
-        return cls(declared, f"{why}, or no charset to have it detected")
+        why = N_(
+            "the file is declared {name} but is {other} text: declare {other}, "
+            "or no charset to have it detected"
+        )
+        return cls(declared, why.format(name=name, other=other))
 
     def decoded(self, line: bytes | None, first: bool) -> str:
         if line is None:
-            raise _BadLine(f"a line is longer than {MAX_LINE_BYTES} bytes")
+            raise _BadLine(
+                N_("a line is longer than {most} bytes").format(most=MAX_LINE_BYTES)
+            )
         try:  # a refused file is only counted: its rows are read for their ends
             text = line.decode(self.codec, "replace" if self.refusal else "strict")
         except UnicodeDecodeError:
-            raise _BadLine(f"not {_NAMES[self.codec]} text") from None
+            raise _BadLine(
+                N_("not {name} text").format(name=_NAMES[self.codec])
+            ) from None
         return text.removeprefix("\ufeff") if first else text
 
 
@@ -297,12 +306,13 @@ def _csv_rows(stream: IO[bytes], columns: Columns) -> Iterator[Parsed]:
         if isinstance(record, Exception):
             if header is None:
                 if usable:
-                    why = (("body", f"bad header row: {record}"),)
+                    why = (("body", N_("bad header row: {why}").format(why=record)),)
                     yield Parsed(0, None, why, False)
                 header, usable = [], False
             else:
                 number += 1
-                yield Parsed(number, None, (("body", f"not valid CSV: {record}"),))
+                bad = N_("not valid CSV: {why}").format(why=record)
+                yield Parsed(number, None, (("body", bad),))
             continue
         blank = not any(cell.strip() for cell in record)
         if header is None:
@@ -320,7 +330,9 @@ def _csv_rows(stream: IO[bytes], columns: Columns) -> Iterator[Parsed]:
 
 def _csv_row(number: int, header: list[str], record: list[str]) -> Parsed:
     if len(record) != len(header):
-        why = f"{len(record)} values, but the header names {len(header)} columns"
+        why = N_("{count} values, but the header names {columns} columns").format(
+            count=len(record), columns=len(header)
+        )
         return Parsed(number, None, (("body", why),))
     values = {n: c.strip() for n, c in zip(header, record, strict=True)}
     return Parsed(number, {n: c for n, c in values.items() if c})
@@ -329,7 +341,7 @@ def _csv_row(number: int, header: list[str], record: list[str]) -> Parsed:
 def _header_problems(header: list[str], columns: Columns) -> Problems:
     known = ", ".join(columns.names)
     problems = [
-        (f"column {i}", "a column has no name")
+        (f"column {i}", N_("a column has no name"))
         for i, name in enumerate(header, start=1)
         if not name
     ]
@@ -338,12 +350,16 @@ def _header_problems(header: list[str], columns: Columns) -> Problems:
         column = columns.of(name)
         if column in seen:
             earlier = seen[column]
-            why = "named twice" if earlier == name else f"the same as {earlier}"
-            problems.append((name, f"this column is {why}"))
+            why = N_("this column is named twice")
+            if earlier != name:
+                why = N_("this column is the same as {earlier}").format(earlier=earlier)
+            problems.append((name, why))
         elif column not in columns.names:
-            problems.append((name, f"unknown column; known: {known}"))
+            unknown = N_("unknown column; known: {known}").format(known=known)
+            problems.append((name, unknown))
         seen.setdefault(column, name)
-    problems += [(n, "missing column") for n in columns.required if n not in seen]
+    missing = N_("missing column")
+    problems += [(n, missing) for n in columns.required if n not in seen]
     return tuple(problems)
 
 
@@ -369,7 +385,9 @@ def _jsonl_row(number: int, text: str) -> Parsed:
     try:
         value = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
     except (ValueError, RecursionError) as error:
-        return Parsed(number, None, (("body", f"not valid JSON: {error}"),))
+        return Parsed(
+            number, None, (("body", N_("not valid JSON: {why}").format(why=error)),)
+        )
     if not isinstance(value, dict):
-        return Parsed(number, None, (("body", "not a JSON object"),))
+        return Parsed(number, None, (("body", N_("not a JSON object")),))
     return Parsed(number, {k: v for k, v in value.items() if v is not None})

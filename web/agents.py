@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.commands import NewAgent, Recorded
-from domain.errors import NotVisibleError
+from domain.errors import NotFoundError, NotVisibleError
 from domain.month import Month
 from domain.text import N_
 from projections.scoreboard import AgentRecord
@@ -14,6 +14,7 @@ from web.api import Blueprint, created
 from web.context import principal, read_view, runtime
 from web.cycle_schemas import LeaveIn
 from web.fact_schemas import RecordedOut
+from web.inputs import begun
 from web.schemas import AgentIn, AgentList, AgentOut, AgentQuery
 
 blp = Blueprint("agents", __name__, url_prefix="/agents", description="The roster")
@@ -39,6 +40,7 @@ def register_agent(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str,
 @blp.response(200, AgentList)
 def list_agents(query: dict[str, Any]) -> dict[str, list[AgentRecord]]:
     """The roster, optionally one team. Agents see only themselves."""
+    known_team(query.get("team"))
     return {"agents": access.roster(principal(), read_view().agents(query.get("team")))}
 
 
@@ -68,10 +70,22 @@ def readable_agent(agent_id: str, month: Month | None = None) -> AgentRecord:
     if agent is None:
         detail = N_("No agent is registered as {agent_id!r}.")
         raise NotVisibleError(detail, field="agent_id", agent_id=agent_id)
-    if month is not None and not agent.present_in(month):
+    if month is not None and not agent.present_in(begun(month)):
         detail = N_("{agent_id} joined on {joined_on}, after {month}.")
         raise NotVisibleError(
             detail, field="month", agent_id=agent_id, joined_on=agent.joined_on,
             month=month,
         )  # fmt: skip
     return agent
+
+
+def known_team(team: str | None) -> None:
+    """Refuse a team no agent was ever registered in: a filter naming it
+    would answer nothing, as if the team were empty."""
+    if team is None:
+        return
+    teams = {agent.team for agent in read_view().agents()}
+    if team not in teams:
+        known = ", ".join(sorted(teams)) or N_("none yet")
+        detail = N_("No agent is registered in team {team!r} (teams: {known}).")
+        raise NotFoundError(detail, field="team", team=team, known=known)

@@ -14,10 +14,13 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 from marshmallow import ValidationError, fields, validate
 
+from domain.clock import DEFAULT_TIMEZONE
+from domain.errors import NotVisibleError
 from domain.month import Month, MonthRange, Quarter, parse_day
 from domain.text import N_
 from web.patterns import (
@@ -152,6 +155,24 @@ def accepted_months() -> MonthRange:
     return MonthRange()
 
 
+def begun(month: Month) -> Month:
+    """``month`` if it has begun by the service's today; a month still to come
+    has no scores to read (its agents would all show the empty score): 404."""
+    today = current_app.extensions["appraisal"]["runtime"].app.today()
+    if month > Month.of(today):
+        detail = N_("{month} has not begun: today is {today}.")
+        raise NotVisibleError(detail, field="month", month=month, today=today)
+    return month
+
+
+def company_zone() -> ZoneInfo:
+    """The company's time zone (``APPRAISAL_TIMEZONE``); outside a request,
+    the default one."""
+    if has_app_context() and "appraisal" in current_app.extensions:
+        return ZoneInfo(current_app.extensions["appraisal"]["settings"].timezone)
+    return ZoneInfo(DEFAULT_TIMEZONE)
+
+
 class MonthField(fields.Field):
     """A month as ``YYYY-MM`` (ASCII digits), within the accepted months."""
 
@@ -197,19 +218,25 @@ class Day(fields.Date):
 
 
 class Moment(fields.AwareDateTime):
-    """A time with its offset in RFC 3339 form (``2026-11-03T10:00:00+08:00``,
-    seconds required, up to microseconds, ``Z`` for UTC), within the accepted
-    months."""
+    """A time in RFC 3339 form (``2026-11-03T10:00:00+08:00``, seconds
+    required, up to microseconds, ``Z`` for UTC), within the accepted months.
+    Without an offset (``2026-11-03T10:00:00``) it is the company's local time
+    (``APPRAISAL_TIMEZONE``, Asia/Shanghai)."""
 
-    PATTERN = re.compile(f"[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}{TIME}{OFFSET}")
+    PATTERN = re.compile(f"[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}{TIME}(?:{OFFSET})?")
     default_error_messages = {  # noqa: RUF012
-        "invalid": "Use a time with its offset, e.g. 2026-11-03T10:00:00+08:00.",
+        "invalid": "Use a time such as 2026-11-03T10:00:00+08:00, or "
+        "2026-11-03T10:00:00 for the company's local time.",
     }
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
         if not isinstance(value, str) or not self.PATTERN.fullmatch(value):
             raise self.make_error("invalid")
-        moment: datetime = super()._deserialize(value, attr, data, **kwargs)
+        moment: datetime = fields.DateTime._deserialize(
+            self, value, attr, data, **kwargs
+        )
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=company_zone())
         _in_range(moment.date())
         return moment
 

@@ -238,8 +238,9 @@ def date_pattern(months: MonthRange) -> str:
 
 @cache
 def moment_pattern(months: MonthRange) -> str:
-    """An RFC 3339 date and time with its offset, dated within the range."""
-    return f"{date_pattern(months)}{TIME}{OFFSET}"
+    """An RFC 3339 date and time, dated within the range; its offset may be
+    left out (the company's local time)."""
+    return f"{date_pattern(months)}{TIME}(?:{OFFSET})?"
 
 
 # Decimals

@@ -231,6 +231,11 @@ class RankingOut(Schema):
     team = fields.String(allow_none=True)
     rulebook = fields.Nested(RulebookRef)
     entries = fields.List(fields.Nested(RankingEntryOut))
+    note = fields.String(
+        allow_none=True,
+        metadata={"description": "Why nobody is ranked: no fact of the month "
+                  "is recorded (everyone would show the empty score)"},
+    )  # fmt: skip
     position = fields.Integer()
 
 

@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from domain.errors import NotFoundError
+from domain.month import Month
+from domain.rulebook import Rulebook
+from domain.scoring import score
 from domain.text import N_
 from projections import cycle
+from projections.records import RankingEntry
 from projections.scoreboard import NOW, ScoreboardView
-from web.agents import readable_agent
+from web.agents import known_team, readable_agent
 from web.api import Blueprint
 from web.audit_schemas import AsOfQuery
 from web.context import read_position, read_view, runtime
-from web.inputs import month_in_path
+from web.i18n import translate
+from web.inputs import begun, month_in_path
 from web.kept_reads import kept_read
 from web.schemas import RankingOut, RankingQuery, ScorecardOut
 
@@ -70,17 +75,52 @@ def get_scorecard(query: dict[str, Any], agent_id: str, month: str) -> dict[str,
 @kept_read
 @blp.arguments(RankingQuery, location="query")
 @blp.response(200, RankingOut)
+@blp.refuses(404)
 def get_ranking(query: dict[str, Any], month: str) -> dict[str, Any]:
     """The month's ranking, department-wide or for one team (1, 2, 2, 4 on ties);
     ``as_of`` (a time) or ``position`` read it as it stood then."""
-    period = month_in_path(month)
+    period = begun(month_in_path(month))
+    known_team(query.get("team"))
     view, position = view_as_of(query)
     rulebook = view.catalog(position).for_month(period)
+    entries = view.ranking(period, query.get("team"), position)
+    unranked = nothing_to_rank(view, period, position, rulebook, entries)
     return {
         "month": str(period),
         "team": query.get("team"),
         "rulebook": {"id": rulebook.id, "version": rulebook.version},
-        "entries": view.ranking(period, query.get("team"), position),
+        "entries": [] if unranked else entries,
+        "note": unranked,
         "period": view.period(period).as_of(position).status.value,
         "position": position if position != NOW else read_position(),
     }
+
+
+def nothing_to_rank(
+    view: ScoreboardView,
+    month: Month,
+    position: int,
+    rulebook: Rulebook,
+    entries: list[RankingEntry],
+) -> str | None:
+    """Why the month ranks nobody, if no fact of it is recorded (by
+    ``position``): a ranking of empty scorecards would put everyone first."""
+    empty = score(rulebook, ()).total
+    if any(entry.total != empty for entry in entries):
+        return None
+    if position == NOW:
+        recorded = bool(view.totals(month))
+    else:
+        recorded = bool(view.facts_of_months([month], position))
+    if recorded:
+        return None
+    if position != NOW:
+        by = N_(
+            "No fact of {month} is recorded by position {position}: nothing to rank."
+        )
+        return translate(by, {"month": month, "position": position})
+    if month == Month.of(runtime().app.today()):
+        return translate(N_("No fact of {month} is recorded yet: nothing to rank."),
+                         {"month": month})  # fmt: skip
+    return translate(N_("No fact of {month} is recorded: nothing to rank."),
+                     {"month": month})  # fmt: skip

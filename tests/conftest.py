@@ -21,8 +21,17 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from domain.rulebook import FIRST_EDITION
 from projections.runtime import Runtime, StoreConfig
+from tests.clock import service_today
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def pytest_report_header() -> str:
+    """The day the service's clock says it is (the company's time zone), and
+    its pin if ``APPRAISAL_TODAY`` sets one: tests read today from it."""
+    pinned = os.environ.get("APPRAISAL_TODAY", "").strip()
+    said = f" (APPRAISAL_TODAY={pinned})" if pinned else ""
+    return f"service today: {service_today().isoformat()}{said}"
 
 
 def _reachable(url: str) -> str | None:

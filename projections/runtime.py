@@ -18,7 +18,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -66,6 +67,15 @@ from projections.usage import TokenUse
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 5000
 CLOSE_WAIT_SECONDS = 30.0
+
+
+@contextmanager
+def _held(lock: threading.Lock) -> Iterator[None]:
+    """Release ``lock``, acquired before, on the way out."""
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 class ClosingError(RuntimeError):
@@ -252,13 +262,19 @@ class Runtime:
         *,
         batch_size: int = BATCH_SIZE,
         progress: Callable[[int, int], None] | None = None,
+        wait: bool = True,
     ) -> int:
         """Fold every event not yet in the view (the live one by default), in
         batches of one transaction each; return the position reached. An event
         that cannot be folded raises ``StalledError``, the view left just
-        before it."""
+        before it. Unless ``wait``, a catch-up another thread of this process
+        is running (an import's, say) is left to it: the position the view
+        has reached is answered at once."""
         view = view or self.view
-        with self._lock_for(view):
+        lock = self._lock_for(view)
+        if not lock.acquire(blocking=wait):
+            return self.position_of(view)
+        with _held(lock):
             while True:
                 if self.closing.is_set():
                     raise ClosingError("the runtime is closing")
@@ -329,12 +345,12 @@ class Runtime:
         if self.config.projects_inline:
             self.inline_catch_up(self.view)
 
-    def inline_catch_up(self, view: ScoreboardView) -> int:
+    def inline_catch_up(self, view: ScoreboardView, wait: bool = True) -> int:
         """Catch up in this process; a stall is reported, not raised: readers
         keep the read models as they stand."""
         name = projection_name(self.generation_of(view))
         try:
-            reached = self.catch_up(view)
+            reached = self.catch_up(view, wait=wait)
         except StalledError as stall:
             reached = self.position_of(view)
             if self.stall is None or self.stall.position != stall.position:
@@ -376,7 +392,9 @@ class Runtime:
             found = self.replica.reader(self.last_live, view, self.app.name)
             if found is not None:
                 return found
-        return view, self.inline_catch_up(view) if catch_up else self.position_of(view)
+        if catch_up:  # never behind another thread's catch-up: see Runtime.read
+            return view, self.inline_catch_up(view, wait=False)
+        return view, self.position_of(view)
 
     def stall_of(self, view: ScoreboardView) -> str | None:
         """The stall the view's projector reports, if any, in words."""

@@ -295,3 +295,25 @@ def race(department, month: Month) -> list[str]:
             assert answer.status_code == 409, answer.json
             assert f"{month} period is closed" in answer.json["detail"]
     return late
+
+
+@pytest.mark.parametrize("store_config", ["sqlite"], indirect=True)
+def test_a_read_does_not_wait_behind_a_catch_up_another_thread_runs(department):
+    """On the embedded default each request catches the read models up; while
+    another thread of the process is doing that (an import's job, a long
+    catch-up), a read answers what the read models hold instead of waiting."""
+    department.register("a1")
+    department.deduct("a1", "complaint", "2026-10-05")
+    runtime = department.runtime
+    lock = runtime._lock_for(runtime.view)
+    answers: list[int] = []
+    with lock:  # another thread's catch-up, taking its time
+        reader = threading.Thread(
+            target=lambda: answers.append(
+                department.admin.get("/rankings/2026-10").status_code
+            )
+        )
+        reader.start()
+        reader.join(timeout=5)
+        assert not reader.is_alive()
+    assert answers == [200]

@@ -50,6 +50,8 @@ class ImportJob:
     rejected: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     position: int = 0
+    unscored: int = 0  # rows recorded that the rules in force do not score
+    unscored_reasons: list[str] = field(default_factory=list)
     error: str | None = None
     created_at: datetime = field(default_factory=_now)
     started_at: datetime | None = None
@@ -80,7 +82,8 @@ class ImportJob:
             "kind": self.kind, "rows": self.rows_done, "recorded": self.recorded,
             "corrected": self.corrected, "unchanged": self.unchanged,
             "rejected": self.rejected, "errors": self.errors,
-            "position": self.position,
+            "position": self.position, "unscored": self.unscored,
+            "unscored_reasons": self.unscored_reasons,
         }  # fmt: skip
 
     def seen(self, now: datetime, alive: bool | None = None) -> ImportJob:

@@ -107,6 +107,15 @@ class ImportOut(Schema):
     rejected = fields.Integer()
     errors = fields.List(fields.Nested(RowErrorOut))
     position = fields.Integer()
+    unscored = fields.Integer(
+        metadata={
+            "description": "Rows recorded that the rules in force for their "
+            "month do not score (recorded all the same: rules may change)"
+        }
+    )
+    unscored_reasons = fields.List(
+        fields.String(), metadata={"description": "Why not, each reason once"}
+    )
 
 
 class ImportJobOut(Schema):

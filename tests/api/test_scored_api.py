@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from domain.access import Role
 from domain.month import Month
+from tests.api.conftest import awaited
 from tests.clock import service_today
 
 THIS_MONTH = Month.of(service_today())
@@ -67,4 +68,31 @@ def test_a_fresh_store_scores_promotion_orders_and_ratings(fresh_edition, depart
     assert rated.json["scored"] is False
     assert rated.json["reason"] == (
         "no rule item of songsong-2019 v2 reads self ratings"
+    )
+
+
+def test_an_import_counts_the_rows_the_rules_in_force_do_not_score(department):
+    department.register("a1")
+    rows = "agent_id,occurred_on,channel,reference\n" + "".join(
+        f"a1,{FIRST},{channel},r-{n}\n"
+        for n, channel in enumerate(("moments", "moments", "friends"))
+    )
+    answer = department.admin.post(
+        "/imports/promotion", data=rows.encode(), content_type="text/csv"
+    )
+    result = awaited(department.admin, answer)["result"]
+    assert (result["recorded"], result["unscored"]) == (3, 3)
+    assert (
+        "promo_moments is not a rule item of songsong-2019 v1"
+        in (result["unscored_reasons"])
+    )
+    complaints = "agent_id,occurred_on,complaint_no\na1," + FIRST + ",C-9\n"
+    answer = department.admin.post(
+        "/imports/complaints", data=complaints.encode(), content_type="text/csv"
+    )
+    result = awaited(department.admin, answer)["result"]
+    assert (result["recorded"], result["unscored"], result["unscored_reasons"]) == (
+        1,
+        0,
+        [],
     )

@@ -109,5 +109,8 @@ def import_file(
         f"{summary.rejected} rejected (position {summary.position})",
         err=True,
     )
+    if summary.unscored:
+        reasons = "; ".join(summary.unscored_reasons)
+        click.echo(f"{summary.unscored} rows not scored: {reasons}", err=True)
     if summary.rejected or summary.errors:
         raise click.exceptions.Exit(1)

@@ -31,6 +31,7 @@ from web.importing.rows import (
 
 CHUNK_ROWS = 500
 MAX_ERRORS = 1000
+REASONS_KEPT = 20  # distinct reasons an import lists for rows it did not score
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,10 @@ class ImportSummary:
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)
     position: int = 0
+    unscored: int = 0
+    """Rows recorded (or corrected) that the rules in force for their month do
+    not score; ``unscored_reasons`` says why, each reason once."""
+    unscored_reasons: list[str] = field(default_factory=list)
 
 
 Outcome = Observed | DomainError
@@ -205,6 +210,14 @@ class Importer:
             summary.corrected += 1
         else:
             summary.unchanged += 1
+        if observed.scored is False:
+            summary.unscored += 1
+            reason = observed.reason or ""
+            if (
+                reason not in summary.unscored_reasons
+                and len(summary.unscored_reasons) < MAX_ERRORS
+            ):
+                summary.unscored_reasons.append(reason)
         if observed.position is not None:
             self._position = max(self._position, observed.position)
 

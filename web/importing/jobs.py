@@ -115,6 +115,8 @@ class Tracker:
         job.rows_done, job.rejected = summary.rows, summary.rejected
         job.recorded, job.corrected = summary.recorded, summary.corrected
         job.unchanged = summary.unchanged
+        job.unscored = summary.unscored
+        job.unscored_reasons = list(summary.unscored_reasons)
 
     def _changed(self) -> None:
         self.job.heartbeat_at = datetime.now(UTC)

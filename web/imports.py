@@ -42,7 +42,7 @@ charset rejects its row; a file plainly in the other charset than it declares is
 not imported (row 0 says so).
 
 The import runs as a job: the file is received whole, then the answer is `202`
-with the job and its `Location`, `/imports/{{job_id}}`, where its progress can
+with the job and its `Location`, `/imports/jobs/{{job_id}}`, where its progress can
 be followed while the rows are recorded {CHUNK_ROWS} a transaction in the
 background. Other requests keep answering meanwhile. When the job is
 `completed`, its `result` says what the import did. Sent again with the same
@@ -174,7 +174,7 @@ def import_file(kind: str) -> tuple[ImportJob, int, dict[str, str]]:
     return job, 202, {"Location": location}
 
 
-@blp.route("/<job_id>", methods=["GET"], parameters=[JOB_PARAMETER])
+@blp.route("/jobs/<job_id>", methods=["GET"], parameters=[JOB_PARAMETER])
 @blp.doc(description=JOB_DESCRIPTION)
 @blp.response(200, ImportJobOut)
 @blp.refuses(403)

@@ -15,8 +15,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from flask import request, url_for
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
+from domain.errors import NotFoundError
 from domain.text import N_
 from web.inputs import Matching
 
@@ -52,7 +53,11 @@ class Cursor(fields.String):
             decoded = ""
         key = int(decoded) if decoded.isascii() and decoded.isdigit() else -1
         if not 0 <= key <= _LARGEST or cursor(key) != text:
-            raise ValidationError(N_("Not a cursor of this list: use a `next` link."))
+            # Well-formed, but no list gave it: it names nothing, like an
+            # unknown agent (422 unknown_reference), not a malformed field.
+            raise NotFoundError(
+                N_("Not a cursor of this list: use a `next` link."), field="after"
+            )
         return key
 
 

@@ -62,7 +62,8 @@ def rows(h: dict[str, Any]) -> dict[str, tuple[str, str, Any, str]]:
             "dimensions": {"performance": "80", "ability": "70"}}, TEAM),
         "POST /imports/{kind}": ("POST", "/imports/complaints",
             ("agent_id,date,complaint\na1," + TODAY + ",C-8\n", "text/csv"), ADMIN),
-        "GET /imports/{job_id}": ("GET", f"/imports/{h['import']}", None, ADMIN),
+        "GET /imports/jobs/{job_id}": (
+            "GET", f"/imports/jobs/{h['import']}", None, ADMIN),
         "GET /agents/{agent_id}/scorecards/{month}": (
             "GET", f"/agents/a1/scorecards/{MONTH}", None, STAFF),
         "GET /agents/{agent_id}/scorecards/{month}/explain": (

@@ -81,7 +81,7 @@ def test_an_import_answers_202_with_its_job_and_where_to_follow_it(department):
 
     assert answer.status_code == 202, answer.json
     job = answer.json
-    assert answer.headers["Location"] == f"/imports/{job['job_id']}"
+    assert answer.headers["Location"] == f"/imports/jobs/{job['job_id']}"
     assert job["kind"] == "chat"
     assert job["status"] in ("queued", "running", "completed")
     assert job["rows_estimated"] == 3
@@ -177,7 +177,7 @@ def test_a_job_whose_process_stopped_shows_as_interrupted(department):
         job = ImportJob(uuid4(), "chat", status=RUNNING, started_at=started,
                         rows_estimated=100, rows_done=40, **fields)  # fmt: skip
         jobs.add(job)
-        return department.admin.get(f"/imports/{job.job_id}").json
+        return department.admin.get(f"/imports/jobs/{job.job_id}").json
 
     silent = stored(process="elsewhere:1", heartbeat_at=now - STALE_AFTER * 2)
     heard = stored(process="elsewhere:1", heartbeat_at=now)
@@ -195,8 +195,8 @@ def test_an_unknown_job_is_not_found_and_only_an_admin_may_follow_one(department
     answer = post(department, chat_export(1))
     supervisor = department.client_for("sup", Role.SUPERVISOR, "t1")
 
-    assert department.admin.get(f"/imports/{uuid4()}").status_code == 404
-    assert department.admin.get("/imports/not-a-job").status_code == 404
+    assert department.admin.get(f"/imports/jobs/{uuid4()}").status_code == 404
+    assert department.admin.get("/imports/jobs/not-a-job").status_code == 404
     assert supervisor.get(answer.headers["Location"]).status_code == 403
     awaited(department.admin, answer)
 

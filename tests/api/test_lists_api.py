@@ -151,10 +151,19 @@ def test_naming_another_team_or_its_agent_is_refused(department, teams):
     assert agent.get("/deductions?agent_id=a2").status_code == 403
 
 
-@pytest.mark.parametrize("after", ["x", "MTIz=", "LTE", "YWJj", "A" * 25])
-def test_a_cursor_that_no_next_link_gave_is_refused(department, after):
+@pytest.mark.parametrize(
+    ("after", "code"),
+    [
+        ("x", "unknown_reference"),  # cursor-shaped: names no item
+        ("LTE", "unknown_reference"),
+        ("YWJj", "unknown_reference"),
+        ("MTIz=", "validation_failed"),  # not even cursor-shaped
+        ("A" * 25, "validation_failed"),
+    ],
+)
+def test_a_cursor_that_no_next_link_gave_is_refused(department, after, code):
     answer = department.auditor.get(f"/deductions?after={after}")
-    assert answer.status_code == 422
+    assert (answer.status_code, answer.json["code"]) == (422, code)
     assert "after" in answer.json["errors"]
 
 

@@ -25,7 +25,7 @@ EXPECTED = {
     "/read-models/{generation}/activate": {"post"},
     "/read-models/{generation}": {"delete"},
     "/imports/{kind}": {"post"},
-    "/imports/{job_id}": {"get"},
+    "/imports/jobs/{job_id}": {"get"},
     "/orders": {"post"},
     "/orders/{order_no}": {"get"},
     "/orders/{order_no}/steps": {"post"},

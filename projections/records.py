@@ -54,8 +54,13 @@ class AgentRecord:
 
 @dataclass(frozen=True)
 class DeductionRecord:
+    """A recorded deduction as recorded, with the agent's team, the month it
+    counts in and where its disputes left it (``status``)."""
+
     deduction_id: str
     agent_id: str
+    team: str
+    month: str
     item: str
     occurred_on: date
     quantity: Decimal
@@ -66,6 +71,7 @@ class DeductionRecord:
     recorded_at: datetime
     event_id: str
     position: int
+    status: str
     excluded: str | None = None
     """Why the deduction does not count (recorded into a closed month), if so."""
 

@@ -41,7 +41,7 @@ from projections.records import (
     PublicationRecord,
     RankingEntry,
 )
-from projections.sql_lists import ListedDeduction, ListedDispute
+from projections.sql_lists import ListedDispute
 
 
 class ScoreboardView(TrackingRecorder, ABC):
@@ -158,7 +158,7 @@ class ScoreboardView(TrackingRecorder, ABC):
     @abstractmethod
     def deduction_page(
         self, filters: Mapping[str, Any], limit: int, after: int | None = None
-    ) -> list[ListedDeduction]: ...
+    ) -> list[DeductionRecord]: ...
 
     @abstractmethod
     def dispute_page(

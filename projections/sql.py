@@ -10,7 +10,6 @@ import json
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -26,7 +25,6 @@ from projections.outbox import OutboxTables
 from projections.persistence import budget_of, retrying
 from projections.records import (
     AgentRecord,
-    DeductionRecord,
     FactEntry,
     OrderRecord,
     record,
@@ -91,10 +89,6 @@ class SqlScoreboardView(
     RECORD_DEPARTURE = (
         "UPDATE {agents} SET left_on = :left_on, left_position = :left_position "
         "WHERE agent_id = :agent_id"
-    )
-    SELECT_DEDUCTION = (
-        f"SELECT {FACT_COLUMNS} FROM {{facts}} WHERE fact_id = :fact_id "
-        f"AND source = 'deduction' AND {LIVE} ORDER BY position LIMIT 1"
     )
     SELECT_FACTS = (
         f"SELECT {FACT_COLUMNS} FROM {{facts}} "
@@ -264,28 +258,6 @@ class SqlScoreboardView(
     def agents(self, team: str | None = None, as_of: int = NOW) -> list[AgentRecord]:
         rows = self._select(self.SELECT_AGENTS, {"team": team, "as_of": as_of})
         return [self._agent(r, as_of) for r in rows]
-
-    def deduction(self, deduction_id: str) -> DeductionRecord | None:
-        rows = self._select(self.SELECT_DEDUCTION, {"fact_id": deduction_id})
-        if not rows:
-            return None
-        row = rows[0]
-        detail = json.loads(row["detail"])
-        return DeductionRecord(
-            deduction_id=row["fact_id"],
-            agent_id=row["agent_id"],
-            item=row["item"],
-            occurred_on=_date(row["occurred_on"]),  # type: ignore[arg-type]
-            quantity=Decimal(detail["quantity"]),
-            severity=detail.get("severity"),
-            note=detail.get("note", ""),
-            evidence_ref=detail.get("evidence_ref"),
-            recorded_by=row["recorded_by"],
-            recorded_at=_datetime(row["recorded_at"]),
-            event_id=row["event_id"],
-            position=row["position"],
-            excluded=row["excluded"],
-        )
 
     def facts(self, agent_id: str, month: Month, as_of: int = NOW) -> list[Fact]:
         params = {"agent_id": agent_id, "month": str(month), "as_of": as_of}

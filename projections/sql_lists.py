@@ -14,13 +14,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from domain.month import Month
 from domain.periods import dispute_deadline
-from projections.records import NOW, DisputeRecord, day, moment, record
+from projections.records import (
+    NOW,
+    DeductionRecord,
+    DisputeRecord,
+    day,
+    moment,
+    record,
+)
 from projections.tables import columns
 
 DEDUCTION_STATUSES = ("standing", "disputed", "overturned", "adjusted")
@@ -37,29 +44,6 @@ def _equal(names: Sequence[str], prefix: str = "") -> str:
     return " AND ".join(
         f"(CAST(:{n} AS TEXT) IS NULL OR {prefix}{n} = :{n})" for n in names
     )
-
-
-@dataclass(frozen=True)
-class ListedDeduction:
-    """A recorded deduction as a list shows it: as recorded, with the agent's
-    team, the month it counts in and where its disputes left it."""
-
-    deduction_id: str
-    agent_id: str
-    team: str
-    month: str
-    item: str
-    occurred_on: date
-    quantity: Decimal
-    severity: str | None
-    note: str
-    evidence_ref: str | None
-    recorded_by: str
-    recorded_at: datetime
-    event_id: str
-    position: int
-    excluded: str | None
-    status: str
 
 
 @dataclass(frozen=True)
@@ -114,7 +98,7 @@ class ListTables:
 
     def deduction_page(
         self, filters: Mapping[str, Any], limit: int, after: int | None = None
-    ) -> list[ListedDeduction]:
+    ) -> list[DeductionRecord]:
         """Up to ``limit`` deductions recorded before position ``after``, newest
         first, that match ``filters`` (``DEDUCTION_FILTERS``)."""
         params = {name: filters.get(name) for name in DEDUCTION_FILTERS}
@@ -125,16 +109,21 @@ class ListTables:
         ]
 
     @staticmethod
-    def _listed(row: Any) -> ListedDeduction:
+    def _listed(row: Any) -> DeductionRecord:
         detail = json.loads(row["detail"])
         return record(
-            ListedDeduction,
+            DeductionRecord,
             row,
             quantity=Decimal(detail["quantity"]),
             severity=detail.get("severity"),
             note=detail.get("note", ""),
             evidence_ref=detail.get("evidence_ref"),
         )
+
+    def deduction(self, deduction_id: str) -> DeductionRecord | None:
+        """One deduction, as its list shows it (also when overturned)."""
+        found = self.deduction_page({"deduction_id": deduction_id}, 1)
+        return found[0] if found else None
 
     def dispute_page(
         self,

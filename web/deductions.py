@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from domain.commands import NewDeduction
-from projections.sql_lists import DEDUCTION_FILTERS, ListedDeduction
+from projections.scoreboard import DeductionRecord
+from projections.sql_lists import DEDUCTION_FILTERS
 from web import access
 from web.api import Blueprint, created
 from web.context import principal, read_view, runtime
@@ -66,13 +67,12 @@ def list_deductions(query: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/<deduction_id>", methods=["GET"])
 @blp.response(200, ListedDeductionOut)
-def get_deduction(deduction_id: str) -> ListedDeduction:
+def get_deduction(deduction_id: str) -> DeductionRecord:
     """One recorded deduction, as recorded, with the agent's team, the month it
     counts in and where its disputes left it (also when overturned)."""
-    found = read_view().deduction_page({"deduction_id": deduction_id}, 1)
     return access.owned(
         principal(),
-        found[0] if found else None,
+        read_view().deduction(deduction_id),
         lambda found: found.agent_id,
         f"No deduction {deduction_id!r} is visible to you.",
         field="deduction_id",

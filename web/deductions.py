@@ -8,6 +8,7 @@ from domain.commands import NewDeduction
 from projections.scoreboard import DeductionRecord
 from projections.sql_lists import DEDUCTION_FILTERS
 from web import access
+from web.agents import known_team
 from web.api import Blueprint, created
 from web.context import principal, read_view, runtime
 from web.pages import page
@@ -56,6 +57,7 @@ def list_deductions(query: dict[str, Any]) -> dict[str, Any]:
     status: everyone's for admins, reviewers and auditors, the team's for a
     supervisor, their own for an agent."""
     view = read_view()
+    known_team(query.get("team"))
     wanted = {name: query.get(name) for name in DEDUCTION_FILTERS}
     if wanted["month"] is not None:
         wanted["month"] = str(wanted["month"])

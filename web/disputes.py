@@ -17,6 +17,7 @@ from projections.explain import cascade
 from projections.sql_disputes import DisputeRecord
 from projections.sql_lists import DISPUTE_FILTERS
 from web import access
+from web.agents import known_team
 from web.api import UUID_PATTERN, Blueprint, created
 from web.audit_schemas import (
     DisputedOut,
@@ -142,6 +143,7 @@ def list_disputes(query: dict[str, Any]) -> dict[str, Any]:
     per team, reviewer, agent or month, or due before a day; with their age in
     days and their deadline."""
     view = read_view()
+    known_team(query.get("team"))
     filters = {name: query.get(name) for name in DISPUTE_FILTERS}
     filters["month"] = str(query["month"]) if "month" in query else None
     deadlines = view.dispute_deadlines(view.dispute_months())

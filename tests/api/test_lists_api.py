@@ -278,3 +278,13 @@ def test_rebuilds_are_listed_newest_first_in_pages(department):
     ]
     assert [i["reason"] for i in items] == ["second thoughts", None]
     assert department.client_for("a1", Role.AGENT).get("/rebuilds").status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/deductions", "/disputes"])
+def test_a_team_nobody_is_registered_in_is_named_not_listed_empty(
+    department, teams, path
+):
+    answer = department.auditor.get(f"{path}?team=nosuch")
+    assert (answer.status_code, answer.json["code"]) == (422, "unknown_reference")
+    assert "nosuch" in answer.json["errors"]["team"][0]
+    assert department.auditor.get(f"{path}?team=t1").status_code == 200

@@ -25,6 +25,7 @@ def test_a_tracked_import_says_its_rows_rate_and_time_left_then_its_result():
     rate, left = job.rate, job.seconds_remaining
     summary.rows, summary.recorded = 1000, 980
     summary.errors, summary.position = [RowError(7, "date", "Not a valid date.")], 42
+    summary.unscored, summary.unscored_reasons = 3, ["no rule item reads it"]
     tracker.finished(summary)
 
     assert (rate, left) == (100.0, 5.0)
@@ -38,6 +39,7 @@ def test_a_tracked_import_says_its_rows_rate_and_time_left_then_its_result():
         "kind": "chat", "rows": 1000, "recorded": 980, "corrected": 0,
         "unchanged": 0, "rejected": 20, "position": 42,
         "errors": [{"row": 7, "field": "date", "message": "Not a valid date."}],
+        "unscored": 3, "unscored_reasons": ["no rule item reads it"],
     }  # fmt: skip
 
 

@@ -128,6 +128,17 @@ class Department:
         assert response.status_code == 201, response.json
         return response.json
 
+    def imported(
+        self, kind: str, body: str | bytes, content_type: str = "text/csv"
+    ) -> Any:
+        """What an import did, once its job completed."""
+        answer = self.admin.post(
+            f"/imports/{kind}", data=body, content_type=content_type
+        )
+        job = awaited(self.admin, answer)
+        assert job["status"] == "completed", job
+        return job["result"]
+
     def deduct(self, agent_id: str, item: str, occurred_on: str, **extra: Any) -> Any:
         body = {"agent_id": agent_id, "item": item, "occurred_on": occurred_on, **extra}
         response = self.admin.post("/deductions", json=body)

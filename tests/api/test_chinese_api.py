@@ -11,7 +11,6 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from tests.api.conftest import awaited
 from tests.clock import service_today
 
 FIRST = service_today().replace(day=1)  # in the current month, never in the future
@@ -52,12 +51,7 @@ def spot_checks_excel_writes() -> str:
 
 def imported(department, body: bytes, content_type: str = "text/csv"):
     """What an import of spot checks did, once its job completed."""
-    answer = department.admin.post(
-        "/imports/spot_checks", data=body, content_type=content_type
-    )
-    job = awaited(department.admin, answer)
-    assert job["status"] == "completed", job
-    return job["result"]
+    return department.imported("spot_checks", body, content_type)
 
 
 def counts(summary):

@@ -5,21 +5,11 @@ from __future__ import annotations
 
 from domain.month import Month
 from domain.rulebook import shipped_document
-from tests.api.conftest import awaited
 from tests.clock import service_today
 
 TODAY = service_today()
 THIS_MONTH = Month.of(TODAY)
 FIRST = TODAY.replace(day=1)  # in the current month, never in the future
-
-
-def imported(department, kind, csv):
-    answer = department.admin.post(
-        f"/imports/{kind}", data=csv, content_type="text/csv"
-    )
-    job = awaited(department.admin, answer)
-    assert job["status"] == "completed", job
-    return job["result"]
 
 
 CHAT = (
@@ -62,8 +52,8 @@ def test_explain_lines_show_what_each_fact_was(department):
 
 def test_a_corrected_chat_row_shows_in_explain_with_what_it_replaced(department):
     department.register("a1")
-    first = imported(department, "chat", f"{CHAT}\na1,{FIRST},10,3,20,0\n")
-    second = imported(department, "chat", f"{CHAT}\na1,{FIRST},10,6,20,0\n")
+    first = department.imported("chat", f"{CHAT}\na1,{FIRST},10,3,20,0\n")
+    second = department.imported("chat", f"{CHAT}\na1,{FIRST},10,6,20,0\n")
     assert second["corrected"] == 1
 
     entries = explained(department)
@@ -92,8 +82,8 @@ def test_a_corrected_chat_row_that_is_scored_names_what_it_replaced(department):
     )  # fmt: skip
     assert published.status_code == 201, published.json
     department.register("a1")
-    first = imported(department, "chat", f"{CHAT}\na1,{FIRST},10,3,20,0\n")
-    second = imported(department, "chat", f"{CHAT}\na1,{FIRST},10,6,20,0\n")
+    first = department.imported("chat", f"{CHAT}\na1,{FIRST},10,3,20,0\n")
+    second = department.imported("chat", f"{CHAT}\na1,{FIRST},10,6,20,0\n")
 
     entries = explained(department)
 

@@ -20,7 +20,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from domain.text import N_, Message
-from projections.migrate import SchemaObject, statement_object
+from projections.migrate import SchemaObject, SideTable, statement_object
 from projections.persistence import (
     TRANSIENT,
     StoreUnavailableError,
@@ -104,18 +104,14 @@ def this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class StatusStore:
+class StatusStore(SideTable):
     """The status table in the events database."""
 
+    NAME = "appraisal_projectors"
+
     def __init__(self, datastore: Any, postgres: bool) -> None:
-        self.datastore = datastore
-        self.postgres = postgres
-        self.table = (
-            f'"{datastore.schema}"."appraisal_projectors"'
-            if postgres
-            else "appraisal_projectors"
-        )
-        marks = ", ".join(("%s" if postgres else "?") for _ in STATUS_COLUMNS)
+        super().__init__(datastore, postgres)
+        marks = ", ".join(self.mark for _ in STATUS_COLUMNS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in STATUS_COLUMNS[1:])
         self.upsert = (
             f"INSERT INTO {self.table} ({', '.join(STATUS_COLUMNS)}) VALUES ({marks}) "

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from domain.text import N_
 from projections.health import this_process
-from projections.migrate import SchemaObject, statement_object
+from projections.migrate import SchemaObject, SideTable, statement_object
 from projections.retry import budget_of, retrying
 
 QUEUED, RUNNING, COMPLETED, FAILED, INTERRUPTED = (
@@ -148,18 +148,14 @@ def _loaded(row: Any) -> ImportJob:
     return ImportJob(**{name: value(name) for name in COLUMNS})
 
 
-class ImportJobStore:
+class ImportJobStore(SideTable):
     """The import jobs table in the events database."""
 
+    NAME = "appraisal_import_jobs"
+
     def __init__(self, datastore: Any, postgres: bool) -> None:
-        self.datastore = datastore
-        self.postgres = postgres
-        self.table = (
-            f'"{datastore.schema}"."appraisal_import_jobs"'
-            if postgres
-            else "appraisal_import_jobs"
-        )
-        marks = ", ".join(("%s" if postgres else "?") for _ in COLUMNS)
+        super().__init__(datastore, postgres)
+        marks = ", ".join(self.mark for _ in COLUMNS)
         self._insert = (
             f"INSERT INTO {self.table} ({', '.join(COLUMNS)}) VALUES ({marks}) "
             "ON CONFLICT (job_id) DO"

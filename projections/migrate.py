@@ -15,7 +15,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import psycopg
 import psycopg.sql
@@ -35,6 +35,19 @@ class SchemaObject:
     name: str
     exists: Callable[[set[str]], bool]
     create: Callable[[], None]
+
+
+class SideTable:
+    """A table beside the events (not a read model) in the events database:
+    its name, schema-qualified on PostgreSQL, and the backend's parameter mark."""
+
+    NAME: ClassVar[str]
+
+    def __init__(self, datastore: Any, postgres: bool) -> None:
+        self.datastore = datastore
+        self.postgres = postgres
+        self.table = f'"{datastore.schema}"."{self.NAME}"' if postgres else self.NAME
+        self.mark = "%s" if postgres else "?"
 
 
 class Component(Protocol):

@@ -14,9 +14,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from projections.migrate import SchemaObject, statement_object
+from projections.migrate import SchemaObject, SideTable, statement_object
 
 IDLE = timedelta(hours=8)
 LONGEST = timedelta(hours=24)
@@ -34,15 +33,8 @@ def _digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
-class PageSessions:
-    def __init__(self, datastore: Any, postgres: bool) -> None:
-        self.datastore = datastore
-        self.table = (
-            f'"{datastore.schema}"."appraisal_page_sessions"'
-            if postgres
-            else "appraisal_page_sessions"
-        )
-        self.mark = "%s" if postgres else "?"
+class PageSessions(SideTable):
+    NAME = "appraisal_page_sessions"
 
     def schema_objects_of(self) -> list[SchemaObject]:
         return [

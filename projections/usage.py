@@ -9,21 +9,17 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from projections.migrate import SchemaObject, statement_object
+from projections.migrate import SchemaObject, SideTable, statement_object
 from projections.persistence import budget_of, retrying
 
 EVERY_SECONDS = 300.0
 
 
-class TokenUse:
+class TokenUse(SideTable):
+    NAME = "appraisal_token_use"
+
     def __init__(self, datastore: Any, postgres: bool) -> None:
-        self.datastore = datastore
-        self.table = (
-            f'"{datastore.schema}"."appraisal_token_use"'
-            if postgres
-            else "appraisal_token_use"
-        )
-        self.mark = "%s" if postgres else "?"
+        super().__init__(datastore, postgres)
         self._written: dict[str, float] = {}
         self._lock = threading.Lock()
 

@@ -26,8 +26,8 @@ with an `errors` object naming each bad field.
 
 
 class Utf8JSONProvider(DefaultJSONProvider):
-    """JSON as UTF-8 with Chinese written as it is, not as ``\\uXXXX``
-    escapes, and the charset said for clients that would guess another (a
+    """JSON as UTF-8 with Chinese written as it is, not as escapes such as
+    ``\\u4eba``, and the charset said for clients that would guess another (a
     browser on Chinese Windows guesses GBK)."""
 
     ensure_ascii = False

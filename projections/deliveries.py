@@ -9,12 +9,16 @@ generation sends nothing twice.
 ``appraisal_deliveries`` holds a row per delivery the dispatcher has taken
 from the outbox (its status, attempts, when it is next due and who holds it);
 ``appraisal_delivery_attempts`` one per attempt (time, status code, latency,
-an excerpt of the answer or the error).
+an excerpt of the answer or the error); ``appraisal_moment_details`` what a
+moment's messages say beyond its event (``projections.moment_details``), kept
+the first time it is worked out, so every attempt and every subscription
+says the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -87,6 +91,7 @@ class DeliveryStore:
 
         self.deliveries = table("appraisal_deliveries")
         self.attempts = table("appraisal_delivery_attempts")
+        self.details = table("appraisal_moment_details")
 
     def schema_objects_of(self) -> list[SchemaObject]:
         bigint = "BIGINT" if self.postgres else "INTEGER"
@@ -119,6 +124,12 @@ class DeliveryStore:
                 "delivery_id TEXT NOT NULL, number INTEGER NOT NULL, at TEXT NOT NULL, "
                 "status_code INTEGER, latency_ms INTEGER NOT NULL, "
                 "excerpt TEXT NOT NULL, error TEXT, PRIMARY KEY (delivery_id, number))",
+            ),
+            statement_object(
+                self.datastore,
+                self.details,
+                f"CREATE TABLE IF NOT EXISTS {self.details} ("
+                f"position {bigint} PRIMARY KEY, details TEXT NOT NULL)",
             ),
         ]
 
@@ -235,6 +246,24 @@ class DeliveryStore:
             (stamp(now), delivery_id),
         )
         return bool(rows)
+
+    def details_of(
+        self, position: int, work_out: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """What the moment at ``position`` says beyond its event: as kept, or
+        worked out now and kept (the first keeper wins)."""
+        m = self.mark
+        select = f"SELECT details FROM {self.details} WHERE position = {m}"
+        rows = self._query(select, (position,))
+        if not rows:
+            statement = (
+                f"INSERT INTO {self.details} (position, details) VALUES ({m}, {m}) "
+                "ON CONFLICT (position) DO NOTHING"
+            )
+            found = json.dumps(work_out(), ensure_ascii=False)
+            self._write_many(statement, [(position, found)])
+            rows = self._query(select, (position,))
+        return dict(json.loads(rows[0]["details"]))
 
     # Reads
 

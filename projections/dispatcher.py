@@ -50,6 +50,7 @@ from projections.deliveries import (
     Delivery,
 )
 from projections.health import StalledError
+from projections.moment_details import DETAILED, work_out
 from projections.payloads import body as payload
 from projections.projector import UNAVAILABLE, Backoff
 
@@ -213,6 +214,7 @@ class Dispatcher:
         if queued is None:
             logger.error("delivery %s is not in the outbox", delivery.delivery_id)
             return
+        queued = self.detailed(view, queued)
         body = payload(queued, webhook, self.settings.base_url)
         timestamp = str(int(time.time()))
         headers = {
@@ -238,6 +240,16 @@ class Dispatcher:
                 delivery.delivery_id, webhook["url"], delivery.round_attempts + 1,
                 answer.error or answer.status_code,
             )  # fmt: skip
+
+    def detailed(self, view: Any, queued: dict[str, Any]) -> dict[str, Any]:
+        """The queued moment with what its messages say beyond its event
+        (``projections.moment_details``), kept the first time."""
+        if queued["kind"] not in DETAILED:
+            return queued
+        details = self.store.details_of(
+            queued["position"], lambda: work_out(view, queued)
+        )
+        return queued | {"moment": queued["moment"] | details}
 
     def outcome(
         self, delivery: Delivery, answer: Answer, at: datetime

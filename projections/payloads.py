@@ -44,6 +44,38 @@ SENTENCES = {
         "zh-CN": "{by} 已于 {published_on} 发布 {month} 考核结果。",
     },
 }
+# What a moment says beyond its event (``projections.moment_details``)
+CHANGE = {
+    "en": "{agent}: total {total_before} → {total_after}, "
+    "rank {rank_before} → {rank_after}",
+    "zh-CN": "{agent}：总分 {total_before} → {total_after}，"  # noqa: RUF001
+    "排名 {rank_before} → {rank_after}",
+}
+MOVES = {
+    "top_of_month": {
+        "enters": {"en": "enters the month's top places", "zh-CN": "进入月度前列"},
+        "leaves": {"en": "leaves the month's top places", "zh-CN": "跌出月度前列"},
+    },
+    "rewarded": {
+        "enters": {"en": "enters the quarter's rewarded places",
+                   "zh-CN": "进入季度奖励名次"},
+        "leaves": {"en": "leaves the quarter's rewarded places",
+                   "zh-CN": "失去季度奖励名次"},
+    },
+    "bottom": {
+        "enters": {"en": "enters the bottom group", "zh-CN": "进入末位组"},
+        "leaves": {"en": "leaves the bottom group", "zh-CN": "离开末位组"},
+    },
+}  # fmt: skip
+NO_CHANGE = {"en": "No total or rank changed.", "zh-CN": "总分与排名均无变化。"}
+GROUPS = {
+    "top": {"en": "Top places: {agents}.", "zh-CN": "前列：{agents}。"},  # noqa: RUF001
+    "bottom": {"en": "Bottom group: {agents}.", "zh-CN": "末位组：{agents}。"},  # noqa: RUF001
+}
+NOBODY = {"en": "nobody", "zh-CN": "无"}
+UNRANKED = "-"
+SEPARATOR = {"en": ", ", "zh-CN": "、"}
+CLAUSES = {"en": "; ", "zh-CN": "；"}  # noqa: RUF001
 LINK_NAMES = {
     "scorecard": {"en": "Scorecard", "zh-CN": "成绩单"},
     "dispute": {"en": "Dispute", "zh-CN": "申诉"},
@@ -68,14 +100,61 @@ def links(queued: dict[str, Any], base_url: str = "") -> dict[str, str]:
     return {name: base_url.rstrip("/") + path for name, path in found.items()}
 
 
-def summary(queued: dict[str, Any], language: str) -> str:
+def _named(agent_id: str | None, name: str | None) -> str:
+    return f"{name} ({agent_id})" if name else agent_id or ""
+
+
+def sentence(queued: dict[str, Any], language: str) -> str:
+    """The moment in one sentence."""
     moment = queued["moment"]
-    agent = queued["agent_id"] or ""
-    if moment.get("agent_name"):
-        agent = f"{moment['agent_name']} ({agent})"
+    agent = _named(queued["agent_id"], moment.get("agent_name"))
     outcome = OUTCOMES.get(moment.get("outcome", ""), {}).get(language, "")
     values = {**moment, "agent": agent, "month": queued["month"], "outcome": outcome}
     return SENTENCES[queued["kind"]][language].format_map(_Blank(values))
+
+
+def detail_lines(queued: dict[str, Any], language: str) -> list[str]:
+    """What the moment's details say, a line each: every change a resolved
+    dispute made, or a published month's top places and bottom group."""
+    moment = queued["moment"]
+    if "cascade" in moment:
+        if not moment["cascade"]:
+            return [NO_CHANGE[language]]
+        return [_change_line(c, language) for c in moment["cascade"]]
+    if "top" in moment:
+        return [
+            GROUPS[group][language].format(agents=_agents(moment[group], language))
+            for group in ("top", "bottom")
+        ]
+    return []
+
+
+def _change_line(change: dict[str, Any], language: str) -> str:
+    values = change | {
+        "agent": _named(change["agent_id"], change["agent_name"]),
+        "rank_before": change["rank_before"] or UNRANKED,
+        "rank_after": change["rank_after"] or UNRANKED,
+    }
+    line = CHANGE[language].format_map(values)
+    moves = [
+        MOVES[what][change[what]][language]
+        for what in MOVES
+        if change.get(what) is not None
+    ]
+    return CLAUSES[language].join([line, *moves])
+
+
+def _agents(group: list[dict[str, Any]], language: str) -> str:
+    if not group:
+        return NOBODY[language]
+    return SEPARATOR[language].join(
+        f"{_named(a['agent_id'], a['agent_name'])} {a['total']}" for a in group
+    )
+
+
+def summary(queued: dict[str, Any], language: str) -> str:
+    """The moment's sentence and what its details say."""
+    return " ".join([sentence(queued, language), *detail_lines(queued, language)])
 
 
 class _Blank(dict[str, Any]):
@@ -115,7 +194,9 @@ def _bot_message(
     ``text``."""
     language = webhook["language"]
     title = TITLES[queued["kind"]][language]
-    lines = [f"### {title}", "", summary(queued, language), ""]
+    lines = [f"### {title}", "", sentence(queued, language), ""]
+    details = detail_lines(queued, language)
+    lines += [f"- {line}" for line in details] + ([""] if details else [])
     lines += [
         f"> {LINK_NAMES[n][language]}: [{url}]({url})" for n, url in found.items()
     ]

@@ -339,3 +339,83 @@ def test_a_bad_subscription_is_refused_naming_the_field(department, body, field)
     answer = department.admin.post("/webhooks", json=body)
     assert answer.status_code == 422, answer.json
     assert field in answer.json["errors"]
+
+
+def test_a_resolved_dispute_carries_its_cascade_as_the_api_answered_it(
+    department, receiver, dispatch
+):
+    department.register("a1")
+    department.register("a2")
+    subscribe(department, receiver.url + "?f=json", ["dispute.resolved"], language="en")
+    subscribe(department, receiver.url + "?f=wecom", ["dispute.resolved"],
+              format="wecom")  # fmt: skip
+    dispatch()
+    deduction = department.deduct("a1", "complaint", DAY)["deduction_id"]
+    supervisor = department.client_for("sup-t1", Role.SUPERVISOR, "t1")
+    filed = supervisor.post(f"/deductions/{deduction}/disputes", json={"reason": "x"})
+    assert filed.status_code == 201, filed.json
+    resolved = department.admin.post(
+        f"/deductions/{deduction}/disputes/resolution", json={"outcome": "overturned"}
+    )
+    assert resolved.status_code == 200, resolved.json
+    answered = {c["agent_id"]: c for c in resolved.json["cascade"]}
+
+    requests = {r.path.partition("=")[2]: r.json for r in receiver.wait_for(2)}
+    sent = {c["agent_id"]: c for c in requests["json"]["data"]["cascade"]}
+    assert sent.keys() == answered.keys() and "a1" in sent
+    for agent_id, change in sent.items():
+        api = answered[agent_id]
+        assert (change["total_before"], change["total_after"]) == (
+            api["before"]["total"], api["after"]["total"]
+        )  # fmt: skip
+        assert (change["rank_before"], change["rank_after"]) == (
+            api["before"]["rank"], api["after"]["rank"]
+        )  # fmt: skip
+        for move in ("top_of_month", "rewarded", "bottom"):
+            assert change[move] == api[move]
+    a1 = sent["a1"]
+    assert (a1["rank_before"], a1["rank_after"], a1["delta"]) == (2, 1, "3.00")
+    assert a1["agent_name"] == "Agent a1"
+    said = (
+        f"Agent a1 (a1): total {a1['total_before']} → {a1['total_after']}, rank 2 → 1"
+    )
+    assert said in requests["json"]["summary"]
+    content = requests["wecom"]["markdown"]["content"]
+    assert "### 申诉已裁决" in content
+    assert (
+        f"- Agent a1 (a1)：总分 {a1['total_before']} → {a1['total_after']}，排名 2 → 1"  # noqa: RUF001
+        in content
+    )
+
+
+def test_a_published_month_carries_its_top_places_and_bottom_group(
+    department, receiver, dispatch
+):
+    for agent_id in ("a1", "a2", "a3", "a4", "a5", "a6", "a7"):
+        department.register(agent_id, joined_on="2020-01-06")
+    for agent_id in ("a5", "a6", "a7", "a7"):
+        department.deduct(agent_id, "complaint", f"{PAST}-15")
+    subscribe(department, receiver.url + "?f=json", ["period.published"],
+              language="en")  # fmt: skip
+    subscribe(department, receiver.url + "?f=dingtalk", ["period.published"],
+              format="dingtalk")  # fmt: skip
+    dispatch()
+    for step in ("close", "publish"):
+        command(department.admin, f"/periods/{PAST}/{step}")
+    ranking = department.admin.get(f"/rankings/{PAST}").json
+    totals = {e["agent_id"]: e["total"] for e in ranking["entries"]}
+
+    requests = {r.path.partition("=")[2]: r.json for r in receiver.wait_for(2)}
+    data = requests["json"]["data"]
+    assert [(a["agent_id"], a["rank"]) for a in data["top"]] == [
+        ("a1", 1), ("a2", 1), ("a3", 1), ("a4", 1)
+    ]  # fmt: skip
+    assert [a["agent_id"] for a in data["bottom"]] == ["a5", "a6", "a7"]
+    assert {a["agent_id"]: a["total"] for a in data["top"] + data["bottom"]} == totals
+    assert data["bottom"][2]["agent_name"] == "Agent a7"
+    assert data["bottom"][2]["team"] == "t1"
+    summary = requests["json"]["summary"]
+    assert f"Bottom group: Agent a5 (a5) {totals['a5']}, " in summary
+    text = requests["dingtalk"]["markdown"]["text"]
+    assert f"- 末位组：Agent a5 (a5) {totals['a5']}、" in text  # noqa: RUF001
+    assert f"- 前列：Agent a1 (a1) {totals['a1']}、" in text  # noqa: RUF001

@@ -190,6 +190,25 @@ def test_an_agents_month_shows_the_waterfall_with_each_step_linked_to_its_event(
     assert console_errors(browser) == []
 
 
+def test_the_board_as_it_stood_before_anything_was_recorded(served, browser):
+    base, tokens = served
+    sign_in(browser, base, tokens["admin:admin"])
+    month = browser.find_element("id", "month").get_attribute("value")
+    picker = browser.find_element("id", "as_of")
+    assert picker.get_attribute("type") == "datetime-local"
+    browser.execute_script(
+        "arguments[0].value = arguments[1]", picker, f"{month}-01T00:00"
+    )
+
+    follow(browser, browser.find_element("id", "show"))
+
+    assert f"as_of={month}-01T00" in browser.current_url
+    assert "位置 0" in text_of(browser, "#note")  # nothing recorded by then
+    assert not browser.find_elements("id", "ranking")
+    follow(browser, browser.find_element("id", "now"))
+    assert "Wang Fang" in text_of(browser, "#ranking")
+
+
 def test_a_form_posted_without_its_csrf_token_is_refused(served, browser):
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait

@@ -24,10 +24,9 @@ from domain.errors import DomainError
 from domain.month import Month
 from domain.text import N_
 from projections.explain import standings_at
-from projections.scoreboard import NOW
 from web import agents, audit, scorecards
 from web.audit_schemas import AsOfQuery, ExplanationOut
-from web.context import principal, read_view, runtime
+from web.context import principal, runtime
 from web.i18n import translate
 from web.schemas import (
     AgentList,
@@ -61,14 +60,16 @@ def teams() -> list[str]:
     return sorted({agent["team"] for agent in roster["agents"]})
 
 
-def board(month: str, team: str | None) -> dict[str, Any]:
+def board(month: str, team: str | None, when: Mapping[str, str]) -> dict[str, Any]:
     """The month's ranking as ``GET /rankings/{month}`` answers it, each entry
     with its grade, whether it is in the month's top places or bottom group,
-    and its move since last month; unranked agents apart."""
-    args = {"team": team} if team else {}
+    and its move since last month; unranked agents apart. ``when`` (``as_of``
+    or ``position``, as the API takes them) reads it all as it stood then."""
+    args = {**({"team": team} if team else {}), **when}
     ranking = _ranking(month, args)
     period = Month.parse(ranking["month"])
-    standing = standings_at(read_view(), period, NOW) if ranking["entries"] else {}
+    view, at = scorecards.view_as_of({"position": ranking["position"]} if when else {})
+    standing = standings_at(view, period, at) if ranking["entries"] else {}
     before = _ranks(str(period.previous()), args)
     rows = []
     for entry in ranking["entries"]:

@@ -8,6 +8,7 @@ shown as a page.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -82,13 +83,31 @@ def sign_out() -> Response:
     return response  # type: ignore[return-value]
 
 
+# What a browser's <input type="datetime-local"> sends when the seconds are
+# zero; the API's times name their seconds.
+_NO_SECONDS = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
+
+
+def _when() -> dict[str, str]:
+    """The page's ``as_of`` (a time) or ``position``, as the API takes them;
+    empty fields of a form are not asked for."""
+    when = {k: request.args[k] for k in ("as_of", "position") if request.args.get(k)}
+    if _NO_SECONDS.fullmatch(when.get("as_of", "")):
+        when["as_of"] += ":00"
+    return when
+
+
 @bp.get("/rankings")
 def ranking() -> str:
-    """The ranking board of a month, the department's or a team's."""
+    """The ranking board of a month, the department's or a team's, now or as
+    it stood at a past time."""
     month = request.args.get("month") or reads.default_month()
     team = request.args.get("team") or None
-    board = reads.board(month, team)
-    return render_template("pages/ranking.html", board=board, teams=reads.teams())
+    when = _when()
+    board = reads.board(month, team, when)
+    return render_template(
+        "pages/ranking.html", board=board, teams=reads.teams(), when=when
+    )
 
 
 @bp.get("/agents/<agent_id>/<month>")

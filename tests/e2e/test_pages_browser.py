@@ -190,6 +190,55 @@ def test_an_agents_month_shows_the_waterfall_with_each_step_linked_to_its_event(
     assert console_errors(browser) == []
 
 
+def test_the_timeline_shows_an_agents_month_as_it_stood_at_an_earlier_event(
+    served, browser
+):
+    base, tokens = served
+    sign_in(browser, base, tokens["admin:admin"])
+    follow(browser, browser.find_element("link text", "Li Na"))
+    now = text_of(browser, "#total")
+    steps = len(browser.find_elements("css selector", "#trail tbody tr"))
+    timeline = browser.find_element("id", "position")
+    first = int(timeline.get_attribute("min"))
+    assert int(timeline.get_attribute("value")) == int(timeline.get_attribute("max"))
+    page = browser.find_element("css selector", "html")
+
+    browser.execute_script(
+        """
+        arguments[0].value = arguments[1];
+        arguments[0].dispatchEvent(new Event("change"));
+        """,
+        timeline,
+        first,
+    )
+
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    WebDriverWait(browser, 20).until(expected_conditions.staleness_of(page))
+    assert f"position={first}" in browser.current_url
+    assert str(first) in text_of(browser, "#as-of")
+    assert text_of(browser, "#total") != now
+    assert len(browser.find_elements("css selector", "#trail tbody tr")) < steps
+    follow(browser, browser.find_element("id", "now"))
+    assert text_of(browser, "#total") == now
+
+
+def test_the_agents_totals_over_the_year_are_a_line_chart(served, browser):
+    base, tokens = served
+    sign_in(browser, base, tokens["admin:admin"])
+    follow(browser, browser.find_element("link text", "Li Na"))
+
+    assert drawn(browser, "year-chart")
+    year = browser.execute_script(
+        "return JSON.parse(document.getElementById('year-data').textContent)"
+    )
+    month = browser.current_url.rsplit("/", 1)[1]
+    assert all(label[:4] == month[:4] for label in year["labels"])
+    shown = year["totals"][year["labels"].index(month)]
+    assert shown == text_of(browser, "#total")
+
+
 def test_the_board_as_it_stood_before_anything_was_recorded(served, browser):
     base, tokens = served
     sign_in(browser, base, tokens["admin:admin"])

@@ -18,7 +18,7 @@ from decimal import Decimal
 from inspect import unwrap
 from typing import Any
 
-from marshmallow import Schema
+from marshmallow import Schema, ValidationError
 
 from domain.errors import DomainError
 from domain.month import Month
@@ -127,25 +127,60 @@ def _group(row: Mapping[str, Any]) -> str:
     return "top" if row["top"] else "bottom" if row["bottom"] else "middle"
 
 
-def agent_month(agent_id: str, month: str) -> dict[str, Any]:
-    """An agent's scorecard and its explanation, as the API answers them,
-    and the explanation's steps as a waterfall from the start to the total."""
-    card = answer(
-        scorecards.get_scorecard, ScorecardOut, AsOfQuery,
-        agent_id=agent_id, month=month,
-    )  # fmt: skip
-    trail = answer(
-        audit.explain_scorecard, ExplanationOut, AsOfQuery,
-        agent_id=agent_id, month=month,
-    )  # fmt: skip
+def agent_month(agent_id: str, month: str, when: Mapping[str, str]) -> dict[str, Any]:
+    """An agent's scorecard and its explanation, as the API answers them
+    (as they stood ``when``, if given), the explanation's steps as a waterfall
+    from the start to the total, the positions of the month's events (for the
+    timeline) and the agent's totals in each month of the year so far."""
+    card = _scorecard(agent_id, month, when)
+    trail = _explanation(agent_id, month, when)
+    present = _explanation(agent_id, month, {}) if when else trail
     agent = agents.readable_agent(agent_id)
     return {
         "agent": {"agent_id": agent.agent_id, "name": agent.name, "team": agent.team},
         "card": card,
         "trail": trail,
         "waterfall": waterfall(trail),
+        "timeline": _positions(present),
+        "year": year_of(agent_id, Month.parse(card["month"]), when),
         "department": principal().may_read_department,
     }
+
+
+def _scorecard(agent_id: str, month: str, when: Mapping[str, str]) -> dict[str, Any]:
+    return answer(
+        scorecards.get_scorecard, ScorecardOut, AsOfQuery, when,
+        agent_id=agent_id, month=month,
+    )  # fmt: skip
+
+
+def _explanation(agent_id: str, month: str, when: Mapping[str, str]) -> dict[str, Any]:
+    return answer(
+        audit.explain_scorecard, ExplanationOut, AsOfQuery, when,
+        agent_id=agent_id, month=month,
+    )  # fmt: skip
+
+
+def _positions(trail: Mapping[str, Any]) -> list[int]:
+    """The positions of the events in the trail, in log order, each once."""
+    found = (entry["position"] for entry in trail["entries"])
+    return sorted({position for position in found if position is not None})
+
+
+def year_of(agent_id: str, month: Month, when: Mapping[str, str]) -> dict[str, Any]:
+    """The agent's total in each month of ``month``'s year up to the service's
+    month, each read as ``GET /agents/{id}/scorecards/{month}`` answers it; a
+    month the API does not read for them (before the accepted months, before
+    they were registered) has none."""
+    last = min(Month(month.year, 12), Month.of(runtime().app.today()))
+    labels, totals = [], []
+    for each in Month.span(Month(month.year, 1), last):
+        labels.append(str(each))
+        try:
+            totals.append(_scorecard(agent_id, str(each), when)["total"])
+        except (DomainError, ValidationError):
+            totals.append(None)
+    return {"labels": labels, "totals": totals, "month": str(month)}
 
 
 def waterfall(trail: Mapping[str, Any]) -> dict[str, Any]:

@@ -112,9 +112,11 @@ def ranking() -> str:
 
 @bp.get("/agents/<agent_id>/<month>")
 def agent_month(agent_id: str, month: str) -> str:
-    """An agent's scorecard for a month and how it was reached."""
-    found = reads.agent_month(agent_id, month)
-    return render_template("pages/agent_month.html", **found)
+    """An agent's scorecard for a month and how it was reached, now or as it
+    stood at a past position or time; their totals over the year."""
+    when = _when()
+    found = reads.agent_month(agent_id, month, when)
+    return render_template("pages/agent_month.html", **found, when=when)
 
 
 def _as_page(handler: Callable[[Any], Response]) -> Callable[[Any], Any]:

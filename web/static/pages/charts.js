@@ -64,6 +64,31 @@
     drawn(canvas);
   }
 
+  function year() {
+    var found = data("year-data");
+    var canvas = document.getElementById("year-chart");
+    if (!found || !canvas) return;
+    new Chart(canvas, {
+      type: "line",
+      data: {
+        labels: found.labels,
+        datasets: [{
+          data: found.totals.map(function (t) { return t === null ? null : Number(t); }),
+          borderColor: COLOURS.middle, backgroundColor: COLOURS.middle,
+          pointRadius: found.labels.map(function (l) { return l === found.month ? 6 : 3; }),
+          spanGaps: false
+        }]
+      },
+      options: {
+        animation: false, responsive: true, maintainAspectRatio: false,
+        plugins: {legend: {display: false}},
+        scales: {y: {beginAtZero: true}}
+      }
+    });
+    drawn(canvas);
+  }
+
   totals();
   waterfall();
+  year();
 })();

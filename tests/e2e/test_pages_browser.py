@@ -128,6 +128,22 @@ def drawn(driver: Any, canvas_id: str) -> bool:
     )
 
 
+def post_json(base: str, token: str, path: str, body: dict) -> dict:
+    """What the API answers a POST of ``body`` with ``token`` (201 expected)."""
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        base + path,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}",
+                 "Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.status == 201
+        return dict(json.loads(answer.read()))
+
+
 def console_errors(driver: Any) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
@@ -178,16 +194,71 @@ def test_an_agents_month_shows_the_waterfall_with_each_step_linked_to_its_event(
     assert "Li Na" in text_of(browser, "h1")
     assert "评分卡" in browser.page_source
     assert drawn(browser, "waterfall-chart")
-    browser.save_screenshot(str(tmp_path / "agent-month-zh-CN.png"))
-    links = browser.find_elements("css selector", "#trail a[href^='#event-']")
+    links = browser.find_elements("css selector", "#trail a[href*='/events/']")
     assert links, "no step of the trail links to its event"
     position = links[0].text
-    row = text_of(browser, f"#event-{position}")
-    assert "sup-zhang" in row  # the recorder
-    assert "songsong-2019" in row  # the rulebook version
-    links[0].click()
-    assert browser.current_url.endswith(f"#event-{position}")
+    follow(browser, links[0])
+
+    assert browser.current_url.endswith(f"/events/{position}")
+    assert text_of(browser, "#position") == position
+    assert text_of(browser, "#recorded-by") == "sup-zhang"
+    assert "songsong-2019" in text_of(browser, "#rulebook")
+    assert re.fullmatch(r"[0-9a-f-]{36}:[0-9]+", text_of(browser, "#event-id"))
+    assert "demo" in text_of(browser, "#content")  # the deduction's note
     assert console_errors(browser) == []
+
+
+def test_a_bar_of_the_waterfall_opens_its_event(served, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    base, tokens = served
+    sign_in(browser, base, tokens["admin:admin"])
+    follow(browser, browser.find_element("link text", "Li Na"))
+    canvas = browser.find_element("id", "waterfall-chart")
+    # The middle of the first step's bar (after the start), from Chart.js.
+    x, y, width, height = browser.execute_script(
+        """
+        const canvas = arguments[0], bar = Chart.getChart(canvas)
+            .getDatasetMeta(0).data[1];
+        return [bar.x, (bar.y + bar.base) / 2, canvas.clientWidth,
+                canvas.clientHeight];
+        """,
+        canvas,
+    )
+    page = browser.find_element("css selector", "html")
+
+    ActionChains(browser).move_to_element_with_offset(
+        canvas, int(x - width / 2), int(y - height / 2)
+    ).click().perform()
+
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    WebDriverWait(browser, 20).until(expected_conditions.staleness_of(page))
+    assert re.search(r"/ui/agents/CS-102/[0-9-]+/events/[0-9]+$", browser.current_url)
+    assert text_of(browser, "#recorded-by") == "sup-zhang"
+
+
+def test_the_event_page_shows_a_complaints_number_and_text(served, browser):
+    base, tokens = served
+    sign_in(browser, base, tokens["admin:admin"])
+    month = browser.find_element("id", "month").get_attribute("value")
+    recorded = post_json(
+        base, tokens["admin:admin"], "/complaints",
+        {"complaint_no": "C-4711", "agent_id": "CS-106", "occurred_on": f"{month}-10",
+         "order_no": "O-88", "description": "hung up on the customer"},
+    )  # fmt: skip
+
+    browser.get(f"{base}/ui/agents/CS-106/{month}")
+    follow(browser, browser.find_element("link text", str(recorded["position"])))
+
+    content = text_of(browser, "#content")
+    assert "投诉编号" in content and "C-4711" in content
+    assert "投诉内容" in content and "hung up on the customer" in content
+    assert "O-88" in content
+    assert text_of(browser, "#recorded-by") == "admin"
+    browser.get(f"{base}/ui/agents/CS-106/{month}/events/999999")
+    assert text_of(browser, "#problem").startswith("404")
 
 
 def test_the_timeline_shows_an_agents_month_as_it_stood_at_an_earlier_event(

@@ -20,7 +20,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
-from domain.errors import DomainError
+from domain.errors import DomainError, NotVisibleError
 from domain.month import Month
 from domain.text import N_
 from projections.explain import standings_at
@@ -181,6 +181,62 @@ def year_of(agent_id: str, month: Month, when: Mapping[str, str]) -> dict[str, A
         except (DomainError, ValidationError):
             totals.append(None)
     return {"labels": labels, "totals": totals, "month": str(month)}
+
+
+# The names of a fact's own content (``EntryOut.detail``), as a page shows them.
+DETAIL_NAMES = {
+    "quantity": N_("Quantity"),
+    "note": N_("Note"),
+    "evidence_ref": N_("Evidence"),
+    "complaint": N_("Complaint number"),
+    "order_no": N_("Order number"),
+    "description": N_("Complaint text"),
+    "channel": N_("Channel"),
+    "reference": N_("Reference"),
+    "report": N_("Report"),
+    "dispute": N_("Dispute"),
+    "check": N_("Check"),
+    "kind": N_("Kind"),
+    "comment": N_("Comment"),
+    "dimensions": N_("Dimensions"),
+}
+
+
+def event(
+    agent_id: str, month: str, position: int, when: Mapping[str, str]
+) -> dict[str, Any]:
+    """One event behind an agent's month, as the month's explanation
+    (``GET /agents/{id}/scorecards/{month}/explain``) answers it: who recorded
+    it and when, its rule item, rulebook version and points, and the fact's
+    own content, each part named; not found if the explanation has none at
+    ``position`` (as it stood ``when``)."""
+    trail = _explanation(agent_id, month, when)
+    found = [entry for entry in trail["entries"] if entry["position"] == position]
+    if not found:
+        detail = N_("No event at position {position} is behind this month.")
+        raise NotVisibleError(detail, position=position)
+    entry = found[0]
+    agent = agents.readable_agent(agent_id)
+    return {
+        "agent": {"agent_id": agent.agent_id, "name": agent.name, "team": agent.team},
+        "month": trail["month"],
+        "as_of": trail["as_of"],
+        "entry": entry,
+        "detail": _named(entry["detail"]),
+        "facts": [
+            {**fact, "named": _named(fact.get("detail") or {})}
+            for fact in entry["facts"]
+        ],
+    }
+
+
+def _named(detail: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """A fact's content as (name in the asked language, value) pairs."""
+    return [
+        (translate(DETAIL_NAMES[key]) if key in DETAIL_NAMES else key, value)
+        for key, value in detail.items()
+        if value not in ("", None)
+    ]
 
 
 def waterfall(trail: Mapping[str, Any]) -> dict[str, Any]:

@@ -116,7 +116,23 @@ def agent_month(agent_id: str, month: str) -> str:
     stood at a past position or time; their totals over the year."""
     when = _when()
     found = reads.agent_month(agent_id, month, when)
+    for step in found["waterfall"]["steps"]:
+        step["href"] = (
+            None
+            if step["position"] is None
+            else url_for(".event", agent_id=agent_id, month=month,
+                         event_position=step["position"], **when)
+        )  # fmt: skip
     return render_template("pages/agent_month.html", **found, when=when)
+
+
+@bp.get("/agents/<agent_id>/<month>/events/<int:event_position>")
+def event(agent_id: str, month: str, event_position: int) -> str:
+    """One event behind an agent's month: who recorded it, when, under which
+    rule item and rulebook, and what the fact itself said."""
+    when = _when()
+    found = reads.event(agent_id, month, event_position, when)
+    return render_template("pages/event.html", **found, when=when)
 
 
 def _as_page(handler: Callable[[Any], Response]) -> Callable[[Any], Any]:

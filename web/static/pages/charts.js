@@ -57,7 +57,7 @@
         onClick: function (event, elements) {
           if (!elements.length) return;
           var step = steps[elements[0].index];
-          if (step.position !== null) window.location.hash = "event-" + step.position;
+          if (step.href) window.location.href = step.href;
         }
       }
     });

@@ -213,6 +213,15 @@ class TokenCommands:
             )
         return matches[0]
 
+    def holder_hash(self, token_id: str) -> str:
+        """The hash of the token ``token_id`` names, for a one-time sign-in
+        code that stands for it; ``TokenRejectedError`` if it may not be used."""
+        found = self._token(token_id)
+        refusal = found.refusal(self.today())
+        if refusal:
+            raise TokenRejectedError(refusal)
+        return found.token_hash
+
     def revoke_token(self, token_id: str, by: str, reason: str) -> int | None:
         """Revoke a token; the position of the revocation (None: it already was)."""
         token = self._token(token_id)

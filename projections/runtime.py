@@ -61,6 +61,7 @@ from projections.projector import UNAVAILABLE, Projector
 from projections.replica import Replica
 from projections.scoreboard import ScoreboardView, projection_name
 from projections.sessions import PageSessions
+from projections.sign_in_codes import SignInCodes
 from projections.sqlite import SQLiteScoreboardView
 from projections.usage import TokenUse
 
@@ -114,6 +115,7 @@ class Runtime:
         self.keys = KeyStore(self.app.recorder, config.is_postgres)
         self.usage = TokenUse(self.datastore, config.is_postgres)
         self.page_sessions = PageSessions(self.datastore, config.is_postgres)
+        self.sign_in_codes = SignInCodes(self.datastore, config.is_postgres)
         self.import_jobs = ImportJobStore(self.datastore, config.is_postgres)
         self.deliveries = DeliveryStore(self.datastore, config.is_postgres)
         self.views: dict[int, ScoreboardView] = {}
@@ -153,6 +155,7 @@ class Runtime:
             *self.keys.schema_objects_of(),
             *self.usage.schema_objects_of(),
             *self.page_sessions.schema_objects_of(),
+            *self.sign_in_codes.schema_objects_of(),
             *self.import_jobs.schema_objects_of(),
             *self.deliveries.schema_objects_of(),
         ]

@@ -99,3 +99,16 @@ def rotate_token(settings: Settings, token_id: str, days: int) -> None:
     with opened(settings) as runtime:
         issued = runtime.app.rotate_token(token_id, admin().user, days)
     _print_issued(issued)
+
+
+@token.command("code")
+@click.argument("token_id")
+@click.pass_obj
+def sign_in_code(settings: Settings, token_id: str) -> None:
+    """Print a one-time code that signs the holder of a token (by its id from
+    'token list') in to the pages instead of the token; it works once, for
+    five minutes."""
+    with opened(settings) as runtime:
+        code, expires = runtime.sign_in_codes.make(runtime.app.holder_hash(token_id))
+    click.echo(code)
+    click.echo(f"one use, until {expires.isoformat(timespec='seconds')}", err=True)

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, abort, g, redirect, request, url_for
 
-from domain.access import Principal, TokenRejectedError, hash_token
+from domain.access import TOKEN_PREFIX, Principal, TokenRejectedError, hash_token
 from domain.text import N_
 from projections.sessions import LONGEST, PageSession
 from web.context import runtime
@@ -109,14 +109,22 @@ def csrf_token() -> str:
 
 
 def sign_in(token: str) -> tuple[str, PageSession]:
-    """A new session for whoever ``token`` stands for."""
+    """A new session for whoever ``token`` stands for: a bearer token, or a
+    one-time code (``appraisal token code``) standing for one, used up here."""
+    given = token.strip()
+    if given.startswith(TOKEN_PREFIX):
+        token_hash: str | None = hash_token(given)
+        unknown = N_("The bearer token is not valid.")
+    else:
+        token_hash = runtime().sign_in_codes.take(given)
+        unknown = N_("The sign-in code is not valid, was used already or expired.")
     try:
-        who = runtime().app.authenticate(token.strip())
+        who = runtime().app.principal_of(token_hash) if token_hash else None
     except TokenRejectedError as rejected:
         raise SignInRefusedError(rejected.template, dict(rejected.params)) from None
-    if who is None:
-        raise SignInRefusedError(N_("The bearer token is not valid."))
-    return runtime().page_sessions.open(hash_token(token.strip()))
+    if who is None or token_hash is None:
+        raise SignInRefusedError(unknown)
+    return runtime().page_sessions.open(token_hash)
 
 
 def sign_out() -> None:

@@ -1,0 +1,140 @@
+"""The admin's rule-change page, the auditor's room and one-time sign-in
+codes, through Flask's test client: who may open what, what the downloads
+carry, and that a code signs in once and only while it is fresh."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from domain.access import Role
+from projections.sign_in_codes import LIFETIME
+from tests.api.conftest import Department
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _csrf(page: Any) -> str:
+    found = CSRF.search(page.get_data(as_text=True))
+    assert found, "the page carries no CSRF token"
+    return found.group(1)
+
+
+def signed_in(department: Department, secret: str) -> tuple[FlaskClient, Any]:
+    """A browser-like client that signed in to the pages with ``secret`` (a
+    token or a code), and the sign-in's answer."""
+    client = department.app.test_client()
+    form = client.get("/ui/sign-in")
+    answer = client.post(
+        "/ui/sign-in", data={"csrf_token": _csrf(form), "token": secret}
+    )
+    return client, answer
+
+
+def _code(department: Department, user: str, role: Role) -> str:
+    runtime = department.runtime
+    issued = runtime.app.issue_token(user, role, None, "test")
+    code, _ = runtime.sign_in_codes.make(runtime.app.holder_hash(issued.token_id))
+    return code
+
+
+def test_a_sign_in_code_signs_its_holder_in_once(department):
+    code = _code(department, "aud-wu", Role.AUDITOR)
+
+    client, first = signed_in(department, code)
+    _, second = signed_in(department, code)
+
+    assert first.status_code == 303
+    assert "aud-wu" in client.get("/ui/audit").get_data(as_text=True)
+    assert second.status_code == 401
+    assert "登录码无效、已被使用或已过期" in second.get_data(as_text=True)
+
+
+def test_a_sign_in_code_is_refused_once_it_expired(department):
+    codes = department.runtime.sign_in_codes
+    start = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    codes.now = lambda: start
+    code = _code(department, "aud-wu", Role.AUDITOR)
+
+    codes.now = lambda: start + LIFETIME + timedelta(seconds=1)
+    _, late = signed_in(department, code)
+
+    assert late.status_code == 401
+    assert "登录码无效、已被使用或已过期" in late.get_data(as_text=True)
+
+
+def test_only_an_admin_opens_the_rule_change_page(department):
+    for role in (Role.AUDITOR, Role.REVIEWER):
+        token = department.runtime.app.issue_token(f"u-{role}", role, None, "t").token
+        client, _ = signed_in(department, token)
+        refused = client.get("/ui/rules")
+        assert refused.status_code == 403, role
+        assert 'id="nav-rules"' not in refused.get_data(as_text=True)
+    admin, _ = signed_in(department, department.admin.token)
+    page = admin.get("/ui/rules")
+    assert page.status_code == 200
+    assert 'id="nav-rules"' in page.get_data(as_text=True)
+
+
+def test_only_admins_and_auditors_open_the_audit_room(department):
+    department.register("A-1")
+    token = department.runtime.app.issue_token("A-1", Role.AGENT, None, "t").token
+    agent, _ = signed_in(department, token)
+    auditor, _ = signed_in(department, department.auditor.token)
+
+    assert agent.get("/ui/audit").status_code == 403
+    assert agent.get("/ui/audit/export?month=2026-10").status_code == 403
+    assert auditor.get("/ui/audit").status_code == 200
+
+
+def test_a_bad_rulebook_is_refused_field_by_field(department):
+    admin, _ = signed_in(department, department.admin.token)
+    page = admin.get("/ui/rules")
+    document = json.dumps({"id": "r", "name": "R", "categories": "none"})
+
+    refused = admin.post(
+        "/ui/rules/preview",
+        data={"csrf_token": _csrf(page), "rulebook": document,
+              "from": "2026-10", "to": "2026-10"},
+    )  # fmt: skip
+
+    assert refused.status_code == 400  # as POST /rulebooks/preview answers it
+    assert "rulebook.categories" in refused.get_data(as_text=True)
+    assert document in refused.get_data(as_text=True).replace("&#34;", '"')
+
+
+def test_the_export_download_carries_its_digest(department):
+    department.register("A-1")
+    department.deduct("A-1", "complaint", "2026-10-12")
+    auditor, _ = signed_in(department, department.auditor.token)
+
+    page = auditor.get("/ui/audit?month=2026-10&agent_id=A-1&export=1")
+    download = auditor.get("/ui/audit/export?month=2026-10&agent_id=A-1")
+
+    assert download.status_code == 200
+    assert "attachment" in download.headers["Content-Disposition"]
+    *events, last = download.get_data(as_text=True).splitlines()
+    digest = hashlib.sha256("".join(f"{e}\n" for e in events).encode()).hexdigest()
+    assert json.loads(last)["export"]["sha256"] == digest
+    assert events and digest in page.get_data(as_text=True)
+
+
+def test_the_payroll_of_a_published_month_downloads(department):
+    department.register("A-1")
+    for step in ("close", "publish"):
+        answer = department.admin.post(f"/periods/2026-10/{step}")
+        assert answer.status_code == 200, answer.json
+    auditor, _ = signed_in(department, department.auditor.token)
+
+    page = auditor.get("/ui/audit?month=2026-10").get_data(as_text=True)
+    payroll = auditor.get("/ui/audit/payroll/2026-10?format=csv")
+
+    assert "published" in page
+    assert payroll.status_code == 200
+    assert payroll.get_data(as_text=True).lstrip("\ufeff").startswith("agent_id,")
+    assert "A-1" in payroll.get_data(as_text=True)

@@ -267,6 +267,18 @@ class DeliveryStore:
 
     # Reads
 
+    def unsettled(self) -> list[dict[str, Any]]:
+        """Per subscription: pending deliveries (how many, the first position,
+        how many are being retried) and failed ones."""
+        rows = self._query(
+            f"SELECT webhook_id, status, COUNT(*) AS n, MIN(position) AS first, "
+            "SUM(CASE WHEN round_attempts > 0 THEN 1 ELSE 0 END) AS retrying "
+            f"FROM {self.deliveries} WHERE status IN ('{PENDING}', '{FAILED}') "
+            "GROUP BY webhook_id, status",
+            (),
+        )
+        return [dict(r) for r in rows]
+
     def states(self, delivery_ids: Sequence[str]) -> dict[str, Delivery]:
         if not delivery_ids:
             return {}

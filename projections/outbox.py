@@ -168,6 +168,11 @@ class OutboxTables:
     SELECT_DELIVERY = (
         f"SELECT {OUTBOX_COLUMNS} FROM {{outbox}} WHERE delivery_id = :delivery_id"
     )
+    SELECT_WAITING = (
+        "SELECT webhook_id, COUNT(*) AS n, MIN(position) AS first FROM {outbox} "
+        "WHERE position > :after GROUP BY webhook_id"
+    )
+    SELECT_MOMENT_AT = "SELECT at FROM {outbox} WHERE position = :position LIMIT 1"
 
     _select: Any
 
@@ -266,6 +271,17 @@ class OutboxTables:
         """A subscription's queued deliveries, newest first."""
         params = {"webhook_id": webhook_id, "limit": limit}
         return [_outbox(r) for r in self._select(self.SELECT_OUTBOX_OF, params)]
+
+    def waiting(self, after: int) -> dict[str, tuple[int, int]]:
+        """Per subscription, how many deliveries were queued after a position
+        and the first one's position."""
+        rows = self._select(self.SELECT_WAITING, {"after": after})
+        return {r["webhook_id"]: (int(r["n"]), int(r["first"])) for r in rows}
+
+    def moment_at(self, position: int) -> str | None:
+        """When the moment queued at ``position`` happened (UTC text)."""
+        rows = self._select(self.SELECT_MOMENT_AT, {"position": position})
+        return rows[0]["at"] if rows else None
 
     def queued(self, delivery_id: str) -> dict[str, Any] | None:
         rows = self._select(self.SELECT_DELIVERY, {"delivery_id": delivery_id})

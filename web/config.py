@@ -38,6 +38,7 @@ ENVIRONMENT = {
     "APPRAISAL_WEBHOOK_MAX_ATTEMPTS": "webhook_max_attempts",
     "APPRAISAL_WEBHOOK_RETRY_HOURS": "webhook_retry_hours",
     "APPRAISAL_WEBHOOK_FIRST_RETRY": "webhook_first_retry",
+    "APPRAISAL_WEBHOOK_BACKLOG_SECONDS": "webhook_backlog_seconds",
 }
 
 
@@ -76,6 +77,8 @@ class Settings:
     webhook_max_attempts: int = 20
     webhook_retry_hours: float = 24.0
     webhook_first_retry: float = 10.0
+    webhook_backlog_seconds: float = 600.0
+    """/health is degraded while a webhook delivery waits longer than this."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -171,7 +174,7 @@ def _convert(name: str, value: Any) -> Any:
             return Path(value)
         if name in {
             "read_timeout", "db_timeout", "statement_timeout", "webhook_timeout",
-            "webhook_retry_hours", "webhook_first_retry",
+            "webhook_retry_hours", "webhook_first_retry", "webhook_backlog_seconds",
         }:  # fmt: skip
             number = float(value)
             if not 0 < number < 3600:

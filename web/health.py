@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from flask import Response
 
+from projections.backlog import backlog
+from projections.health import UNAVAILABLE
 from web.api import Blueprint
-from web.context import runtime
+from web.context import runtime, settings
 from web.errors import PROBLEM_JSON, problem_response
 from web.i18n import translate
 from web.schemas import Health, HealthProblem
@@ -30,7 +35,9 @@ def health() -> Any:
     the log (no stall, a projector heard from recently). Otherwise 503 with a
     problem document that says what is wrong, within about two seconds. A read
     replica that fails is reported (status degraded) but answers 200: reads
-    fall back to the primary."""
+    fall back to the primary. So is a webhook delivery backlog: how many
+    deliveries are pending, how long the oldest has waited (degraded past
+    APPRAISAL_WEBHOOK_BACKLOG_SECONDS) and which subscriptions are failing."""
     report = runtime().health()
     body: dict[str, Any] = {
         "status": "ok",
@@ -50,6 +57,11 @@ def health() -> Any:
             for s in report.statuses.values()
         ],
     }  # fmt: skip
+    behind = False
+    if report.reachable:
+        with contextlib.suppress(*UNAVAILABLE, psycopg.Error):
+            body["webhooks"] = _deliveries()
+            behind = body["webhooks"]["behind"]
     replica = report.replica
     if replica is not None:
         body["replica"] = {
@@ -61,7 +73,7 @@ def health() -> Any:
         }  # fmt: skip
     problems = report.problems()
     if not problems:
-        if replica is not None and replica.status != "ok":
+        if behind or (replica is not None and replica.status != "ok"):
             body["status"] = "degraded"
         return body
     body["status"] = "unavailable"
@@ -73,3 +85,13 @@ def health() -> Any:
         extensions=body,
     )
     return response
+
+
+def _deliveries() -> dict[str, Any]:
+    """The webhook delivery backlog, against its threshold."""
+    found = backlog(runtime().view, runtime().deliveries, datetime.now(UTC))
+    threshold = settings().webhook_backlog_seconds
+    return vars(found) | {
+        "threshold_seconds": threshold,
+        "behind": found.behind(threshold),
+    }

@@ -283,10 +283,38 @@ class ReplicaHealth(Schema):
     )
 
 
+class FailingWebhook(Schema):
+    webhook_id = fields.String()
+    url = fields.String()
+    failed = fields.Integer(metadata={"description": "deliveries failed"})
+    retrying = fields.Integer(
+        metadata={"description": "pending deliveries whose last attempt failed"}
+    )
+
+
+class DeliveryBacklog(Schema):
+    """Webhook deliveries active subscriptions are still owed."""
+
+    pending = fields.Integer()
+    oldest_pending_seconds = fields.Float(
+        allow_none=True,
+        metadata={"description": "since the oldest pending moment happened; "
+                  "null when nothing is pending"},
+    )  # fmt: skip
+    threshold_seconds = fields.Float(
+        metadata={"description": "APPRAISAL_WEBHOOK_BACKLOG_SECONDS"}
+    )
+    behind = fields.Boolean(
+        metadata={"description": "the oldest pending waits past the threshold"}
+    )
+    failing = fields.List(fields.Nested(FailingWebhook))
+
+
 class Health(Schema):
     status = fields.String(
         metadata={"description": "ok; degraded when the read replica is not "
-                  "serving reads (they go to the primary)"}
+                  "serving reads (they go to the primary) or webhook deliveries "
+                  "wait past APPRAISAL_WEBHOOK_BACKLOG_SECONDS"}
     )  # fmt: skip
     backend = fields.String()
     position = fields.Integer(metadata={"description": "the live read models'"})
@@ -298,6 +326,7 @@ class Health(Schema):
         ReplicaHealth,
         metadata={"description": "only when DATABASE_READ_URL names one"},
     )
+    webhooks = fields.Nested(DeliveryBacklog)
 
 
 class HealthProblem(ProblemSchema):
@@ -321,6 +350,7 @@ class HealthProblem(ProblemSchema):
         ReplicaHealth,
         metadata={"description": "only when DATABASE_READ_URL names one"},
     )
+    webhooks = fields.Nested(DeliveryBacklog)
 
 
 # Rulebooks, previews and rebuilds

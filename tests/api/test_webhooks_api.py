@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -419,3 +420,48 @@ def test_a_published_month_carries_its_top_places_and_bottom_group(
     text = requests["dingtalk"]["markdown"]["text"]
     assert f"- 末位组：Agent a5 (a5) {totals['a5']}、" in text  # noqa: RUF001
     assert f"- 前列：Agent a1 (a1) {totals['a1']}、" in text  # noqa: RUF001
+
+
+def health_when(department, wanted: Callable[[dict[str, Any]], bool]):
+    """/health once ``wanted`` holds of it (the projector folds meanwhile)."""
+    deadline = time.monotonic() + 20
+    while True:
+        answer = department.anonymous.get("/health")
+        assert answer.status_code == 200, answer.json
+        if wanted(answer.json):
+            return answer.json
+        assert time.monotonic() < deadline, answer.json
+        time.sleep(0.05)
+
+
+def test_health_shows_the_delivery_backlog_and_is_degraded_past_its_threshold(
+    office, receiver, dispatch
+):
+    extension = office.app.extensions["appraisal"]
+    extension["settings"] = replace(extension["settings"], webhook_backlog_seconds=1)
+    owed = subscribe(office, receiver.url, ["period.closed"])
+    held = subscribe(office, receiver.url + "?held", ["period.closed"])
+    command(office.admin, f"/webhooks/{held['webhook_id']}/pause")
+    quiet = health_when(office, lambda h: h["webhooks"]["pending"] == 0)
+    assert quiet["status"] == "ok" and quiet["webhooks"]["failing"] == []
+    assert quiet["webhooks"]["oldest_pending_seconds"] is None
+
+    command(office.admin, f"/periods/{PAST}/close")  # no dispatcher is running
+    waiting = health_when(office, lambda h: h["webhooks"]["pending"] > 0)
+    assert waiting["webhooks"]["pending"] == 1  # the paused one's is held, not owed
+    time.sleep(1.1)
+    late = office.anonymous.get("/health").json
+    assert late["status"] == "degraded" and late["webhooks"]["behind"] is True
+    assert late["webhooks"]["oldest_pending_seconds"] > 1
+    assert late["webhooks"]["threshold_seconds"] == 1
+
+    receiver.failures = 100
+    dispatch(max_attempts=2)
+    (shown,) = settled(office, owed["webhook_id"], 1)
+    assert shown["status"] == "failed"
+    failed = office.anonymous.get("/health").json
+    assert failed["status"] == "ok" and failed["webhooks"]["pending"] == 0
+    assert failed["webhooks"]["failing"] == [
+        {"webhook_id": owed["webhook_id"], "url": receiver.url, "failed": 1,
+         "retrying": 0}
+    ]  # fmt: skip

@@ -55,6 +55,12 @@ class Principal:
         return self.role is not Role.AGENT
 
     @property
+    def may_dispute(self) -> bool:
+        """Disputes deductions: admins, and supervisors (of their own team's
+        agents, ``may_record_for``)."""
+        return self.role in (Role.ADMIN, Role.SUPERVISOR)
+
+    @property
     def may_resolve_disputes(self) -> bool:
         return self.role in (Role.ADMIN, Role.REVIEWER)
 

@@ -133,7 +133,7 @@ class DeductionCommands(RosterCommands, RulesCommands):
         by the end of the review window of its month (or the rulebook's days)."""
         deduction = self.get_deduction(new.deduction_id)
         agent = self.get_agent(deduction.agent_id)
-        if principal.role is Role.AGENT or not principal.may_record_for(agent.team):
+        if not (principal.may_dispute and principal.may_record_for(agent.team)):
             raise NotPermittedError(
                 N_("only the supervisor of team {team!r} may dispute this deduction"),
                 team=agent.team,
@@ -168,6 +168,13 @@ class DeductionCommands(RosterCommands, RulesCommands):
     def resolve_dispute(self, principal: Principal, resolution: Resolution) -> Recorded:
         """An admin, or the reviewer the dispute named, resolves it; never the
         disputer. Overturning or adjusting changes the month's scores."""
+        (recording,) = self.save(self.resolved(principal, resolution))
+        return Recorded.of(recording)
+
+    def resolved(self, principal: Principal, resolution: Resolution) -> Deduction:
+        """The deduction with ``resolution`` applied, checked as resolving it
+        is, and not saved: what ``resolve_dispute`` records, and what a preview
+        of the resolution scores (its pending event)."""
         deduction = self.get_deduction(resolution.deduction_id)
         open_dispute = deduction.open_dispute
         named = open_dispute["reviewer"] if open_dispute else None
@@ -187,5 +194,4 @@ class DeductionCommands(RosterCommands, RulesCommands):
             resolution.quantity,
             resolution.points,
         )
-        (recording,) = self.save(deduction)
-        return Recorded.of(recording)
+        return deduction

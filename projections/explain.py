@@ -358,7 +358,15 @@ def cascade(
     view: ScoreboardView, month: Month, before: int, after: int
 ) -> list[Change]:
     """Each agent whose standing differs between two log positions."""
-    old, new = standings_at(view, month, before), standings_at(view, month, after)
+    return differences(
+        month, standings_at(view, month, before), standings_at(view, month, after)
+    )
+
+
+def differences(
+    month: Month, old: dict[str, Standing], new: dict[str, Standing]
+) -> list[Change]:
+    """Each agent whose standing in ``month`` differs from ``old`` to ``new``."""
     return [
         Change(agent, str(month), old[agent], new[agent])
         for agent in sorted(old.keys() & new.keys())

@@ -46,6 +46,14 @@ AUDIT = Rule(
     N_("Only an admin or an auditor may do this."),
 )
 ADMIN = Rule(lambda p: p.may_administer, N_("Only an admin may do this."))
+DISPUTE = Rule(
+    lambda p: p.may_dispute,
+    N_("Only a supervisor or an admin may dispute deductions."),
+)
+RESOLVE = Rule(
+    lambda p: p.may_resolve_disputes,
+    N_("Only an admin or a reviewer may resolve disputes."),
+)
 
 
 def require(who: Principal, rule: Rule) -> None:

@@ -22,7 +22,11 @@ MIN_POSITION = "Min-Position"
 READ_POSITION = "Read-Position"
 PUBLIC_ENDPOINTS = {"health.health", "static"}
 # POST endpoints that answer from the read models (and so honour Min-Position).
-READING_COMMANDS = {"rulebooks.preview_rulebook"}
+READING_COMMANDS = {
+    "rulebooks.preview_rulebook",
+    "disputes.preview_resolution",
+    "pages.preview_rules",
+}
 _POSITION = re.compile(r"[0-9]{1,18}")
 
 

@@ -14,6 +14,7 @@ from domain.errors import NotVisibleError
 from domain.month import Month
 from domain.text import N_
 from projections.explain import cascade
+from projections.resolution_preview import preview
 from projections.sql_disputes import DisputeRecord
 from projections.sql_lists import DISPUTE_FILTERS
 from web import access
@@ -30,7 +31,7 @@ from web.audit_schemas import (
     ResolutionIn,
     ResolvedOut,
 )
-from web.context import principal, read_view, runtime, settings
+from web.context import principal, read_position, read_view, runtime, settings
 from web.pages import page
 
 blp = Blueprint("disputes", __name__, description="Disputes of deductions")
@@ -101,6 +102,26 @@ def resolve(data: dict[str, Any], deduction_id: str) -> dict[str, Any]:
         "outcome": data["outcome"],
         "position": recorded.position,
         "cascade": changes,
+    }
+
+
+@blp.route("/deductions/<deduction_id>/disputes/resolution/preview", methods=["POST"])
+@blp.arguments(ResolutionIn)
+@blp.response(200, ResolvedOut)
+@blp.refuses(409)
+def preview_resolution(data: dict[str, Any], deduction_id: str) -> dict[str, Any]:
+    """What resolving the open dispute so would do, recording nothing: the
+    same checks as resolving it (who may, what outcome), and the cascade it
+    would answer, from the read models at ``position`` (honours
+    Min-Position)."""
+    resolution = Resolution(_deduction_id(deduction_id), **data)
+    resolved = runtime().app.resolved(principal(), resolution)
+    (event,) = resolved.collect_events()
+    return {
+        "deduction_id": deduction_id,
+        "outcome": data["outcome"],
+        "position": read_position(),
+        "cascade": preview(read_view(), event, read_position()),
     }
 
 

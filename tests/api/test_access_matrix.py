@@ -104,6 +104,9 @@ def rows(h: dict[str, Any]) -> dict[str, tuple[str, str, Any, str]]:
             {"day": TODAY, "reason": "typhoon"}, ADMIN),
         "POST /deductions/{deduction_id}/disputes": (
             "POST", f"/deductions/{h['deduction']}/disputes", {"reason": "no"}, TEAM),
+        "POST /deductions/{deduction_id}/disputes/resolution/preview": (
+            "POST", f"/deductions/{h['disputed']}/disputes/resolution/preview",
+            {"outcome": "upheld"}, "y..y..."),
         "POST /deductions/{deduction_id}/disputes/resolution": (
             "POST", f"/deductions/{h['disputed']}/disputes/resolution",
             {"outcome": "upheld"}, "y..y..."),

@@ -45,6 +45,7 @@ EXPECTED = {
     "/calendar/closed-days": {"get", "post"},
     "/deductions/{deduction_id}/disputes": {"post"},
     "/deductions/{deduction_id}/disputes/resolution": {"post"},
+    "/deductions/{deduction_id}/disputes/resolution/preview": {"post"},
     "/deductions/{deduction_id}/disputes/{number}": {"get"},
     "/disputes": {"get"},
     "/disputes/summary": {"get"},

@@ -106,7 +106,7 @@ def serving(url: str, log_path: Path) -> Iterator[str]:
     ]
     base = f"http://127.0.0.1:{PORT}"
     try:
-        _wait_healthy(base)
+        wait_healthy(base)
         yield base
     finally:
         for process in processes:
@@ -116,7 +116,7 @@ def serving(url: str, log_path: Path) -> Iterator[str]:
         log.close()
 
 
-def _wait_healthy(base: str, seconds: float = 60.0) -> None:
+def wait_healthy(base: str, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -190,7 +190,7 @@ def pgbench(
     if not latencies:
         raise BenchError(f"pgbench ran no transaction of {target.name}")
     rate = len(latencies) / secs
-    return Load(rate, _percentile(latencies, 50), _percentile(latencies, 99))
+    return Load(rate, percentile(latencies, 50), percentile(latencies, 99))
 
 
 def psycopg_floor(
@@ -222,10 +222,10 @@ def psycopg_floor(
     every = sorted(x for mine in latencies for x in mine)
     if not every:
         raise BenchError(f"the floor ran no statement of {target.name}")
-    return Load(len(every) / secs, _percentile(every, 50), _percentile(every, 99))
+    return Load(len(every) / secs, percentile(every, 50), percentile(every, 99))
 
 
-def _percentile(values: Sequence[float], p: int) -> float:
+def percentile(values: Sequence[float], p: int) -> float:
     return values[min(len(values) - 1, len(values) * p // 100)]
 
 

@@ -67,6 +67,10 @@ from projections.usage import TokenUse
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 5000
+# A reader on the embedded default folds a backlog this small itself (the
+# commands just before it: read-your-writes); a longer one (an import's, a
+# restart's) is folded by a thread of its own while readers answer.
+READER_BACKLOG = 200
 CLOSE_WAIT_SECONDS = 30.0
 
 
@@ -127,6 +131,7 @@ class Runtime:
         self.stall: StalledError | None = None  # of the inline catch-up
         self.background: dict[Any, threading.Thread] = {}
         self.background_lock = threading.Lock()
+        self.deferring = 0  # imports running whose scores wait for their end
         self.closing = threading.Event()
         self.replica = Replica(config) if config.reads_from_replica else None
         if config.is_postgres:
@@ -266,13 +271,18 @@ class Runtime:
         batch_size: int = BATCH_SIZE,
         progress: Callable[[int, int], None] | None = None,
         wait: bool = True,
+        at_most: int | None = None,
+        settle: bool = True,
     ) -> int:
         """Fold every event not yet in the view (the live one by default), in
         batches of one transaction each; return the position reached. An event
         that cannot be folded raises ``StalledError``, the view left just
         before it. Unless ``wait``, a catch-up another thread of this process
         is running (an import's, say) is left to it: the position the view
-        has reached is answered at once."""
+        has reached is answered at once. With ``at_most``, a backlog longer
+        than that is left to a thread of its own (``catch_up_behind``).
+        Unless ``settle``, the agent-months folded are marked for scoring,
+        not scored (an import's chunks: it settles once, after its last)."""
         view = view or self.view
         lock = self._lock_for(view)
         if not lock.acquire(blocking=wait):
@@ -283,14 +293,29 @@ class Runtime:
                     raise ClosingError("the runtime is closing")
                 start, settled = view.positions(self.app.name)
                 notifications = self.app.recorder.select_notifications(
-                    start, limit=batch_size, inclusive_of_start=False
+                    start,
+                    limit=batch_size if at_most is None else at_most + 1,
+                    inclusive_of_start=False,
                 )
+                if at_most is not None and len(notifications) > at_most:
+                    self.catch_up_behind(view)
+                    return settled
                 if not notifications:
-                    if settled < start:  # a long catch-up left scores to do
-                        view.settle()
+                    if settled == start:
+                        return start
+                    # A long catch-up (or an import) left scores to do: its
+                    # own, unless a reader's (a thread of its own does them)
+                    # or an import's that has more to come.
+                    if at_most is not None:
+                        if not self.deferring:
+                            self.catch_up_behind(view)
+                        return settled
+                    if not settle:
+                        return settled
+                    view.settle()
                     return start
                 # A full batch has more behind it: its scores wait for the last.
-                defer = len(notifications) == batch_size
+                defer = not settle or len(notifications) == batch_size
                 try:
                     self._apply(view, notifications, defer)
                 except UNAVAILABLE:
@@ -342,18 +367,38 @@ class Runtime:
         """The last notification in the event log."""
         return self.app.recorder.max_notification_id() or 0
 
-    def after_command(self) -> None:
+    def after_command(self, settle: bool = True) -> None:
         """Read-your-writes on the embedded default. The command is recorded
-        (and linked into the hash chain) whatever happens here."""
+        (and linked into the hash chain) whatever happens here. An import's
+        chunks fold without ``settle``: see ``deferring_scores``."""
         if self.config.projects_inline:
-            self.inline_catch_up(self.view)
+            self.inline_catch_up(self.view, settle=settle)
 
-    def inline_catch_up(self, view: ScoreboardView, wait: bool = True) -> int:
+    @contextmanager
+    def deferring_scores(self) -> Iterator[None]:
+        """While an import runs, its chunks' agent-months are scored once at
+        its end, not after every chunk (each score reads its month's whole
+        ledger), and readers leave them to it."""
+        with self.background_lock:
+            self.deferring += 1
+        try:
+            yield
+        finally:
+            with self.background_lock:
+                self.deferring -= 1
+
+    def inline_catch_up(
+        self,
+        view: ScoreboardView,
+        wait: bool = True,
+        at_most: int | None = None,
+        settle: bool = True,
+    ) -> int:
         """Catch up in this process; a stall is reported, not raised: readers
         keep the read models as they stand."""
         name = projection_name(self.generation_of(view))
         try:
-            reached = self.catch_up(view, wait=wait)
+            reached = self.catch_up(view, wait=wait, at_most=at_most, settle=settle)
         except StalledError as stall:
             reached = self.position_of(view)
             if self.stall is None or self.stall.position != stall.position:
@@ -396,8 +441,32 @@ class Runtime:
             if found is not None:
                 return found
         if catch_up:  # never behind another thread's catch-up: see Runtime.read
-            return view, self.inline_catch_up(view, wait=False)
+            return view, self.inline_catch_up(view, wait=False, at_most=READER_BACKLOG)
         return view, self.position_of(view)
+
+    def catch_up_behind(self, view: ScoreboardView) -> None:
+        """Fold ``view``'s backlog in a thread of this process (one at a time),
+        which ends when the view holds the log; closing the runtime stops it
+        between batches."""
+        key = ("catch-up", self.generation_of(view))
+
+        def fold() -> None:
+            try:
+                self.inline_catch_up(view)
+            except ClosingError:
+                pass
+            except Exception:  # a thread has no caller: readers try again
+                logger.exception("catching up %s failed", key)
+            finally:
+                with self.background_lock:
+                    self.background.pop(key, None)
+
+        with self.background_lock:
+            if key in self.background or self.closing.is_set():
+                return
+            thread = threading.Thread(target=fold, name="catch-up", daemon=True)
+            self.background[key] = thread
+            thread.start()
 
     def stall_of(self, view: ScoreboardView) -> str | None:
         """The stall the view's projector reports, if any, in words."""

@@ -155,18 +155,19 @@ def run(
 ) -> None:
     """Import the file at ``path`` into ``job``, then delete the file. Between
     chunks, stop if the runtime is closing and let the read models catch up
-    (SQLite: they fold in this process)."""
+    (SQLite: they fold in this process, and score the agent-months the import
+    touched once, after its last chunk)."""
     tracker = Tracker(job, runtime.import_jobs.write)
 
     def chunk(summary: ImportSummary) -> None:
         tracker.chunk(summary)
         if runtime.closing.is_set():
             raise ClosingError("the runtime is closing")
-        runtime.after_command()
+        runtime.after_command(settle=False)
 
     try:
         tracker.started()
-        with open(path, "rb") as stream:
+        with open(path, "rb") as stream, runtime.deferring_scores():
             summary = import_rows(
                 runtime.app, principal, job.kind, wrap(stream) if wrap else stream,
                 form, source=f"api:{job.kind}", on_progress=chunk,

@@ -40,6 +40,10 @@ SUITES: dict[str, tuple[list[str], list[str]]] = {
         ["--agents", "200", "--facts", "10", "--seconds", "3", "--import-agents", "60"],
         ["--agents", "1000", "--facts", "30", "--seconds", "10"],
     ),
+    "deliveries": (
+        ["--moments", "200", "--subscriptions", "2", "--delay-moments", "40"],
+        ["--moments", "600", "--subscriptions", "4", "--delay-moments", "100"],
+    ),
 }
 
 

@@ -5,14 +5,19 @@ carry, and that a code signs in once and only while it is fresh."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
+import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
-from domain.access import Role
+from domain.access import Role, TokenRejectedError
+from domain.register import default_publication
 from projections.sign_in_codes import LIFETIME
 from tests.api.conftest import Department
 
@@ -138,3 +143,73 @@ def test_the_payroll_of_a_published_month_downloads(department):
     assert payroll.status_code == 200
     assert payroll.get_data(as_text=True).lstrip("\ufeff").startswith("agent_id,")
     assert "A-1" in payroll.get_data(as_text=True)
+
+
+def _harsher() -> dict[str, Any]:
+    """The default rulebook with every deduction worth twice as much."""
+    document = json.loads(json.dumps(default_publication().document))
+    for category in document["categories"]:
+        for item in category["items"]:
+            if category["mode"] == "deduct" and "points" in item:
+                item["points"] = str(Decimal(item["points"]) * 2)
+    return document
+
+
+def test_an_uploaded_rulebook_is_previewed_and_rebuilt_with_its_progress(department):
+    department.register("A-1")
+    department.register("A-2")
+    department.deduct("A-1", "complaint", "2026-10-12")
+    admin, _ = signed_in(department, department.admin.token)
+    upload = json.dumps(_harsher()).encode()
+    form = {"csrf_token": _csrf(admin.get("/ui/rules")), "rulebook": "",
+            "from": "2026-10", "to": "2026-10", "effective_from": "2026-10",
+            "reason": "Deductions count double"}  # fmt: skip
+
+    preview = admin.post(
+        "/ui/rules/preview", data={**form, "file": (io.BytesIO(upload), "r.json")}
+    )
+    started = admin.post(
+        "/ui/rules/rebuild", data={**form, "file": (io.BytesIO(upload), "r.json")}
+    )
+
+    assert preview.status_code == 200
+    assert 'id="preview-chart"' in preview.get_data(as_text=True)
+    row = re.search(
+        r'<tr data-agent="A-1">(.*?)</tr>', preview.get_data(as_text=True), re.S
+    )
+    assert row and "→" in row.group(1)
+    assert started.status_code == 303
+    page = admin.get(started.headers["Location"]).get_data(as_text=True)
+    status = re.search(r'data-status="([^"]+)"', page)
+    assert status and "Deductions count double" in page
+    deadline = time.monotonic() + 60
+    while (found := admin.get(status.group(1)).json)["status"] == "running":
+        assert time.monotonic() < deadline, found
+        time.sleep(0.05)
+    rebuild_id = status.group(1).rsplit("/", 1)[-1]
+    api = department.admin.get(f"/rebuilds/{rebuild_id}").json
+    same = ("status", "events_total", "result", "reason", "rulebook_id", "version")
+    assert {k: found[k] for k in same} == {k: api[k] for k in same}
+    assert found["status"] == "completed"
+    assert found["bar"]["value"] == found["bar"]["max"]  # a full bar
+
+
+def test_an_upload_that_is_not_json_is_refused_on_the_rulebook(department):
+    admin, _ = signed_in(department, department.admin.token)
+    upload = (io.BytesIO(b"categories: []"), "r.yaml")
+    data = {"csrf_token": _csrf(admin.get("/ui/rules")), "from": "2026-10",
+            "to": "2026-10", "file": upload}  # fmt: skip
+
+    refused = admin.post("/ui/rules/preview", data=data)
+
+    assert refused.status_code == 400
+    assert "不是有效的 JSON" in refused.get_data(as_text=True)
+
+
+def test_no_code_is_made_for_a_revoked_token(department):
+    app = department.runtime.app
+    issued = app.issue_token("aud-wu", Role.AUDITOR, None, "test")
+    app.revoke_token(issued.token_id, "admin", "left the company")
+
+    with pytest.raises(TokenRejectedError):
+        app.holder_hash(issued.token_id)

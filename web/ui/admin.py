@@ -163,7 +163,13 @@ def _document(form: Mapping[str, str]) -> Any:
 
 
 def _rebuild(rebuild_id: str) -> dict[str, Any]:
-    return reads.answer(rebuilds.get_rebuild, RebuildOut, rebuild_id=rebuild_id)
+    """The rebuild as ``GET /rebuilds/{id}`` answers it, and its bar: the
+    events its generation folded of those in the log, full once it completed
+    (the log has grown by its own completion since)."""
+    found = reads.answer(rebuilds.get_rebuild, RebuildOut, rebuild_id=rebuild_id)
+    total = max(found["events_total"], 1)
+    done = total if found["status"] == "completed" else found["events_done"]
+    return found | {"bar": {"value": min(done, total), "max": total}}
 
 
 def _latest() -> dict[str, Any] | None:

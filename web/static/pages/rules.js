@@ -38,8 +38,8 @@
 
   function show(section, words, found) {
     var bar = document.getElementById("progress-bar");
-    bar.max = Math.max(found.events_total, 1);
-    bar.value = found.events_done;
+    bar.max = found.bar.max;
+    bar.value = found.bar.value;
     document.getElementById("events-done").textContent = found.events_done;
     document.getElementById("events-total").textContent = found.events_total;
     document.getElementById("rebuild-rate").textContent =

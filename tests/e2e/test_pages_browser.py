@@ -389,3 +389,73 @@ def test_a_supervisor_reads_another_teams_agent_as_the_api_lets_them(served, bro
     browser.get(f"{base}/ui/agents/CS-202/{month}")
 
     assert "Huang Ying" in text_of(browser, "h1")
+
+
+# Every page, as each check below opens it: who signs in (None: nobody) and
+# how a person reaches it. Pages whose route this build lacks are skipped.
+def _to_agent_month(driver: Any, base: str) -> None:
+    driver.get(base + "/ui/rankings")
+    follow(driver, driver.find_element("link text", "Li Na"))
+
+
+def _to_event(driver: Any, base: str) -> None:
+    _to_agent_month(driver, base)
+    follow(driver, driver.find_element("css selector", "#trail a[href*='/events/']"))
+
+
+PAGES: dict[str, tuple[str | None, Any]] = {
+    "sign-in": (None, "/ui/sign-in"),
+    "ranking": ("admin:admin", "/ui/rankings"),
+    "agent-month": ("admin:admin", _to_agent_month),
+    "event": ("admin:admin", _to_event),
+    "desk": ("supervisor:sup-zhang", "/ui/desk"),
+    "reviews": ("admin:admin", "/ui/reviews"),
+    "rules": ("admin:admin", "/ui/rules"),
+    "audit": ("auditor:auditor", "/ui/audit"),
+}
+LANGUAGES = ("zh-CN", "en")
+
+
+def open_page(driver: Any, served: tuple[str, dict], page: str) -> str:
+    """Sign in as the page's reader and open it; its URL."""
+    base, tokens = served
+    who, way = PAGES[page]
+    if who is not None:
+        sign_in(driver, base, tokens[who])
+    if callable(way):
+        way(driver, base)
+    else:
+        driver.get(base + way)
+    problems = driver.find_elements("id", "problem")
+    if problems and problems[0].text.startswith("404") and isinstance(way, str):
+        pytest.skip(f"{way} is not served by this build")
+    assert not problems, problems[0].text if problems else ""
+    return str(driver.current_url)
+
+
+def in_language(driver: Any, url: str, lang: str) -> None:
+    """Open ``url`` in ``lang`` (the switch's query parameter)."""
+    driver.get(url + ("&" if "?" in url else "?") + f"lang={lang}")
+    assert driver.find_element("css selector", "html").get_attribute("lang") == lang
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_page_has_a_serious_accessibility_violation(served, browser, page):
+    from tests.e2e.axe import serious_violations
+
+    url = open_page(browser, served, page)
+    for lang in LANGUAGES:
+        in_language(browser, url, lang)
+
+        assert serious_violations(browser) == [], f"{page} in {lang}"
+
+
+def test_the_accessibility_check_finds_a_field_without_its_label(served, browser):
+    from tests.e2e.axe import serious_violations
+
+    open_page(browser, served, "sign-in")
+    browser.execute_script("document.querySelector('label[for=token]').remove()")
+
+    found = serious_violations(browser)
+
+    assert any(v.startswith("label (critical)") and "#token" in v for v in found)

@@ -13,7 +13,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from web.ui import admin, audit_room  # noqa: F401 - their pages join ``bp``
+    from web.ui import admin, audit_room, desk  # noqa: F401 - their pages join ``bp``
     from web.ui.views import bp
 
     app.register_blueprint(bp)

@@ -459,3 +459,41 @@ def test_the_accessibility_check_finds_a_field_without_its_label(served, browser
     found = serious_violations(browser)
 
     assert any(v.startswith("label (critical)") and "#token" in v for v in found)
+
+
+def on_a_phone(driver: Any) -> None:
+    """The viewport of a phone 390 CSS pixels wide."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
+    )
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_fits_a_phone_390_pixels_wide(served, browser, page):
+    url = open_page(browser, served, page)
+    on_a_phone(browser)
+    for lang in LANGUAGES:
+        in_language(browser, url, lang)
+        width, scrolled = browser.execute_script(
+            "return [window.innerWidth, document.documentElement.scrollWidth]"
+        )
+
+        assert width == 390
+        assert scrolled <= width, f"{page} in {lang} is {scrolled} px wide"
+
+
+def test_on_a_phone_the_ranking_scrolls_sideways_in_its_own_box(served, browser):
+    open_page(browser, served, "ranking")
+    on_a_phone(browser)
+    browser.refresh()
+    box = browser.find_element("css selector", ".scroll:has(#ranking)")
+    wide, shown = browser.execute_script(
+        "return [arguments[0].scrollWidth, arguments[0].clientWidth]", box
+    )
+    assert wide > shown  # every column keeps its width; the box scrolls
+
+    browser.execute_script("arguments[0].scrollLeft = arguments[0].scrollWidth", box)
+
+    assert browser.execute_script("return arguments[0].scrollLeft", box) > 0
+    assert browser.execute_script("return window.scrollX") == 0

@@ -439,6 +439,19 @@ def in_language(driver: Any, url: str, lang: str) -> None:
     assert driver.find_element("css selector", "html").get_attribute("lang") == lang
 
 
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where the pages' screenshots go: ``$APPRAISAL_SCREENSHOTS`` if set, else
+    a directory of the test run; their list is printed and kept in index.txt."""
+    chosen = os.environ.get("APPRAISAL_SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    yield folder
+    taken = sorted(p.name for p in folder.glob("*.png"))
+    (folder / "index.txt").write_text("\n".join(taken) + "\n", encoding="utf-8")
+    print(f"\nscreenshots of the pages in {folder}:", *taken, sep="\n  ")
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_no_page_has_a_serious_accessibility_violation(served, browser, page):
     from tests.e2e.axe import serious_violations
@@ -470,7 +483,7 @@ def on_a_phone(driver: Any) -> None:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_fits_a_phone_390_pixels_wide(served, browser, page):
+def test_every_page_fits_a_phone_390_pixels_wide(served, browser, page, screenshots):
     url = open_page(browser, served, page)
     on_a_phone(browser)
     for lang in LANGUAGES:
@@ -481,6 +494,7 @@ def test_every_page_fits_a_phone_390_pixels_wide(served, browser, page):
 
         assert width == 390
         assert scrolled <= width, f"{page} in {lang} is {scrolled} px wide"
+        browser.save_screenshot(str(screenshots / f"{page}-{lang}-390px.png"))
 
 
 def test_on_a_phone_the_ranking_scrolls_sideways_in_its_own_box(served, browser):
@@ -497,3 +511,18 @@ def test_on_a_phone_the_ranking_scrolls_sideways_in_its_own_box(served, browser)
 
     assert browser.execute_script("return arguments[0].scrollLeft", box) > 0
     assert browser.execute_script("return window.scrollX") == 0
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_screenshot_of_every_page_in_both_languages(
+    served, browser, page, screenshots
+):
+    url = open_page(browser, served, page)
+    for lang in LANGUAGES:
+        in_language(browser, url, lang)
+        shot = screenshots / f"{page}-{lang}.png"
+
+        browser.save_screenshot(str(shot))
+
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert console_errors(browser) == []

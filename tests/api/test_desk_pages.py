@@ -187,3 +187,36 @@ def test_a_refused_resolution_says_why_beside_its_field(department):
 
     assert refused.status_code == 422, refused.get_data(as_text=True)
     assert 'id="error-quantity"' in refused.get_data(as_text=True)
+
+
+def test_the_desk_lists_the_plans_owed_and_takes_one_field_by_field(department):
+    for agent in ("a1", "a2", "a3"):
+        department.register(agent)
+    department.deduct("a1", "complaint", "2026-10-05")
+    department.deduct("a2", "target_missed", "2026-10-06")
+    assert department.admin.post("/periods/2026-10/close").status_code == 200
+    published = department.admin.post("/periods/2026-10/publish")
+    assert published.status_code == 200, published.json
+    department.session.position = published.json["position"]
+    desk = signed_in(department, "sup-t1", Role.SUPERVISOR, "t1")
+    page = desk.get(f"/ui/desk?seen={published.json['position']}")
+    duties = department.auditor.get("/improvement-plans").json["duties"]
+    owed = next(d for d in duties if d["agent_id"] == "a2")
+    text = page.get_data(as_text=True)
+    assert f'id="duty-{owed["duty_id"]}"' in text and owed["due_on"] in text
+    plan = f"/ui/desk/plans/{owed['duty_id']}"
+
+    blank = desk.post(
+        plan, data={"csrf_token": csrf_of(page), "why": "", "actions": "coaching"}
+    )
+    sent = desk.post(
+        plan, data={"csrf_token": csrf_of(page), "why": "missed", "actions": "coaching"}
+    )
+
+    assert blank.status_code == 400
+    assert 'id="error-why"' in blank.get_data(as_text=True)
+    assert sent.status_code == 303, sent.get_data(as_text=True)
+    after = desk.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "The improvement plan is submitted." in after
+    submitted = department.auditor.get("/improvement-plans?status=submitted").json
+    assert [d["agent_id"] for d in submitted["duties"]] == ["a2"]

@@ -21,6 +21,7 @@ KINDS = (
     "dispute.resolved",
     "period.closed",
     "period.published",
+    "scores.changed",
 )
 """The moments a subscription may ask for, declared once."""
 FORMATS = ("json", "wecom", "dingtalk")

@@ -12,7 +12,9 @@ from the outbox (its status, attempts, when it is next due and who holds it);
 an excerpt of the answer or the error); ``appraisal_moment_details`` what a
 moment's messages say beyond its event (``projections.moment_details``), kept
 the first time it is worked out, so every attempt and every subscription
-says the same.
+says the same; ``appraisal_rebuild_changes`` the agent-month totals a
+rebuild changed, written before it switches (a ``scores.changed`` moment
+names its rebuild).
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ class DeliveryStore:
         self.deliveries = table("appraisal_deliveries")
         self.attempts = table("appraisal_delivery_attempts")
         self.details = table("appraisal_moment_details")
+        self.rebuild_changes = table("appraisal_rebuild_changes")
 
     def schema_objects_of(self) -> list[SchemaObject]:
         bigint = "BIGINT" if self.postgres else "INTEGER"
@@ -130,6 +133,12 @@ class DeliveryStore:
                 self.details,
                 f"CREATE TABLE IF NOT EXISTS {self.details} ("
                 f"position {bigint} PRIMARY KEY, details TEXT NOT NULL)",
+            ),
+            statement_object(
+                self.datastore,
+                self.rebuild_changes,
+                f"CREATE TABLE IF NOT EXISTS {self.rebuild_changes} ("
+                "rebuild_id TEXT PRIMARY KEY, changes TEXT NOT NULL)",
             ),
         ]
 
@@ -264,6 +273,24 @@ class DeliveryStore:
             self._write_many(statement, [(position, found)])
             rows = self._query(select, (position,))
         return dict(json.loads(rows[0]["details"]))
+
+    def keep_changes(self, rebuild_id: str, changes: list[dict[str, Any]]) -> None:
+        """The agent-month totals a rebuild changed (a rebuild run again
+        writes them again)."""
+        m = self.mark
+        statement = (
+            f"INSERT INTO {self.rebuild_changes} (rebuild_id, changes) "
+            f"VALUES ({m}, {m}) ON CONFLICT (rebuild_id) "
+            "DO UPDATE SET changes = excluded.changes"
+        )
+        self._write_many(statement, [(rebuild_id, json.dumps(changes))])
+
+    def changes_of(self, rebuild_id: str) -> list[dict[str, Any]]:
+        table, m = self.rebuild_changes, self.mark
+        rows = self._query(
+            f"SELECT changes FROM {table} WHERE rebuild_id = {m}", (rebuild_id,)
+        )
+        return list(json.loads(rows[0]["changes"])) if rows else []
 
     # Reads
 

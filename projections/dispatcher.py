@@ -247,7 +247,7 @@ class Dispatcher:
         if queued["kind"] not in DETAILED:
             return queued
         details = self.store.details_of(
-            queued["position"], lambda: work_out(view, queued)
+            queued["position"], lambda: work_out(view, self.store, queued)
         )
         return queued | {"moment": queued["moment"] | details}
 

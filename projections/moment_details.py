@@ -5,7 +5,9 @@ the moment's position (a filter of the ledger, not a replay):
   rank, top place, rewarded place or bottom group the resolution changed (the
   API's answer to the resolution, ``projections.explain.cascade``);
 - ``period.published``: the month's top places and bottom group as published
-  (``projections.explain.standings_at``).
+  (``projections.explain.standings_at``);
+- ``scores.changed``: every agent-month total the rebuild changed, before and
+  after, as the rebuild wrote them (``projections.rebuild.changed_totals``).
 
 The dispatcher keeps what it works out the first time (``DeliveryStore.
 details_of``), so every attempt of every subscription's delivery says the same.
@@ -17,17 +19,33 @@ from decimal import Decimal
 from typing import Any
 
 from domain.month import Month
+from projections.deliveries import DeliveryStore
 from projections.explain import cascade, standings_at
 from projections.preview import Change, Standing
 from projections.scoreboard import ScoreboardView
 
-DETAILED = ("dispute.resolved", "period.published")
+DETAILED = ("dispute.resolved", "period.published", "scores.changed")
 """The kinds whose messages carry details."""
 
 
-def work_out(view: ScoreboardView, queued: dict[str, Any]) -> dict[str, Any]:
+def work_out(
+    view: ScoreboardView, store: DeliveryStore, queued: dict[str, Any]
+) -> dict[str, Any]:
     """The details of the moment an outbox row queued; none for most kinds."""
     kind, position = queued["kind"], queued["position"]
+    if kind == "scores.changed":
+        agents = {a.agent_id: a for a in view.agents()}
+        found = store.changes_of(queued["moment"]["rebuild_id"])
+        return {
+            "changes": [
+                change
+                | {
+                    "agent_name": getattr(agents.get(change["agent_id"]), "name", None),
+                    "team": getattr(agents.get(change["agent_id"]), "team", None),
+                }
+                for change in found
+            ]
+        }
     if kind == "dispute.resolved":
         month = Month.parse(queued["month"])
         names = _names(view, month, position)

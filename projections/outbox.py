@@ -29,6 +29,7 @@ from uuid import NAMESPACE_URL, uuid5
 from domain.deduction import Deduction
 from domain.month import Month
 from domain.periods import Period
+from domain.rebuild import Rebuild
 from domain.webhooks import ACTIVE, DELETED, PAUSED, Subscription
 from projections.records import moment_text
 from projections.tables import columns
@@ -109,6 +110,24 @@ def _(event: Period.Published, position: int, changes: Any) -> None:
     data = {"by": event.by, "published_on": event.published_on.isoformat()}
     moment = _moment(event, position, "period.published", data)
     changes.moments.append(moment | {"period_id": str(event.originator_id)})
+
+
+@notice.register
+def _(event: Rebuild.Completed, position: int, changes: Any) -> None:
+    """A rebuild switched live: a moment when it changed any total (which
+    ones the dispatcher reads from ``appraisal_rebuild_changes``)."""
+    summary = event.summary
+    if not summary.get("agent_months_changed"):
+        return
+    data = {
+        "rebuild_id": str(event.originator_id),
+        "generation": summary.get("generation"),
+        "replaces_generation": summary.get("replaces_generation"),
+        "rulebook": summary.get("rulebook"),
+        "agent_months_changed": summary["agent_months_changed"],
+        "agents_changed": summary.get("agents_changed"),
+    }
+    changes.moments.append(_moment(event, position, "scores.changed", data))
 
 
 def _subscription_change(change: str) -> Any:

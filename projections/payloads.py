@@ -16,6 +16,7 @@ TITLES = {
     "dispute.resolved": {"en": "Dispute resolved", "zh-CN": "申诉已裁决"},
     "period.closed": {"en": "Period closed", "zh-CN": "考核月已关账"},
     "period.published": {"en": "Period published", "zh-CN": "考核结果已发布"},
+    "scores.changed": {"en": "Scores changed", "zh-CN": "成绩已变更"},
 }
 OUTCOMES = {
     "upheld": {"en": "upheld", "zh-CN": "维持"},
@@ -42,6 +43,10 @@ SENTENCES = {
     "period.published": {
         "en": "{by} published the {month} report on {published_on}.",
         "zh-CN": "{by} 已于 {published_on} 发布 {month} 考核结果。",
+    },
+    "scores.changed": {
+        "en": "Re-scoring under {rulebook} changed {count} agent-month totals.",
+        "zh-CN": "按 {rulebook} 重新计分后，{count} 个客服月度总分有变化。",  # noqa: RUF001
     },
 }
 # What a moment says beyond its event (``projections.moment_details``)
@@ -73,6 +78,13 @@ GROUPS = {
     "bottom": {"en": "Bottom group: {agents}.", "zh-CN": "末位组：{agents}。"},  # noqa: RUF001
 }
 NOBODY = {"en": "nobody", "zh-CN": "无"}
+TOTAL = {
+    "en": "{agent} {month}: {total_before} → {total_after}",
+    "zh-CN": "{agent} {month}：{total_before} → {total_after}",  # noqa: RUF001
+}
+MORE = {"en": "… and {n} more", "zh-CN": "……另有 {n} 项"}
+MAX_LINES = 20
+"""Lines of totals a message lists; the data has them all."""
 UNRANKED = "-"
 SEPARATOR = {"en": ", ", "zh-CN": "、"}
 CLAUSES = {"en": "; ", "zh-CN": "；"}  # noqa: RUF001
@@ -81,6 +93,7 @@ LINK_NAMES = {
     "dispute": {"en": "Dispute", "zh-CN": "申诉"},
     "period": {"en": "Period", "zh-CN": "考核月"},
     "rankings": {"en": "Rankings", "zh-CN": "排名"},
+    "rebuild": {"en": "Rebuild", "zh-CN": "重新计分"},
 }
 
 
@@ -97,6 +110,8 @@ def links(queued: dict[str, Any], base_url: str = "") -> dict[str, str]:
     if queued["kind"].startswith("period."):
         found["period"] = f"/periods/{month}"
         found["rankings"] = f"/rankings/{month}"
+    if "rebuild_id" in moment:
+        found["rebuild"] = f"/rebuilds/{moment['rebuild_id']}"
     return {name: base_url.rstrip("/") + path for name, path in found.items()}
 
 
@@ -109,7 +124,8 @@ def sentence(queued: dict[str, Any], language: str) -> str:
     moment = queued["moment"]
     agent = _named(queued["agent_id"], moment.get("agent_name"))
     outcome = OUTCOMES.get(moment.get("outcome", ""), {}).get(language, "")
-    values = {**moment, "agent": agent, "month": queued["month"], "outcome": outcome}
+    values = {**moment, "agent": agent, "month": queued["month"], "outcome": outcome,
+              "count": len(moment.get("changes", ()))}  # fmt: skip
     return SENTENCES[queued["kind"]][language].format_map(_Blank(values))
 
 
@@ -126,6 +142,18 @@ def detail_lines(queued: dict[str, Any], language: str) -> list[str]:
             GROUPS[group][language].format(agents=_agents(moment[group], language))
             for group in ("top", "bottom")
         ]
+    if "changes" in moment:
+        totals = moment["changes"]
+        lines = [
+            TOTAL[language].format_map(
+                c | {"agent": _named(c["agent_id"], c["agent_name"]),
+                     "total_before": c["total_before"] or UNRANKED,
+                     "total_after": c["total_after"] or UNRANKED}
+            )
+            for c in totals[:MAX_LINES]
+        ]  # fmt: skip
+        more = len(totals) - MAX_LINES
+        return lines + ([MORE[language].format(n=more)] if more > 0 else [])
     return []
 
 
@@ -162,8 +190,18 @@ class _Blank(dict[str, Any]):
         return ""
 
 
+def _of_team(queued: dict[str, Any], webhook: dict[str, Any]) -> dict[str, Any]:
+    """A subscription to one team is told its agents' changed totals only."""
+    moment = queued["moment"]
+    if webhook["team"] is None or "changes" not in moment:
+        return queued
+    kept = [c for c in moment["changes"] if c.get("team") == webhook["team"]]
+    return queued | {"moment": moment | {"changes": kept}}
+
+
 def body(queued: dict[str, Any], webhook: dict[str, Any], base_url: str = "") -> bytes:
     """The bytes a delivery posts, in the subscription's format and language."""
+    queued = _of_team(queued, webhook)
     language = webhook["language"]
     found = links(queued, base_url)
     if webhook["format"] == "json":

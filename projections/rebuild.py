@@ -136,8 +136,10 @@ def run(
     runtime.catch_up(live)
     reached = runtime.position_of(target)
     rows = target.scorecard_rows()
+    before = live.scorecard_rows()
+    runtime.deliveries.keep_changes(str(rebuild_id), changed_totals(before, rows))
     summary = (
-        summarise(live.scorecard_rows(), rows)
+        summarise(before, rows)
         | _what(rebuild)
         | _governed(reach_of(runtime.app, rebuild), rows)
     )
@@ -167,6 +169,24 @@ def _governed(reached: Reach, rows: list[Row]) -> dict[str, Any]:
 def digest(rows: list[Row]) -> str:
     """SHA-256 over every scorecard row (agent, month, total, rulebook, version)."""
     return hashlib.sha256(json.dumps(rows).encode("utf-8")).hexdigest()
+
+
+def changed_totals(before: list[Row], after: list[Row]) -> list[dict[str, Any]]:
+    """Each agent-month whose total differs, by agent and month, with its
+    totals before and after (null: no scorecard)."""
+    old = {(a, m): t for a, m, t, _, _ in before}
+    new = {(a, m): t for a, m, t, _, _ in after}
+
+    def shown(total: int | None) -> str | None:
+        return None if total is None else f"{Decimal(total) * CENT:.2f}"
+
+    return [
+        {"agent_id": agent, "month": month, "total_before": shown(old.get(key)),
+         "total_after": shown(new.get(key))}
+        for key in sorted(old.keys() | new.keys())
+        for agent, month in [key]
+        if old.get(key) != new.get(key)
+    ]  # fmt: skip
 
 
 def summarise(before: list[Row], after: list[Row]) -> dict[str, Any]:

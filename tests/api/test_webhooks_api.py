@@ -3,6 +3,7 @@ and the dispatcher posting to receivers started on 127.0.0.1; on both backends."
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,6 +14,7 @@ import pytest
 
 from domain.access import Role
 from domain.month import Month
+from domain.rulebook import shipped_document
 from projections.dispatcher import DeliverySettings, Dispatcher
 from projections.runtime import Runtime, StoreConfig
 from tests.clock import service_today
@@ -465,3 +467,58 @@ def test_health_shows_the_delivery_backlog_and_is_degraded_past_its_threshold(
         {"webhook_id": owed["webhook_id"], "url": receiver.url, "failed": 1,
          "retrying": 0}
     ]  # fmt: skip
+
+
+def test_a_rebuild_that_changes_totals_sends_each_agent_months_old_and_new_total(
+    department, receiver, dispatch
+):
+    for agent in ("a1", "a2", "a3"):
+        department.register(agent, joined_on="2020-01-06")
+    department.register("b1", team="t2", joined_on="2020-01-06")
+    for agent, day in (("a1", "2026-08-10"), ("a2", "2026-09-10"),
+                       ("a2", "2026-09-11"), ("a3", "2026-10-02")):  # fmt: skip
+        department.deduct(agent, "complaint", day)
+    subscribe(department, receiver.url + "?f=json", ["scores.changed"], language="en")
+    subscribe(department, receiver.url + "?f=wecom", ["scores.changed"],
+              format="wecom")  # fmt: skip
+    subscribe(department, receiver.url + "?f=t2", ["scores.changed"], team="t2")
+    dispatch()
+    before = {m: ranked(department, m) for m in ("2026-09", "2026-10")}
+    document = copy.deepcopy(shipped_document("songsong-2019"))
+    for item in document["categories"][1]["items"]:
+        if item["code"] == "complaint":
+            item["points"] = "-5"
+    started = department.admin.post(
+        "/rebuilds", json={"rulebook": document, "effective_from": "2026-09"}
+    )
+    assert started.status_code == 202, started.json
+    rebuild_id = started.json["rebuild_id"]
+
+    requests = {r.path.partition("=")[2]: r.json for r in receiver.wait_for(3)}
+    sent = requests["json"]
+    assert sent["kind"] == "scores.changed" and sent["data"]["rebuild_id"] == rebuild_id
+    after = {m: ranked(department, m) for m in ("2026-09", "2026-10")}
+    assert [
+        (c["agent_id"], c["month"], c["total_before"], c["total_after"])
+        for c in sent["data"]["changes"]
+    ] == [
+        ("a2", "2026-09", before["2026-09"]["a2"], after["2026-09"]["a2"]),
+        ("a3", "2026-10", before["2026-10"]["a3"], after["2026-10"]["a3"]),
+    ]
+    assert sent["data"]["changes"][0]["agent_name"] == "Agent a2"
+    assert sent["links"] == {"rebuild": f"/rebuilds/{rebuild_id}"}
+    assert "changed 2 agent-month totals" in sent["summary"]
+    a2 = sent["data"]["changes"][0]
+    assert (
+        f"Agent a2 (a2) 2026-09: {a2['total_before']} → {a2['total_after']}"
+        in (sent["summary"])
+    )
+    content = requests["wecom"]["markdown"]["content"]
+    assert content.startswith("### 成绩已变更") and "2 个客服月度总分有变化" in content
+    assert "- Agent a3 (a3) 2026-10：" in content  # noqa: RUF001
+    assert requests["t2"]["data"]["changes"] == []  # nobody of t2 moved
+
+
+def ranked(department, month: str) -> dict[str, str]:
+    entries = department.admin.get(f"/rankings/{month}").json["entries"]
+    return {e["agent_id"]: e["total"] for e in entries}

@@ -20,6 +20,7 @@ from domain.access import Role, TokenRejectedError
 from domain.register import default_publication
 from projections.sign_in_codes import LIFETIME
 from tests.api.conftest import Department
+from web.context import MIN_POSITION
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -39,6 +40,12 @@ def signed_in(department: Department, secret: str) -> tuple[FlaskClient, Any]:
         "/ui/sign-in", data={"csrf_token": _csrf(form), "token": secret}
     )
     return client, answer
+
+
+def seen(department: Department) -> dict[str, str]:
+    """A page read that waits for what the test wrote (PostgreSQL projects
+    on its own), as the API's reads do."""
+    return {MIN_POSITION: str(department.session.position)}
 
 
 def _code(department: Department, user: str, role: Role) -> str:
@@ -118,7 +125,9 @@ def test_the_export_download_carries_its_digest(department):
     department.deduct("A-1", "complaint", "2026-10-12")
     auditor, _ = signed_in(department, department.auditor.token)
 
-    page = auditor.get("/ui/audit?month=2026-10&agent_id=A-1&export=1")
+    page = auditor.get(
+        "/ui/audit?month=2026-10&agent_id=A-1&export=1", headers=seen(department)
+    )
     download = auditor.get("/ui/audit/export?month=2026-10&agent_id=A-1")
 
     assert download.status_code == 200
@@ -134,12 +143,15 @@ def test_the_payroll_of_a_published_month_downloads(department):
     for step in ("close", "publish"):
         answer = department.admin.post(f"/periods/2026-10/{step}")
         assert answer.status_code == 200, answer.json
+        department.session.position = answer.json["position"]
     auditor, _ = signed_in(department, department.auditor.token)
 
-    page = auditor.get("/ui/audit?month=2026-10").get_data(as_text=True)
+    page = auditor.get("/ui/audit?month=2026-10", headers=seen(department))
     payroll = auditor.get("/ui/audit/payroll/2026-10?format=csv")
 
-    assert "published" in page
+    assert "已发布" in page.get_data(
+        as_text=True
+    )  # the period's status, in the page's language
     assert payroll.status_code == 200
     assert payroll.get_data(as_text=True).lstrip("\ufeff").startswith("agent_id,")
     assert "A-1" in payroll.get_data(as_text=True)
@@ -166,7 +178,9 @@ def test_an_uploaded_rulebook_is_previewed_and_rebuilt_with_its_progress(departm
             "reason": "Deductions count double"}  # fmt: skip
 
     preview = admin.post(
-        "/ui/rules/preview", data={**form, "file": (io.BytesIO(upload), "r.json")}
+        "/ui/rules/preview",
+        data={**form, "file": (io.BytesIO(upload), "r.json")},
+        headers=seen(department),
     )
     started = admin.post(
         "/ui/rules/rebuild", data={**form, "file": (io.BytesIO(upload), "r.json")}

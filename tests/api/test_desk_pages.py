@@ -220,3 +220,22 @@ def test_the_desk_lists_the_plans_owed_and_takes_one_field_by_field(department):
     assert "The improvement plan is submitted." in after
     submitted = department.auditor.get("/improvement-plans?status=submitted").json
     assert [d["agent_id"] for d in submitted["duties"]] == ["a2"]
+
+
+def test_the_queue_lists_open_disputes_oldest_first(department):
+    first = a_deduction(department)
+    second = str(department.deduct("a2", "complaint", DAY)["deduction_id"])
+    supervisor = department.client_for("sup-t1", Role.SUPERVISOR, "t1")
+    for deduction in (first, second):
+        answer = supervisor.post(
+            f"/deductions/{deduction}/disputes", json={"reason": "wrong agent"}
+        )
+        assert answer.status_code == 201, answer.json
+    reviewer = signed_in(department, "rev", Role.REVIEWER)
+
+    queue = reviewer.get(f"/ui/reviews?seen={answer.json['position']}")
+
+    text = queue.get_data(as_text=True)
+    assert text.index(f'data-deduction="{first}"') < text.index(
+        f'data-deduction="{second}"'
+    )

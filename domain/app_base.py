@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from copy import deepcopy
 from datetime import date
 from typing import Any, cast
 from uuid import UUID
@@ -36,6 +37,8 @@ from domain.text import N_
 _BATCH_READS: ContextVar[dict[UUID, Any] | None] = ContextVar(
     "batch_reads", default=None
 )
+# Kept aggregates confirmed current in the request under way (see current).
+_CONFIRMED: ContextVar[set[UUID] | None] = ContextVar("confirmed", default=None)
 
 
 class _Collected(ProcessingEvent[UUID]):
@@ -92,6 +95,53 @@ class AppraisalBase(Application[UUID]):
         # The public calendar (holidays, make-up working days); the company's
         # own closed days are added from its calendar aggregate.
         self.public_working_day = working_day or (lambda day: day.weekday() < 5)
+        self._kept: dict[UUID, Any] = {}
+
+    # Read-mostly aggregates every request reads (its token, the rules
+    # register): kept between requests, each read asks the store only for the
+    # events after the kept versions, of all of them in one query, and a
+    # request asks at most once. What ``current`` answers is shared between
+    # threads: read it, never change it (a command reads with ``_read``).
+
+    @contextmanager
+    def one_request(self) -> Iterator[None]:
+        """A request: each kept aggregate is brought up to date at most once."""
+        token = _CONFIRMED.set(set())
+        try:
+            yield
+        finally:
+            _CONFIRMED.reset(token)
+
+    def current(self, *aggregate_ids: UUID) -> dict[UUID, Any]:
+        """The aggregates among ``aggregate_ids`` that exist, as the store holds
+        them now (or as this request first found them), read-only. Asking for
+        one brings ``ALWAYS_CURRENT`` up to date in the same query."""
+        confirmed = _CONFIRMED.get()
+
+        wanted = [
+            i
+            for i in dict.fromkeys((*aggregate_ids, *self.ALWAYS_CURRENT))
+            if confirmed is None or i not in confirmed
+        ]
+        select = getattr(self.recorder, "select_events_after", None)
+        if wanted and select is None:
+            for aggregate_id in wanted:
+                with suppress(AggregateNotFoundError):
+                    self._kept[aggregate_id] = self.repository.get(aggregate_id)
+        elif wanted:
+            kept = self._kept
+            after = [(i, kept[i].version if i in kept else 0) for i in wanted]
+            for aggregate_id, stored in select(after).items():
+                if stored:
+                    aggregate = deepcopy(kept.get(aggregate_id))
+                    for event in stored:
+                        aggregate = self.mapper.to_domain_event(event).mutate(aggregate)
+                    kept[aggregate_id] = aggregate
+        if confirmed is not None:
+            confirmed.update(wanted)
+        return {i: self._kept[i] for i in aggregate_ids if i in self._kept}
+
+    ALWAYS_CURRENT: tuple[UUID, ...] = ()
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         """Save, with the guards of the command under way (see ``guarded``) and

@@ -28,6 +28,11 @@ from domain.text import N_
 class RulesCommands(AppraisalBase):
     """The rules register and its rebuilds."""
 
+    def current_register(self) -> RulesRegister:
+        """The register as it stands, read-only (see ``current``)."""
+        found = self.current(RulesRegister.ID).get(RulesRegister.ID)
+        return found if found is not None else RulesRegister()
+
     def rules_register(self) -> RulesRegister:
         try:
             register: RulesRegister = self._read(RulesRegister.ID)

@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import Recording
 
 from domain.access import (
@@ -170,9 +169,9 @@ class TokenCommands:
         """``authenticate``, for a token known by its SHA-256 (all a signed-in
         page session keeps): None if unknown, ``TokenRejectedError`` if it
         expired or was revoked since."""
-        try:
-            found: AccessToken = self.repository.get(AccessToken.create_id(token_hash))
-        except AggregateNotFoundError:
+        token_id = AccessToken.create_id(token_hash)
+        found: AccessToken | None = self.current(token_id).get(token_id)
+        if found is None:
             return None
         refusal = found.refusal(self.today())
         if refusal:

@@ -74,8 +74,10 @@ class ReadsTogether:
 
     datastore: Any
     events_table: str
+    mark: str
     _any: Callable[[int], str]
     _ids: Callable[[Iterable[UUID]], list[Any]]
+    _id: Callable[[UUID], Any]
     TOGETHER = 500  # aggregates a query (SQLite allows 999 parameters)
 
     def select_events_of(
@@ -86,30 +88,59 @@ class ReadsTogether:
         found: dict[UUID, list[StoredEvent]] = {i: [] for i in originator_ids}
         for start in range(0, len(originator_ids), self.TOGETHER):
             part = originator_ids[start : start + self.TOGETHER]
-            rows = retrying(budget_of(self.datastore), self._select_of, part)
-            for row in rows:
-                stored_id = row["originator_id"]
-                originator_id = (
-                    stored_id if isinstance(stored_id, UUID) else UUID(stored_id)
-                )
-                found[originator_id].append(
-                    StoredEvent(
-                        originator_id=originator_id,
-                        originator_version=row["originator_version"],
-                        topic=row["topic"],
-                        state=bytes(row["state"]),
-                    )
-                )
+            statement = (
+                f"SELECT originator_id, originator_version, topic, state "
+                f"FROM {self.events_table} WHERE {self._any(len(part))} "
+                "ORDER BY originator_id, originator_version"
+            )
+            self._gather(found, statement, self._ids(part))
         return found
 
-    def _select_of(self, part: Sequence[UUID]) -> list[Any]:
+    def select_events_after(
+        self, versions: Sequence[tuple[UUID, int]]
+    ) -> dict[UUID, list[StoredEvent]]:
+        """The events of each aggregate after the version given with it (0:
+        all of them), oldest first, in one query: what a copy kept at that
+        version lacks."""
+        found: dict[UUID, list[StoredEvent]] = {i: [] for i, _ in versions}
+        if not versions:
+            return found
+        m = self.mark
+        after = " OR ".join(
+            f"(originator_id = {m} AND originator_version > {m})" for _ in versions
+        )
         statement = (
-            f"SELECT originator_id, originator_version, topic, state "
-            f"FROM {self.events_table} WHERE {self._any(len(part))} "
+            "SELECT originator_id, originator_version, topic, state "
+            f"FROM {self.events_table} WHERE {after} "
             "ORDER BY originator_id, originator_version"
         )
+        params: list[Any] = []
+        for originator_id, version in versions:
+            params += [self._id(originator_id), version]
+        self._gather(found, statement, params)
+        return found
+
+    def _gather(
+        self, found: dict[UUID, list[StoredEvent]], statement: str, params: list[Any]
+    ) -> None:
+        rows = retrying(budget_of(self.datastore), self._select_rows, statement, params)
+        for row in rows:
+            stored_id = row["originator_id"]
+            originator_id = (
+                stored_id if isinstance(stored_id, UUID) else UUID(stored_id)
+            )
+            found[originator_id].append(
+                StoredEvent(
+                    originator_id=originator_id,
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+            )
+
+    def _select_rows(self, statement: str, params: list[Any]) -> list[Any]:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(statement, self._ids(part))
+            curs.execute(statement, params)
             return list(curs.fetchall())
 
 
@@ -155,6 +186,9 @@ class GuardedPostgresRecorder(ReadsTogether, Linking, PostgresApplicationRecorde
 
     def _ids(self, keys: Iterable[UUID]) -> list[Any]:
         return [list(keys)]
+
+    def _id(self, key: UUID) -> Any:
+        return key
 
     def stored_ids(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
         return super().stored_ids(stored_events)
@@ -246,7 +280,10 @@ class GuardedSQLiteRecorder(ReadsTogether, Linking, SQLiteApplicationRecorder):
         self.keys_table = "appraisal_idempotency"
 
     def _ids(self, keys: Iterable[UUID]) -> list[Any]:
-        return [k.hex for k in keys]
+        return [self._id(k) for k in keys]
+
+    def _id(self, key: UUID) -> Any:
+        return key.hex
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -65,12 +65,16 @@ class Progress:
 def progress(runtime: Runtime, rebuild_id: UUID) -> Progress:
     rebuild = runtime.app.get_rebuild(rebuild_id)
     view = runtime.view_for(rebuild.generation)
+    total = runtime.head
+    # Completed: every event was folded before the result was recorded (the
+    # events since, its own completion among them, follow as live ones do).
+    done = total if rebuild.status == "completed" else runtime.folded_of(view)
     return Progress(
         rebuild_id=rebuild_id,
         generation=rebuild.generation,
         status=rebuild.status,
-        done=runtime.folded_of(view),
-        total=runtime.head,
+        done=done,
+        total=total,
         started_at=rebuild.created_on,
         result=rebuild.result,
         now=datetime.now(UTC),

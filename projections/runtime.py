@@ -186,7 +186,7 @@ class Runtime:
 
     @property
     def live_generation(self) -> int:
-        self.last_live = self.app.rules_register().live
+        self.last_live = self.app.current_register().live
         return self.last_live
 
     @property

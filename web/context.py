@@ -136,7 +136,22 @@ def limit_failed_sign_ins(app: Flask, per_minute: int) -> None:
     )
 
 
+def one_request() -> None:
+    """The store's read-mostly aggregates (the token, the rules register) are
+    brought up to date once a request (``AppraisalBase.current``)."""
+    g.one_request = runtime().app.one_request()
+    g.one_request.__enter__()
+
+
+def end_request(_: BaseException | None) -> None:
+    scope = g.pop("one_request", None)
+    if scope is not None:
+        scope.__exit__(None, None, None)
+
+
 def register(app: Flask) -> None:
+    app.before_request(one_request)
+    app.teardown_request(end_request)
     app.before_request(refuse_unstorable_path)
     app.before_request(authenticate)
     app.before_request(wait_for_read_models)

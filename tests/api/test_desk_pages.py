@@ -18,6 +18,7 @@ from tests.clock import service_today
 MONTH = str(Month.of(service_today()))
 DAY = Month.of(service_today()).first_day.isoformat()
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+HAN = re.compile("[\u4e00-\u9fff]")
 
 
 def csrf_of(page: Any) -> str:
@@ -72,6 +73,7 @@ def test_a_supervisor_disputes_a_deduction_from_its_line_on_the_desk(department)
         f'id="deduction-{deduction}"' in text
         and "Disputes of this month close on" in text
     )
+    assert not HAN.search(text[text.index("<main") :])  # English, as asked
 
     answer = desk.post(
         f"/ui/desk/deductions/{deduction}/dispute?agent_id=a1",
@@ -84,6 +86,7 @@ def test_a_supervisor_disputes_a_deduction_from_its_line_on_the_desk(department)
     assert 'id="open-disputes"' in after and "wrong agent" in after
     listed = department.auditor.get("/disputes").json["disputes"]
     assert [d["deduction_id"] for d in listed] == [deduction]
+    assert "主管工作台" in desk.get("/ui/desk?lang=zh-CN").get_data(as_text=True)
 
 
 def test_a_refused_dispute_is_shown_beside_its_field_and_nothing_is_recorded(

@@ -83,14 +83,6 @@ def _desk_page(refusal: dict[str, Any] | None = None) -> str:
     )  # fmt: skip
 
 
-def _filters() -> dict[str, str]:
-    return {
-        name: request.args[name]
-        for name in desk_reads.DEDUCTION_FILTERS
-        if request.args.get(name)
-    }
-
-
 @bp.post("/desk/deductions/<deduction_id>/dispute")
 def dispute(deduction_id: str) -> Any:
     """Dispute a deduction from its line: ``POST /deductions/{id}/disputes``."""
@@ -103,7 +95,10 @@ def dispute(deduction_id: str) -> Any:
         return _refused(error, "dispute", deduction_id)
     opened = DisputedOut().dump(body)
     target = url_for(
-        ".desk", seen=opened["position"], disputed=deduction_id, **_filters()
+        ".desk",
+        seen=opened["position"],
+        disputed=deduction_id,
+        **desk_reads.given(request.args),
     )
     return redirect(target + f"#deduction-{deduction_id}", 303)
 
@@ -118,7 +113,9 @@ def submit_plan(duty_id: str) -> Any:
         body, _, _ = unwrap(periods.submit_plan)(data, duty_id=duty_id)
     except (DomainError, ValidationError) as error:
         return _refused(error, "plan", duty_id)
-    target = url_for(".desk", seen=body.position, planned=duty_id, **_filters())
+    target = url_for(
+        ".desk", seen=body.position, planned=duty_id, **desk_reads.given(request.args)
+    )
     return redirect(target + f"#duty-{duty_id}", 303)
 
 

@@ -56,7 +56,7 @@ def desk(args: Mapping[str, str]) -> dict[str, Any]:
     duties = answer(periods.list_duties, DutyListOut, DutyQuery, {"status": "all"})
     return {
         "filters": {name: args.get(name, "") for name in DEDUCTION_FILTERS},
-        "given": {name: args[name] for name in DEDUCTION_FILTERS if args.get(name)},
+        "given": given(args),
         "deductions": lines,
         "next": listed["next"],
         "disputes": open_disputes,
@@ -64,6 +64,12 @@ def desk(args: Mapping[str, str]) -> dict[str, Any]:
         "agents": sorted(roster["agents"], key=lambda a: a["agent_id"]),
         "today": today,
     }
+
+
+def given(args: Mapping[str, str]) -> dict[str, str]:
+    """The deduction filters ``args`` give, to carry on to the page a form
+    leads back to."""
+    return {name: args[name] for name in DEDUCTION_FILTERS if args.get(name)}
 
 
 def names() -> dict[str, str]:

@@ -22,6 +22,8 @@ KINDS = (
     "period.closed",
     "period.published",
     "scores.changed",
+    "plan.due",
+    "plan.overdue",
 )
 """The moments a subscription may ask for, declared once."""
 FORMATS = ("json", "wecom", "dingtalk")

@@ -53,6 +53,7 @@ from projections.health import StalledError
 from projections.moment_details import DETAILED, work_out
 from projections.payloads import body as payload
 from projections.projector import UNAVAILABLE, Backoff
+from projections.reminders import Reminders
 
 if TYPE_CHECKING:
     from projections.runtime import Runtime
@@ -78,6 +79,9 @@ class DeliverySettings:
     base_url: str = ""
     """The API's public URL, to make the links of payloads absolute."""
     poll: float = 0.5
+    schedule_every: float = 60.0
+    """Seconds between looks at which improvement plans are due or overdue
+    (``projections.reminders``)."""
 
     @property
     def lease(self) -> float:
@@ -146,6 +150,7 @@ class Dispatcher:
         self.store = runtime.deliveries
         self.inflight: set[Future[None]] = set()
         self.lock = threading.Lock()
+        self.reminders = Reminders(runtime, settings.schedule_every)
 
     def run(self, stop: threading.Event) -> None:
         """Deliver until ``stop`` is set; attempts under way are finished and
@@ -178,6 +183,7 @@ class Dispatcher:
         """Take what the outbox queued, claim what is due, start posting it;
         the number of deliveries started."""
         view: Any = self.runtime.view
+        self.reminders.tick(view)
         self.take(view)
         webhooks = {
             w["webhook_id"]: w for w in view.webhooks() if w["status"] == ACTIVE

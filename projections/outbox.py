@@ -29,6 +29,7 @@ from uuid import NAMESPACE_URL, uuid5
 from domain.deduction import Deduction
 from domain.month import Month
 from domain.periods import Period
+from domain.plan_reminders import PlanReminder
 from domain.rebuild import Rebuild
 from domain.webhooks import ACTIVE, DELETED, PAUSED, Subscription
 from projections.records import moment_text
@@ -128,6 +129,18 @@ def _(event: Rebuild.Completed, position: int, changes: Any) -> None:
         "agents_changed": summary.get("agents_changed"),
     }
     changes.moments.append(_moment(event, position, "scores.changed", data))
+
+
+@notice.register
+def _(event: PlanReminder.Queued, position: int, changes: Any) -> None:
+    data = {
+        "duty_id": event.duty_id, "supervisor": event.supervisor,
+        "due_on": event.due_on.isoformat(), "on": event.on.isoformat(),
+    }  # fmt: skip
+    changes.moments.append(
+        _moment(event, position, event.kind, data,
+                agent_id=event.agent_id, month=event.month)
+    )  # fmt: skip
 
 
 def _subscription_change(change: str) -> Any:

@@ -17,6 +17,8 @@ TITLES = {
     "period.closed": {"en": "Period closed", "zh-CN": "考核月已关账"},
     "period.published": {"en": "Period published", "zh-CN": "考核结果已发布"},
     "scores.changed": {"en": "Scores changed", "zh-CN": "成绩已变更"},
+    "plan.due": {"en": "Improvement plan due today", "zh-CN": "改进计划今日到期"},
+    "plan.overdue": {"en": "Improvement plan overdue", "zh-CN": "改进计划已逾期"},
 }
 OUTCOMES = {
     "upheld": {"en": "upheld", "zh-CN": "维持"},
@@ -47,6 +49,17 @@ SENTENCES = {
     "scores.changed": {
         "en": "Re-scoring under {rulebook} changed {count} agent-month totals.",
         "zh-CN": "按 {rulebook} 重新计分后，{count} 个客服月度总分有变化。",  # noqa: RUF001
+    },
+    "plan.due": {
+        "en": "{supervisor}'s improvement plan for {agent} ({month}) is due "
+        "today, {due_on}.",
+        "zh-CN": "{supervisor} 须于今天（{due_on}）提交 {agent}（{month}）的改进计划。",  # noqa: RUF001
+    },
+    "plan.overdue": {
+        "en": "{supervisor}'s improvement plan for {agent} ({month}) was due on "
+        "{due_on} and has not been submitted.",
+        "zh-CN": "{agent}（{month}）的改进计划应由 {supervisor} 于 {due_on} "  # noqa: RUF001
+        "提交，至今未提交。",  # noqa: RUF001
     },
 }
 # What a moment says beyond its event (``projections.moment_details``)
@@ -94,6 +107,7 @@ LINK_NAMES = {
     "period": {"en": "Period", "zh-CN": "考核月"},
     "rankings": {"en": "Rankings", "zh-CN": "排名"},
     "rebuild": {"en": "Rebuild", "zh-CN": "重新计分"},
+    "plan": {"en": "Improvement plan", "zh-CN": "改进计划"},
 }
 
 
@@ -110,6 +124,8 @@ def links(queued: dict[str, Any], base_url: str = "") -> dict[str, str]:
     if queued["kind"].startswith("period."):
         found["period"] = f"/periods/{month}"
         found["rankings"] = f"/rankings/{month}"
+    if "duty_id" in moment:
+        found["plan"] = f"/improvement-plans/{moment['duty_id']}"
     if "rebuild_id" in moment:
         found["rebuild"] = f"/rebuilds/{moment['rebuild_id']}"
     return {name: base_url.rstrip("/") + path for name, path in found.items()}

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from domain.month import Month
 from domain.rulebook import shipped_document
 from projections.dispatcher import DeliverySettings, Dispatcher
 from projections.runtime import Runtime, StoreConfig
-from tests.clock import service_today
+from tests.clock import Clock, service_today
 from tests.receiver import Receiver, verify
 
 PAST = "2026-01"  # a month that has ended: it can be closed and published
@@ -522,3 +523,82 @@ def test_a_rebuild_that_changes_totals_sends_each_agent_months_old_and_new_total
 def ranked(department, month: str) -> dict[str, str]:
     entries = department.admin.get(f"/rankings/{month}").json["entries"]
     return {e["agent_id"]: e["total"] for e in entries}
+
+
+def test_plan_reminders_are_queued_once_each_by_the_service_clock_across_restarts(
+    department, receiver, store_config
+):
+    for agent_id in ("a1", "a2", "a3", "a4", "a5", "a6", "a7"):
+        department.register(agent_id, joined_on="2020-01-06")
+    for agent_id in ("a5", "a6", "a7", "a7"):
+        department.deduct(agent_id, "complaint", f"{PAST}-15")
+    kinds = ["plan.due", "plan.overdue"]
+    subscribe(department, receiver.url + "?f=json", kinds, language="en")
+    subscribe(department, receiver.url + "?f=wecom", kinds, format="wecom")
+    for step in ("close", "publish"):
+        command(department.admin, f"/periods/{PAST}/{step}")
+    owed = department.admin.get("/improvement-plans?status=all").json["duties"]
+    assert sorted(d["agent_id"] for d in owed) == ["a5", "a6", "a7"]
+    duty = {d["agent_id"]: d["duty_id"] for d in owed}
+    due_on = date.fromisoformat(owed[0]["due_on"])
+    clock = Clock(due_on - timedelta(days=1))
+    settings = replace(FAST, schedule_every=0.05)
+
+    def started() -> tuple[threading.Event, threading.Thread, Runtime]:
+        runtime = Runtime(store_config, today=clock)
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=Dispatcher(runtime, settings).run, args=(stop,), daemon=True
+        )
+        thread.start()
+        return stop, thread, runtime
+
+    def stopped(running: tuple[threading.Event, threading.Thread, Runtime]) -> None:
+        running[0].set()
+        running[1].join(timeout=20)
+        running[2].close()
+
+    def sent(kind: str, form: str = "json") -> list[dict[str, Any]]:
+        return [
+            r.json
+            for r in receiver.received
+            if r.headers["X-Appraisal-Event"] == kind and r.path.endswith(form)
+        ]
+
+    running = started()
+    time.sleep(0.5)
+    assert receiver.received == []  # the day before: nothing is due
+    clock.today = due_on
+    receiver.wait_for(6)
+    assert sorted(r["agent_id"] for r in sent("plan.due")) == ["a5", "a6", "a7"]
+    first = next(r for r in sent("plan.due") if r["agent_id"] == "a5")
+    assert first["data"]["duty_id"] == duty["a5"]
+    assert first["links"]["plan"] == f"/improvement-plans/{duty['a5']}"
+    assert first["summary"] == (
+        f"sup-t1's improvement plan for Agent a5 (a5) ({PAST}) is due today, "
+        f"{due_on.isoformat()}."
+    )
+    (zh,) = [r for r in sent("plan.due", "wecom") if "Agent a5" in str(r)]
+    assert zh["markdown"]["content"].startswith("### 改进计划今日到期")
+    plan = {"why": "late", "actions": "coaching"}
+    submitted = department.admin.post(f"/improvement-plans/{duty['a5']}", json=plan)
+    assert submitted.status_code == 201, submitted.json
+    department.session.position = submitted.json["position"]
+
+    stopped(running)  # a restart between the two days
+    clock.today = due_on + timedelta(days=1)
+    running = started()
+    receiver.wait_for(10)
+    assert sorted(r["agent_id"] for r in sent("plan.overdue")) == ["a6", "a7"]
+    assert "has not been submitted" in sent("plan.overdue")[0]["summary"]
+    (zh,) = [r for r in sent("plan.overdue", "wecom") if "Agent a6" in str(r)]
+    assert "至今未提交" in zh["markdown"]["content"]
+    stopped(running)
+
+    running = started()  # restarted the same day, and the next: nothing again
+    time.sleep(0.5)
+    clock.today = due_on + timedelta(days=2)
+    time.sleep(0.5)
+    stopped(running)
+    assert len(receiver.received) == 10
+    assert len({r.delivery_id for r in receiver.received}) == 10

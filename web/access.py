@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import wraps
+from inspect import unwrap
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from domain.access import Principal, Role
@@ -72,9 +73,18 @@ def only(rule: Rule) -> Callable[[V], V]:
             require(principal(), rule)
             return view(*args, **kwargs)
 
+        # Names itself (decorators above copy the name, not the identity).
+        checked.access_checked = checked  # type: ignore[attr-defined]
         return checked  # type: ignore[return-value]
 
     return decorator
+
+
+def checked_view(view: Callable[..., Any]) -> Callable[..., Any]:
+    """An API view unwrapped from its HTTP decorators, as the pages call it
+    (``web.ui``), down to its ``only`` check if it has one, which still
+    applies."""
+    return unwrap(view, stop=lambda f: getattr(f, "access_checked", None) is f)
 
 
 def agent(who: Principal, agent_id: str) -> None:

@@ -14,13 +14,18 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from flask import g
 from flask.testing import FlaskClient
 
-from domain.access import Role, TokenRejectedError
+from domain.access import Principal, Role, TokenRejectedError
+from domain.errors import NotPermittedError
 from domain.register import default_publication
 from projections.sign_in_codes import LIFETIME
 from tests.api.conftest import Department
+from web import audit
+from web.audit_schemas import VerificationOut
 from web.context import MIN_POSITION
+from web.ui import reads
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -227,3 +232,14 @@ def test_no_code_is_made_for_a_revoked_token(department):
 
     with pytest.raises(TokenRejectedError):
         app.holder_hash(issued.token_id)
+
+
+def test_a_page_reading_through_a_view_keeps_its_access_rule(department):
+    """The pages call the API's views below their HTTP decorators, but not
+    below their access check: what the view refuses a role, a page does."""
+    with department.app.test_request_context("/ui/audit"):
+        g.principal = Principal("A-1", Role.AGENT)
+        with pytest.raises(NotPermittedError):
+            reads.answer(audit.verify, VerificationOut)
+        g.principal = Principal("aud-wu", Role.AUDITOR)
+        assert reads.answer(audit.verify, VerificationOut)["ok"] is True

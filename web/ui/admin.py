@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from inspect import unwrap
 from typing import Any
 
 from flask import Response, g, jsonify, redirect, render_template, request, url_for
@@ -45,7 +44,7 @@ def command(
     view: Callable[..., Any], schema: type[Schema], body: Mapping[str, Any], **path: Any
 ) -> Any:
     """What the API ``view`` does with ``body`` (parsed by its own schema)."""
-    return unwrap(view)(schema().load(dict(body)), **path)
+    return access.checked_view(view)(schema().load(dict(body)), **path)
 
 
 def refusal(error: Exception) -> dict[str, Any]:

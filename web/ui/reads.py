@@ -1,8 +1,9 @@
 """What the pages show, read through the API's own views.
 
 A page calls the function of the API view that answers the same question
-(unwrapped from its HTTP decorators), with a query parsed by that view's own
-schema, and dumps the answer with the view's own response schema: the page
+(unwrapped from its HTTP decorators, down to its access check:
+``web.access.checked_view``), with a query parsed by that view's own schema,
+and dumps the answer with the view's own response schema: the page
 shows exactly what ``GET /rankings/{month}`` or ``GET
 /agents/{id}/scorecards/{month}/explain`` would answer the same principal, in
 the same language. What a page adds (movement since last month, the top and
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from inspect import unwrap
 from typing import Any
 
 from marshmallow import Schema, ValidationError
@@ -24,7 +24,7 @@ from domain.errors import DomainError, NotVisibleError
 from domain.month import Month
 from domain.text import N_
 from projections.explain import standings_at
-from web import agents, audit, scorecards
+from web import access, agents, audit, scorecards
 from web.audit_schemas import AsOfQuery, ExplanationOut
 from web.context import principal, runtime
 from web.i18n import translate
@@ -46,7 +46,7 @@ def answer(
 ) -> dict[str, Any]:
     """What the API ``view`` answers for ``args`` (its query) and ``path``."""
     parsed = [query().load(dict(args or {}))] if query is not None else []
-    return dict(out().dump(unwrap(view)(*parsed, **path)))
+    return dict(out().dump(access.checked_view(view)(*parsed, **path)))
 
 
 def default_month() -> str:

@@ -190,6 +190,14 @@ class GuardedPostgresRecorder(ReadsTogether, Linking, PostgresApplicationRecorde
     def _id(self, key: UUID) -> Any:
         return key
 
+    def _select_rows(self, statement: str, params: list[Any]) -> list[Any]:
+        """One statement on the pool's autocommit connection: no BEGIN and
+        ROLLBACK around it (two round trips, and a rollback makes psycopg
+        drop the connection's prepared statements)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(statement, params)
+            return list(cursor.fetchall())
+
     def stored_ids(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
         return super().stored_ids(stored_events)
 

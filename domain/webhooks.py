@@ -24,6 +24,8 @@ KINDS = (
     "scores.changed",
     "plan.due",
     "plan.overdue",
+    "projector.stalled",
+    "store.unreachable",
 )
 """The moments a subscription may ask for, declared once."""
 FORMATS = ("json", "wecom", "dingtalk")

@@ -14,7 +14,10 @@ moment's messages say beyond its event (``projections.moment_details``), kept
 the first time it is worked out, so every attempt and every subscription
 says the same; ``appraisal_rebuild_changes`` the agent-month totals a
 rebuild changed, written before it switches (a ``scores.changed`` moment
-names its rebuild).
+names its rebuild); ``appraisal_operator_outbox`` the moments about the
+service itself (``projections.operator``), which cannot wait for the read
+models: shaped like the outbox's rows, at position 0, one per subscription
+and incident.
 """
 
 from __future__ import annotations
@@ -75,6 +78,10 @@ DELIVERY_COLUMNS = (
     "next_at", "round_attempts", "round_started_at", "delivered_at",
     "claimed_until",
 )  # fmt: skip
+OPERATOR_COLUMNS = (
+    "delivery_id", "webhook_id", "position", "kind", "agent_id", "team", "month",
+    "moment", "at",
+)  # fmt: skip
 ATTEMPT_COLUMNS = (
     "delivery_id", "number", "at", "status_code", "latency_ms", "excerpt", "error",
 )  # fmt: skip
@@ -95,6 +102,7 @@ class DeliveryStore:
         self.attempts = table("appraisal_delivery_attempts")
         self.details = table("appraisal_moment_details")
         self.rebuild_changes = table("appraisal_rebuild_changes")
+        self.operator = table("appraisal_operator_outbox")
 
     def schema_objects_of(self) -> list[SchemaObject]:
         bigint = "BIGINT" if self.postgres else "INTEGER"
@@ -139,6 +147,14 @@ class DeliveryStore:
                 self.rebuild_changes,
                 f"CREATE TABLE IF NOT EXISTS {self.rebuild_changes} ("
                 "rebuild_id TEXT PRIMARY KEY, changes TEXT NOT NULL)",
+            ),
+            statement_object(
+                self.datastore,
+                self.operator,
+                f"CREATE TABLE IF NOT EXISTS {self.operator} ("
+                "delivery_id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL, "
+                f"position {bigint} NOT NULL, kind TEXT NOT NULL, agent_id TEXT, "
+                "team TEXT, month TEXT, moment TEXT NOT NULL, at TEXT NOT NULL)",
             ),
         ]
 
@@ -292,6 +308,44 @@ class DeliveryStore:
         )
         return list(json.loads(rows[0]["changes"])) if rows else []
 
+    # Moments about the service itself
+
+    def queue_operator(self, queued: Sequence[dict[str, Any]], now: datetime) -> None:
+        """Queue outbox-shaped rows (each kept once, by its delivery id) and
+        take them for delivery."""
+        if not queued:
+            return
+        columns = OPERATOR_COLUMNS
+        statement = (
+            f"INSERT INTO {self.operator} ({', '.join(columns)}) "
+            f"VALUES ({', '.join([self.mark] * len(columns))}) "
+            "ON CONFLICT (delivery_id) DO NOTHING"
+        )
+        rows = [
+            tuple(json.dumps(q[c], ensure_ascii=False) if c == "moment" else q[c]
+                  for c in columns)
+            for q in queued
+        ]  # fmt: skip
+        self._write_many(statement, rows)
+        self.take(queued, now)
+
+    def operator_queued(self, delivery_id: str) -> dict[str, Any] | None:
+        rows = self._query(
+            f"SELECT {', '.join(OPERATOR_COLUMNS)} FROM {self.operator} "
+            f"WHERE delivery_id = {self.mark}",
+            (delivery_id,),
+        )
+        return _queued(rows[0]) if rows else None
+
+    def operator_of(self, webhook_id: str, limit: int) -> list[dict[str, Any]]:
+        """A subscription's moments about the service, newest first."""
+        rows = self._query(
+            f"SELECT {', '.join(OPERATOR_COLUMNS)} FROM {self.operator} "
+            f"WHERE webhook_id = {self.mark} ORDER BY at DESC LIMIT {self.mark}",
+            (webhook_id, limit),
+        )
+        return [_queued(r) for r in rows]
+
     # Reads
 
     def unsettled(self) -> list[dict[str, Any]]:
@@ -386,6 +440,10 @@ def report(store: DeliveryStore, queued: list[dict[str, Any]]) -> list[dict[str,
             }
         )  # fmt: skip
     return shown
+
+
+def _queued(row: Any) -> dict[str, Any]:
+    return dict(row) | {"moment": json.loads(row["moment"])}
 
 
 def _delivery(row: Any) -> Delivery:

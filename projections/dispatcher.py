@@ -51,6 +51,7 @@ from projections.deliveries import (
 )
 from projections.health import StalledError
 from projections.moment_details import DETAILED, work_out
+from projections.operator import Watch, queued_delivery
 from projections.payloads import body as payload
 from projections.projector import UNAVAILABLE, Backoff
 from projections.reminders import Reminders
@@ -80,6 +81,8 @@ class DeliverySettings:
     """The API's public URL, to make the links of payloads absolute."""
     poll: float = 0.5
     schedule_every: float = 60.0
+    unreachable_after: float = 10.0
+    """Seconds the store must not answer for ``store.unreachable``."""
     """Seconds between looks at which improvement plans are due or overdue
     (``projections.reminders``)."""
 
@@ -151,6 +154,10 @@ class Dispatcher:
         self.inflight: set[Future[None]] = set()
         self.lock = threading.Lock()
         self.reminders = Reminders(runtime, settings.schedule_every)
+        self.watch = Watch(
+            runtime, self.store, settings.schedule_every,
+            settings.unreachable_after, STATUS_NAME,
+        )  # fmt: skip
 
     def run(self, stop: threading.Event) -> None:
         """Deliver until ``stop`` is set; attempts under way are finished and
@@ -166,6 +173,7 @@ class Dispatcher:
                     failing.reset()
                     stop.wait(self.settings.poll)
                 except UNAVAILABLE as error:
+                    self.watch.unreachable(_line(error), datetime.now(UTC))
                     pause = transient.pause()
                     logger.warning(
                         "store unavailable (%s); retrying in %.1f s",
@@ -183,6 +191,8 @@ class Dispatcher:
         """Take what the outbox queued, claim what is due, start posting it;
         the number of deliveries started."""
         view: Any = self.runtime.view
+        self.watch.reached(view, datetime.now(UTC))
+        self.watch.tick(view, datetime.now(UTC))
         self.reminders.tick(view)
         self.take(view)
         webhooks = {
@@ -216,12 +226,11 @@ class Dispatcher:
             logger.exception("delivery %s: not recorded", delivery.delivery_id)
 
     def attempt(self, view: Any, delivery: Delivery, webhook: dict[str, Any]) -> None:
-        queued = view.queued(delivery.delivery_id)
-        if queued is None:
+        found = queued_delivery(view, self.store, delivery.delivery_id)
+        if found is None:
             logger.error("delivery %s is not in the outbox", delivery.delivery_id)
             return
-        queued = self.detailed(view, queued)
-        body = payload(queued, webhook, self.settings.base_url)
+        body = payload(self.detailed(view, found), webhook, self.settings.base_url)
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json; charset=utf-8",

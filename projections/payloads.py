@@ -19,6 +19,11 @@ TITLES = {
     "scores.changed": {"en": "Scores changed", "zh-CN": "成绩已变更"},
     "plan.due": {"en": "Improvement plan due today", "zh-CN": "改进计划今日到期"},
     "plan.overdue": {"en": "Improvement plan overdue", "zh-CN": "改进计划已逾期"},
+    "projector.stalled": {"en": "Read side stalled", "zh-CN": "读取端已停滞"},
+    "store.unreachable": {
+        "en": "Event store was unreachable",
+        "zh-CN": "事件存储曾无法访问",
+    },
 }
 OUTCOMES = {
     "upheld": {"en": "upheld", "zh-CN": "维持"},
@@ -60,6 +65,19 @@ SENTENCES = {
         "{due_on} and has not been submitted.",
         "zh-CN": "{agent}（{month}）的改进计划应由 {supervisor} 于 {due_on} "  # noqa: RUF001
         "提交，至今未提交。",  # noqa: RUF001
+    },
+    "projector.stalled": {
+        "en": "The projector {projector} is stalled at position {position} "
+        "({topic}) since {since}: {error}. Reads answer as the read models "
+        "stand; later events wait.",
+        "zh-CN": "投影进程 {projector} 自 {since} 起停在位置 {position}"
+        "（{topic}）：{error}。读取仍按现有数据应答，之后的事件暂未处理。",  # noqa: RUF001
+    },
+    "store.unreachable": {
+        "en": "The webhook dispatcher could not reach the event store from "
+        "{since} to {until} ({seconds} s): {error}",
+        "zh-CN": "{since} 至 {until}（{seconds} 秒）期间，Webhook 投递进程"  # noqa: RUF001
+        "无法访问事件存储：{error}",  # noqa: RUF001
     },
 }
 # What a moment says beyond its event (``projections.moment_details``)
@@ -108,7 +126,11 @@ LINK_NAMES = {
     "rankings": {"en": "Rankings", "zh-CN": "排名"},
     "rebuild": {"en": "Rebuild", "zh-CN": "重新计分"},
     "plan": {"en": "Improvement plan", "zh-CN": "改进计划"},
+    "health": {"en": "Health", "zh-CN": "运行状态"},
 }
+
+
+OPERATOR_KINDS = ("projector.stalled", "store.unreachable")
 
 
 def links(queued: dict[str, Any], base_url: str = "") -> dict[str, str]:
@@ -124,6 +146,8 @@ def links(queued: dict[str, Any], base_url: str = "") -> dict[str, str]:
     if queued["kind"].startswith("period."):
         found["period"] = f"/periods/{month}"
         found["rankings"] = f"/rankings/{month}"
+    if queued["kind"] in OPERATOR_KINDS:
+        found["health"] = "/health"
     if "duty_id" in moment:
         found["plan"] = f"/improvement-plans/{moment['duty_id']}"
     if "rebuild_id" in moment:
@@ -225,7 +249,7 @@ def body(queued: dict[str, Any], webhook: dict[str, Any], base_url: str = "") ->
             "delivery_id": queued["delivery_id"],
             "webhook_id": queued["webhook_id"],
             "kind": queued["kind"],
-            "position": queued["position"],
+            "position": queued["position"] or None,  # 0: not an event of the log
             "occurred_at": queued["at"],
             "agent_id": queued["agent_id"],
             "team": queued["team"],

@@ -79,7 +79,11 @@ class DeliveryOut(Schema):
     delivery_id = fields.String()
     webhook_id = fields.String()
     kind = fields.String(validate=validate.OneOf(KINDS))
-    position = fields.Integer()
+    position = fields.Integer(
+        metadata={"description": "the moment's place in the event log; 0 for a "
+                  "moment about the service itself (projector.stalled, "
+                  "store.unreachable)"}
+    )  # fmt: skip
     agent_id = fields.String(allow_none=True)
     team = fields.String(allow_none=True)
     month = fields.String(allow_none=True)

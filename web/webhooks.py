@@ -15,6 +15,7 @@ from domain.text import N_
 from domain.webhook_commands import NewWebhook
 from domain.webhooks import DELETED, WebhookNotFoundError, masked
 from projections.deliveries import report
+from projections.operator import queued_delivery, queued_of
 from web import access
 from web.api import UUID_PATTERN, Blueprint, created
 from web.context import principal, read_view, runtime
@@ -101,7 +102,9 @@ def list_deliveries(query: dict[str, Any], webhook_id: str) -> dict[str, Any]:
     every attempt (time, status code, latency in ms, an excerpt of the answer
     or the error)."""
     webhook = _webhook(webhook_id)
-    queued = _view().outbox_of(webhook["webhook_id"], query["limit"])
+    queued = queued_of(
+        _view(), runtime().deliveries, webhook["webhook_id"], query["limit"]
+    )
     shown = _deliveries(queued)
     wanted = query.get("status")
     return {"deliveries": [d for d in shown if wanted in (None, d["status"])]}
@@ -116,7 +119,9 @@ def redeliver(webhook_id: str, delivery_id: str) -> dict[str, Any]:
     """Send a delivery again now, with a fresh round of retries (admin): after
     it failed, or to replay one a receiver lost. Its id stays the same."""
     webhook = _webhook(webhook_id)
-    found = _view().queued(_uuid(delivery_id, "delivery_id"))
+    found = queued_delivery(
+        _view(), runtime().deliveries, _uuid(delivery_id, "delivery_id")
+    )
     if found is None or found["webhook_id"] != webhook["webhook_id"]:
         raise NotVisibleError(
             N_("No delivery {id!r}."), id=delivery_id, field="delivery_id"

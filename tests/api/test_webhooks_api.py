@@ -10,15 +10,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
+from eventsourcing.utils import register_topic
 
 from domain.access import Role
 from domain.month import Month
 from domain.rulebook import shipped_document
 from projections.dispatcher import DeliverySettings, Dispatcher
 from projections.runtime import Runtime, StoreConfig
+from tests.api.test_read_side_api import Thing, poison
 from tests.clock import Clock, service_today
+from tests.e2e.commands import wait_until
 from tests.receiver import Receiver, verify
 
 PAST = "2026-01"  # a month that has ended: it can be closed and published
@@ -602,3 +606,48 @@ def test_plan_reminders_are_queued_once_each_by_the_service_clock_across_restart
     stopped(running)
     assert len(receiver.received) == 10
     assert len({r.delivery_id for r in receiver.received}) == 10
+
+
+def test_a_stalled_projector_is_told_once_per_incident_in_both_languages(
+    department, receiver, dispatch
+):
+    department.register("a1")
+    kinds = ["projector.stalled"]
+    hook = subscribe(department, receiver.url + "?f=json", kinds, language="en")
+    subscribe(department, receiver.url + "?f=dingtalk", kinds, format="dingtalk")
+    dispatch(schedule_every=0.05)
+    runtime = department.runtime
+    later = f"appraisal_later_{uuid4().hex}:Thing.Happened"
+    position = poison(runtime, later)
+    department.deduct("a1", "complaint", DAY)  # folding stops at the poison
+    requests = {r.path.partition("=")[2]: r for r in receiver.wait_for(2)}
+    time.sleep(0.5)  # the dispatcher looks again and again: nothing more
+    assert len(receiver.received) == 2
+    sent = requests["json"].json
+    assert sent["kind"] == "projector.stalled" and sent["position"] is None
+    assert sent["data"]["position"] == position
+    assert sent["data"]["topic"] == later and sent["links"] == {"health": "/health"}
+    assert f"stalled at position {position} ({later})" in sent["summary"]
+    text = requests["dingtalk"].json["markdown"]["text"]
+    assert text.startswith("### 读取端已停滞") and f"停在位置 {position}" in text
+
+    register_topic(later, Thing.Happened)  # the release that knows it
+    health = department.anonymous.client  # no Min-Position: as things stand
+    wait_until(lambda: health.get("/health").status_code == 200,
+               timeout=15, what="the stall over")  # fmt: skip
+    again = f"appraisal_later_{uuid4().hex}:Thing.Happened"
+    poison(runtime, again)  # another incident
+    department.deduct("a1", "complaint", DAY)
+    receiver.wait_for(4)
+    time.sleep(0.5)
+    assert len(receiver.received) == 4
+    second = [r.json for r in receiver.received[2:] if r.path.endswith("json")]
+    assert [r["data"]["topic"] for r in second] == [again]
+    register_topic(again, Thing.Happened)
+    department.deduct("a1", "complaint", DAY)  # the read side carries on
+    wait_until(lambda: health.get("/health").status_code == 200,
+               timeout=15, what="the stall over")  # fmt: skip
+    shown = settled(department, hook["webhook_id"], 2)
+    assert [(d["kind"], d["status"], d["position"]) for d in shown] == [
+        ("projector.stalled", "delivered", 0)
+    ] * 2

@@ -7,6 +7,7 @@ under one delivery id with the same body on every attempt."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from domain.access import Principal, Role
 from domain.month import Month
 from domain.webhook_commands import NewWebhook
 from projections.deliveries import DELIVERED
+from projections.dispatcher import DeliverySettings, Dispatcher
 from projections.runtime import Runtime, StoreConfig
 from tests.e2e.commands import clean_env
 from tests.pgserver import ThrowawayPostgres
@@ -113,3 +115,46 @@ def test_a_dispatcher_carries_on_without_loss_across_a_postgresql_restart(
     assert all(len(sent) == 1 for sent in bodies.values())  # the same bytes
     months = sorted(r.json["month"] for r in receiver.received)
     assert sorted(set(months)) == BEFORE + AFTER
+
+
+def test_an_unreachable_store_is_told_once_when_the_dispatcher_reaches_it_again(
+    server, tmp_path
+):
+    config = StoreConfig(
+        database_url=server.create_database("appraisal"), data_dir=tmp_path / "data"
+    )
+    receiver = Receiver()
+    runtime = Runtime(config)
+    stop = threading.Event()
+    thread: threading.Thread | None = None
+    try:
+        runtime.app.create_webhook(
+            ADMIN, NewWebhook(url=receiver.url, kinds=["store.unreachable"],
+                              language="en"),
+        )  # fmt: skip
+        runtime.catch_up()
+        settings = DeliverySettings(
+            poll=0.05, first_retry=0.05, schedule_every=0.05, unreachable_after=1.0
+        )
+        thread = threading.Thread(
+            target=Dispatcher(runtime, settings).run, args=(stop,), daemon=True
+        )
+        thread.start()
+        time.sleep(0.5)
+        server.stop("immediate")
+        time.sleep(3)
+        server.start()
+        (request,) = receiver.wait_for(1, timeout=30)
+        time.sleep(1)
+        assert len(receiver.received) == 1  # once for the whole outage
+        sent = request.json
+        assert sent["kind"] == "store.unreachable" and sent["position"] is None
+        assert sent["data"]["seconds"] >= 2
+        assert sent["data"]["since"] < sent["data"]["until"]
+        assert "could not reach the event store from" in sent["summary"]
+    finally:
+        stop.set()
+        if thread is not None:
+            thread.join(timeout=20)
+        runtime.close()
+        receiver.close()

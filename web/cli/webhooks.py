@@ -14,6 +14,7 @@ import click
 from domain.webhooks import DELETED
 from projections.deliveries import report
 from projections.dispatcher import Dispatcher
+from projections.operator import queued_delivery, queued_of
 from web.cli.base import main, opened
 from web.config import Settings
 
@@ -71,9 +72,8 @@ def list_deliveries(settings: Settings, webhook_id: UUID, limit: int) -> None:
         runtime.catch_up() if runtime.config.projects_inline else None
         if runtime.view.webhook(str(webhook_id)) is None:
             raise click.ClickException(f"no webhook {webhook_id}")
-        shown = report(
-            runtime.deliveries, runtime.view.outbox_of(str(webhook_id), limit)
-        )
+        queued = queued_of(runtime.view, runtime.deliveries, str(webhook_id), limit)
+        shown = report(runtime.deliveries, queued)
     for d in shown:
         click.echo(
             f"{d['delivery_id']}  {d['kind']:<16}  position {d['position']}  "
@@ -94,7 +94,7 @@ def list_deliveries(settings: Settings, webhook_id: UUID, limit: int) -> None:
 def redeliver(settings: Settings, delivery_id: UUID) -> None:
     """Send a delivery again now, with a fresh round of retries."""
     with opened(settings) as runtime:
-        if runtime.view.queued(str(delivery_id)) is None:
+        if queued_delivery(runtime.view, runtime.deliveries, str(delivery_id)) is None:
             raise click.ClickException(f"no delivery {delivery_id}")
         taken = runtime.deliveries.redeliver(str(delivery_id), datetime.now(UTC))
     click.echo("due again now" if taken else "not sent yet: it is due already")

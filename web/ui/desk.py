@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from inspect import unwrap
 from typing import Any
 
 from flask import Response, g, redirect, render_template, request, url_for
@@ -90,7 +89,9 @@ def dispute(deduction_id: str) -> Any:
     _read()
     try:
         data = DisputeIn().load(_fields(DISPUTE_FIELDS))
-        body, _, _ = unwrap(disputes.dispute)(data, deduction_id=deduction_id)
+        body, _, _ = access.checked_view(disputes.dispute)(
+            data, deduction_id=deduction_id
+        )
     except (DomainError, ValidationError) as error:
         return _refused(error, "dispute", deduction_id)
     opened = DisputedOut().dump(body)
@@ -110,7 +111,7 @@ def submit_plan(duty_id: str) -> Any:
     _read()
     try:
         data = PlanIn().load(_fields(PLAN_FIELDS))
-        body, _, _ = unwrap(periods.submit_plan)(data, duty_id=duty_id)
+        body, _, _ = access.checked_view(periods.submit_plan)(data, duty_id=duty_id)
     except (DomainError, ValidationError) as error:
         return _refused(error, "plan", duty_id)
     target = url_for(
@@ -185,7 +186,7 @@ def resolve(deduction_id: str) -> Any:
     _read()
     try:
         data = ResolutionIn().load(_fields(RESOLUTION_FIELDS))
-        body = unwrap(disputes.resolve)(data, deduction_id=deduction_id)
+        body = access.checked_view(disputes.resolve)(data, deduction_id=deduction_id)
     except (DomainError, ValidationError) as error:
         return _review_refused(error, deduction_id)
     done = ResolvedOut().dump(body)

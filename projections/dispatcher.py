@@ -35,6 +35,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -192,8 +193,8 @@ class Dispatcher:
         the number of deliveries started."""
         view: Any = self.runtime.view
         self.watch.reached(view, datetime.now(UTC))
-        self.watch.tick(view, datetime.now(UTC))
-        self.reminders.tick(view)
+        self.aside(lambda: self.watch.tick(view, datetime.now(UTC)))
+        self.aside(lambda: self.reminders.tick(view))
         self.take(view)
         webhooks = {
             w["webhook_id"]: w for w in view.webhooks() if w["status"] == ACTIVE
@@ -210,6 +211,17 @@ class Dispatcher:
             with self.lock:
                 self.inflight.add(future)
         return len(claimed)
+
+    def aside(self, action: Callable[[], object]) -> None:
+        """Run a scheduled look (reminders, the service's state): what goes
+        wrong with it is logged and never holds up deliveries; a store that
+        does not answer is for the round to handle."""
+        try:
+            action()
+        except UNAVAILABLE:
+            raise
+        except Exception:
+            logger.exception("scheduled webhook moments: not queued this time")
 
     def take(self, view: Any) -> None:
         """Copy what the outbox queued since the last position taken."""

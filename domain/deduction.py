@@ -20,6 +20,8 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import ConflictError, InvalidFactError, NotPermittedError
 from domain.text import N_
 
+NO_OPEN_DISPUTE = N_("this deduction has no open dispute")
+
 
 class Deduction(Aggregate):
     """A recorded breach of a rule item. It carries the fact, never the points:
@@ -163,9 +165,7 @@ class Deduction(Aggregate):
         """The open dispute, when ``by`` may resolve it: not its disputer."""
         open_dispute = self.open_dispute
         if open_dispute is None:
-            raise ConflictError(
-                N_("this deduction has no open dispute"), field="deduction_id"
-            )
+            raise ConflictError(NO_OPEN_DISPUTE, field="deduction_id")
         if by == open_dispute["by"]:
             raise NotPermittedError(N_("the disputer cannot resolve their own dispute"))
         return open_dispute

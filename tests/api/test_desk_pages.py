@@ -242,3 +242,14 @@ def test_the_queue_lists_open_disputes_oldest_first(department):
     assert text.index(f'data-deduction="{first}"') < text.index(
         f'data-deduction="{second}"'
     )
+
+
+def test_a_deduction_with_no_open_dispute_has_no_review_page(department):
+    deduction = a_deduction(department)
+    reviewer = signed_in(department, "rev", Role.REVIEWER)
+
+    page = reviewer.get(f"/ui/reviews/{deduction}?lang=en")
+    unknown = reviewer.get("/ui/reviews/not-a-deduction?lang=en")
+
+    assert page.status_code == unknown.status_code == 404
+    assert "this deduction has no open dispute" in page.get_data(as_text=True)

@@ -22,7 +22,8 @@ from typing import Any
 from flask import Response, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from domain.errors import DomainError
+from domain.deduction import NO_OPEN_DISPUTE
+from domain.errors import DomainError, NotVisibleError
 from web import access, disputes, errors, periods
 from web.audit_schemas import DisputedOut, DisputeIn, ResolutionIn, ResolvedOut
 from web.context import principal, runtime, settings
@@ -149,6 +150,8 @@ def review(deduction_id: str) -> str:
     """One open dispute and the form to resolve it."""
     access.require(principal(), access.RESOLVE)
     _read()
+    if desk_reads.dispute(deduction_id) is None:
+        raise NotVisibleError(NO_OPEN_DISPUTE, field="deduction_id")
     return _review_page(deduction_id, "form")
 
 

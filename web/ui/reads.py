@@ -28,8 +28,8 @@ from web import access, agents, audit, scorecards
 from web.audit_schemas import AsOfQuery, ExplanationOut
 from web.context import principal, runtime
 from web.i18n import translate
+from web.inputs import Points
 from web.schemas import (
-    AgentList,
     AgentQuery,
     RankingOut,
     RankingQuery,
@@ -45,8 +45,19 @@ def answer(
     **path: str,
 ) -> dict[str, Any]:
     """What the API ``view`` answers for ``args`` (its query) and ``path``."""
+    return dict(out().dump(found_by(view, query, args, **path)))
+
+
+def found_by(
+    view: Callable[..., Any],
+    query: type[Schema] | None = None,
+    args: Mapping[str, str] | None = None,
+    **path: str,
+) -> Any:
+    """What the API ``view`` finds for ``args`` and ``path``, before its
+    response schema dumps it (for a page that needs only part of it)."""
     parsed = [query().load(dict(args or {}))] if query is not None else []
-    return dict(out().dump(access.checked_view(view)(*parsed, **path)))
+    return access.checked_view(view)(*parsed, **path)
 
 
 def default_month() -> str:
@@ -56,8 +67,8 @@ def default_month() -> str:
 
 def teams() -> list[str]:
     """The teams the principal may see on the roster, for the team picker."""
-    roster = answer(agents.list_agents, AgentList, AgentQuery)
-    return sorted({agent["team"] for agent in roster["agents"]})
+    roster = found_by(agents.list_agents, AgentQuery)
+    return sorted({agent.team for agent in roster["agents"]})
 
 
 def board(month: str, team: str | None, when: Mapping[str, str]) -> dict[str, Any]:
@@ -105,10 +116,12 @@ def _ranks(month: str, args: Mapping[str, str]) -> dict[str, int | None]:
     """Each agent's rank in ``month``, read as the API reads it; none if that
     month cannot be read (before the accepted months, say)."""
     try:
-        found = _ranking(month, args)
+        found = found_by(
+            scorecards.get_ranking, RankingQuery, args, month=month
+        )  # fmt: skip
     except DomainError:
         return {}
-    return {entry["agent_id"]: entry["rank"] for entry in found["entries"]}
+    return {entry.agent_id: entry.rank for entry in found["entries"]}
 
 
 def _movement(rank: int | None, before: int | None) -> dict[str, Any] | None:
@@ -167,6 +180,10 @@ def _positions(trail: Mapping[str, Any]) -> list[int]:
     return sorted({position for position in found if position is not None})
 
 
+# A total as the API writes it ("88.00"), for a chart that needs only that.
+TOTAL = Points()
+
+
 def year_of(agent_id: str, month: Month, when: Mapping[str, str]) -> dict[str, Any]:
     """The agent's total in each month of ``month``'s year up to the service's
     month, each read as ``GET /agents/{id}/scorecards/{month}`` answers it; a
@@ -177,9 +194,14 @@ def year_of(agent_id: str, month: Month, when: Mapping[str, str]) -> dict[str, A
     for each in Month.span(Month(month.year, 1), last):
         labels.append(str(each))
         try:
-            totals.append(_scorecard(agent_id, str(each), when)["total"])
+            found = found_by(
+                scorecards.get_scorecard, AsOfQuery, when,
+                agent_id=agent_id, month=str(each),
+            )  # fmt: skip
         except (DomainError, ValidationError):
             totals.append(None)
+        else:
+            totals.append(TOTAL.serialize("total", found["card"]))
     return {"labels": labels, "totals": totals, "month": str(month)}
 
 

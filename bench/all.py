@@ -36,6 +36,10 @@ SUITES: dict[str, tuple[list[str], list[str]]] = {
         ["--agents", "200", "--facts", "10", "--seconds", "3"],
         ["--agents", "1000", "--facts", "30", "--seconds", "10"],
     ),
+    "pages": (
+        ["--agents", "200", "--facts", "3", "--seconds", "3"],
+        ["--agents", "1000", "--facts", "10", "--seconds", "10"],
+    ),
     "embedded": (
         ["--agents", "200", "--facts", "10", "--seconds", "3", "--import-agents", "60"],
         ["--agents", "1000", "--facts", "30", "--seconds", "10"],

@@ -84,13 +84,13 @@ class Population:
 
 
 @contextmanager
-def serving(url: str, log_path: Path) -> Iterator[str]:
+def serving(url: str, log_path: Path, today: str = "2025-03-31") -> Iterator[str]:
     """``appraisal serve --workers 2`` and ``appraisal project`` on ``url``,
-    their output in ``log_path``."""
+    their output in ``log_path``; the service's day is ``today``."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "APPRAISAL_TODAY": "2025-03-31",
+        "APPRAISAL_TODAY": today,
         "APPRAISAL_AUTH_FAILURES_PER_MINUTE": "1000",
     }
     command = [sys.executable, "-c", "from web.cli import main; main()"]

@@ -84,39 +84,42 @@ BODY = (
 """Lua building a random deduction's JSON body (``items`` set by the script)."""
 
 
-def targets(tables: dict[str, str], items: Sequence[str]) -> tuple[Target, ...]:
-    """The four measured operations for tables named by ``tables``."""
+def targets(
+    tables: dict[str, str], items: Sequence[str], month: str = READ_MONTH
+) -> tuple[Target, ...]:
+    """The four measured operations for tables named by ``tables``, reading
+    ``month``."""
     agent, team, body = AGENT, TEAM, BODY
     item_list = ", ".join(f'"{item}"' for item in items)
     return (
         Target(
             "scorecard",
-            f"return get('/agents/' .. {agent} .. '/scorecards/{READ_MONTH}')",
+            f"return get('/agents/' .. {agent} .. '/scorecards/{month}')",
             f"SELECT {columns('facts')} FROM {tables['facts']} "
-            f"WHERE agent_id = %(agent)s AND month = '{READ_MONTH}' "
+            f"WHERE agent_id = %(agent)s AND month = '{month}' "
             "AND superseded_by IS NULL AND excluded IS NULL ORDER BY position",
         ),
         Target(
             "team ranking",
-            f"return get('/rankings/{READ_MONTH}?team=' .. {team})",
+            f"return get('/rankings/{month}?team=' .. {team})",
             "SELECT s.agent_id, s.total_centi, "
             "rank() OVER (ORDER BY s.total_centi DESC) "
             f"FROM {tables['scorecards']} s JOIN {tables['agents']} a "
-            f"USING (agent_id) WHERE s.month = '{READ_MONTH}' "
+            f"USING (agent_id) WHERE s.month = '{month}' "
             "AND a.team = %(team)s",
         ),
         Target(
             "department ranking",
-            f"return get('/rankings/{READ_MONTH}')",
+            f"return get('/rankings/{month}')",
             "SELECT agent_id, total_centi, rank() OVER (ORDER BY total_centi DESC) "
-            f"FROM {tables['scorecards']} WHERE month = '{READ_MONTH}'",
+            f"FROM {tables['scorecards']} WHERE month = '{month}'",
         ),
         Target(
             "POST /deductions",
             f"items = {{{item_list}}}\nreturn post('/deductions', {body})",
             "INSERT INTO bench_deductions "
             "(agent_id, item, occurred_on, quantity, note) VALUES "
-            f"(%(agent)s, 'slow_reply', '{READ_MONTH}-01', 1, 'bench')",
+            f"(%(agent)s, 'slow_reply', '{month}-01', 1, 'bench')",
         ),
     )
 
@@ -124,13 +127,15 @@ def targets(tables: dict[str, str], items: Sequence[str]) -> tuple[Target, ...]:
 # The data set
 
 
-def dataset(agents: int, facts: int, seed: int) -> synthetic.Dataset:
-    """``facts`` deductions per agent in each of ``MONTHS``."""
+def dataset(
+    agents: int, facts: int, seed: int, months: Sequence[str] = MONTHS
+) -> synthetic.Dataset:
+    """``facts`` deductions per agent in each of ``months``."""
     rng = random.Random(seed)
     roster = synthetic.make_agents(agents, synthetic.DEFAULT_TEAMS)
     items = synthetic.rule_items(shipped_rulebook(FIRST_EDITION))
     deductions = []
-    for text in MONTHS:
+    for text in months:
         month = Month.parse(text)
         days = [month.first_day + timedelta(days=n) for n in range(month.last_day.day)]
         for agent in roster:

@@ -167,6 +167,7 @@ class Dispatcher:
         failing = Backoff(1.0, 30.0)
         with ThreadPoolExecutor(self.settings.workers, "deliver") as pool:
             while not stop.is_set():
+                began = datetime.now(UTC)  # an outage began by this round
                 try:
                     self.round(pool)
                     self._heartbeat(None)
@@ -174,7 +175,7 @@ class Dispatcher:
                     failing.reset()
                     stop.wait(self.settings.poll)
                 except UNAVAILABLE as error:
-                    self.watch.unreachable(_line(error), datetime.now(UTC))
+                    self.watch.unreachable(_line(error), began)
                     pause = transient.pause()
                     logger.warning(
                         "store unavailable (%s); retrying in %.1f s",

@@ -128,10 +128,14 @@ def test_an_unreachable_store_is_told_once_when_the_dispatcher_reaches_it_again(
     stop = threading.Event()
     thread: threading.Thread | None = None
     try:
-        runtime.app.create_webhook(
-            ADMIN, NewWebhook(url=receiver.url, kinds=["store.unreachable"],
-                              language="en"),
-        )  # fmt: skip
+        for url, form, language in (
+            (receiver.url + "?f=json", "json", "en"),
+            (receiver.url + "?f=wecom", "wecom", "zh-CN"),
+        ):
+            runtime.app.create_webhook(
+                ADMIN, NewWebhook(url=url, kinds=["store.unreachable"],
+                                  format=form, language=language),
+            )  # fmt: skip
         runtime.catch_up()
         settings = DeliverySettings(
             poll=0.05, first_retry=0.05, schedule_every=0.05, unreachable_after=1.0
@@ -144,14 +148,18 @@ def test_an_unreachable_store_is_told_once_when_the_dispatcher_reaches_it_again(
         server.stop("immediate")
         time.sleep(3)
         server.start()
-        (request,) = receiver.wait_for(1, timeout=30)
+        requests = {r.path.partition("=")[2]: r.json
+                    for r in receiver.wait_for(2, timeout=30)}  # fmt: skip
         time.sleep(1)
-        assert len(receiver.received) == 1  # once for the whole outage
-        sent = request.json
+        assert len(receiver.received) == 2  # once for the whole outage
+        sent = requests["json"]
         assert sent["kind"] == "store.unreachable" and sent["position"] is None
         assert sent["data"]["seconds"] >= 2
         assert sent["data"]["since"] < sent["data"]["until"]
         assert "could not reach the event store from" in sent["summary"]
+        content = requests["wecom"]["markdown"]["content"]
+        assert content.startswith("### 事件存储曾无法访问")
+        assert f"（{sent['data']['seconds']} 秒）" in content  # noqa: RUF001
     finally:
         stop.set()
         if thread is not None:

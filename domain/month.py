@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import TypeVar
 
 from domain.text import N_
@@ -73,7 +74,13 @@ class Month:
         return months
 
     def __str__(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
+        return _text(self.year, self.month)
+
+
+@cache
+def _text(year: int, month: int) -> str:
+    """``YYYY-MM``, made once per month: folding names a month per fact."""
+    return f"{year:04d}-{month:02d}"
 
 
 def parse_day(text: str) -> date:

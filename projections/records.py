@@ -234,7 +234,8 @@ def day(value: Any) -> date:
 
 def moment_text(moment: datetime) -> str:
     """A UTC time as sortable text, the same in both databases."""
-    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat: strftime's text ("%Y-%m-%dT%H:%M:%S.%fZ"), made faster
+    return _utc(moment).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def _utc(moment: datetime) -> datetime:

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 from eventsourcing.persistence import Tracking
 
 from domain.derived import positioned
@@ -309,4 +310,4 @@ class SqlScoreboardView(
             recorded_by=row["recorded_by"],
             recorded_at=_datetime(row["recorded_at"]),
         )
-        return positioned(place, row["kind"], row["item"], json.loads(row["detail"]))
+        return positioned(place, row["kind"], row["item"], orjson.loads(row["detail"]))

@@ -1,12 +1,13 @@
 """How far webhook delivery is behind, for ``/health``.
 
 Pending is what active subscriptions are still owed: deliveries the
-dispatcher took and has not delivered or failed yet, and what the outbox
-queued after the last one it took (a dispatcher that is not running takes
-nothing). Its age is the time since the oldest of those moments happened. A
-paused subscription's held deliveries are not behind: they wait for it to be
-resumed. A subscription is failing while one of its deliveries is being
-retried, or failed (until it is redelivered).
+dispatcher took and has not delivered or failed yet (moments about the
+service itself among them), and what the outbox queued after the last one it
+took (a dispatcher that is not running takes nothing). Its age is the time
+since the oldest of those moments happened. A paused subscription's held
+deliveries are not behind: they wait for it to be resumed. A subscription
+is failing while one of its deliveries is being retried, or failed (until it
+is redelivered).
 """
 
 from __future__ import annotations
@@ -46,13 +47,16 @@ def backlog(view: Any, store: DeliveryStore, now: datetime) -> Backlog:
             counts["failed"] += int(row["n"])
         elif row["status"] == PENDING and webhook_id in active:
             pending += int(row["n"])
-            first = min(first or row["first"], row["first"])
+            if row["first"] is not None:
+                first = min(first or row["first"], row["first"])
             counts["retrying"] += int(row["retrying"] or 0)
     for webhook_id, (count, position) in view.waiting(store.cursor()).items():
         if webhook_id in active:
             pending += count
             first = min(first or position, position)
-    at = view.moment_at(first) if first is not None else None
+    moments = [view.moment_at(first)] if first is not None else []
+    moments += [at for i, at in store.operator_pending_since().items() if i in active]
+    at = min((m for m in moments if m), default=None)
     oldest = (now - parse_stamp(at)).total_seconds() if at else None  # type: ignore[operator]
     return Backlog(
         pending=pending,

@@ -349,16 +349,28 @@ class DeliveryStore:
     # Reads
 
     def unsettled(self) -> list[dict[str, Any]]:
-        """Per subscription: pending deliveries (how many, the first position,
-        how many are being retried) and failed ones."""
+        """Per subscription: pending deliveries (how many, the first position
+        in the log, how many are being retried) and failed ones."""
         rows = self._query(
-            f"SELECT webhook_id, status, COUNT(*) AS n, MIN(position) AS first, "
+            "SELECT webhook_id, status, COUNT(*) AS n, "
+            "MIN(CASE WHEN position > 0 THEN position END) AS first, "
             "SUM(CASE WHEN round_attempts > 0 THEN 1 ELSE 0 END) AS retrying "
             f"FROM {self.deliveries} WHERE status IN ('{PENDING}', '{FAILED}') "
             "GROUP BY webhook_id, status",
             (),
         )
         return [dict(r) for r in rows]
+
+    def operator_pending_since(self) -> dict[str, str]:
+        """Per subscription, when its oldest pending moment about the service
+        happened (UTC text)."""
+        rows = self._query(
+            f"SELECT o.webhook_id, MIN(o.at) AS at FROM {self.operator} o "
+            f"JOIN {self.deliveries} d ON d.delivery_id = o.delivery_id "
+            f"WHERE d.status = '{PENDING}' GROUP BY o.webhook_id",
+            (),
+        )
+        return {r["webhook_id"]: r["at"] for r in rows}
 
     def states(self, delivery_ids: Sequence[str]) -> dict[str, Delivery]:
         if not delivery_ids:

@@ -651,3 +651,25 @@ def test_a_stalled_projector_is_told_once_per_incident_in_both_languages(
     assert [(d["kind"], d["status"], d["position"]) for d in shown] == [
         ("projector.stalled", "delivered", 0)
     ] * 2
+
+
+def test_a_moment_about_the_service_still_owed_counts_in_the_backlog(
+    department, receiver, dispatch
+):
+    department.register("a1")
+    receiver.failures = 100
+    hook = subscribe(department, receiver.url, ["projector.stalled"])
+    dispatch(schedule_every=0.05, first_retry=30.0, longest_retry=30.0)
+    later = f"appraisal_later_{uuid4().hex}:Thing.Happened"
+    poison(department.runtime, later)
+    department.deduct("a1", "complaint", DAY)
+    receiver.wait_for(1)  # refused; tried again in 15 to 30 s
+    time.sleep(0.2)
+    health = department.anonymous.client.get("/health").json  # 503: the stall
+    assert health["webhooks"]["pending"] == 1
+    assert 0 <= health["webhooks"]["oldest_pending_seconds"] < 15
+    assert health["webhooks"]["failing"] == [
+        {"webhook_id": hook["webhook_id"], "url": receiver.url, "failed": 0,
+         "retrying": 1}
+    ]  # fmt: skip
+    register_topic(later, Thing.Happened)

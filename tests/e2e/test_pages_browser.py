@@ -439,6 +439,22 @@ def in_language(driver: Any, url: str, lang: str) -> None:
     assert driver.find_element("css selector", "html").get_attribute("lang") == lang
 
 
+def save_whole_page(driver: Any, path: Path) -> None:
+    """A PNG of the whole page, below the fold too, at ``path``."""
+    import base64
+
+    width, height = driver.execute_script(
+        "const page = document.documentElement;"
+        "return [page.scrollWidth, page.scrollHeight]"
+    )
+    clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {"format": "png", "captureBeyondViewport": True, "clip": clip},
+    )
+    path.write_bytes(base64.b64decode(shot["data"]))
+
+
 @pytest.fixture(scope="module")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Where the pages' screenshots go: ``$APPRAISAL_SCREENSHOTS`` if set, else
@@ -494,7 +510,7 @@ def test_every_page_fits_a_phone_390_pixels_wide(served, browser, page, screensh
 
         assert width == 390
         assert scrolled <= width, f"{page} in {lang} is {scrolled} px wide"
-        browser.save_screenshot(str(screenshots / f"{page}-{lang}-390px.png"))
+        save_whole_page(browser, screenshots / f"{page}-{lang}-390px.png")
 
 
 def test_on_a_phone_the_ranking_scrolls_sideways_in_its_own_box(served, browser):
@@ -522,7 +538,7 @@ def test_a_screenshot_of_every_page_in_both_languages(
         in_language(browser, url, lang)
         shot = screenshots / f"{page}-{lang}.png"
 
-        browser.save_screenshot(str(shot))
+        save_whole_page(browser, shot)
 
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert console_errors(browser) == []

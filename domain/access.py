@@ -64,6 +64,13 @@ class Principal:
     def may_resolve_disputes(self) -> bool:
         return self.role in (Role.ADMIN, Role.REVIEWER)
 
+    def may_resolve(self, named: str | None) -> bool:
+        """A dispute that named ``named`` as its reviewer (None: anyone's):
+        an admin resolves any; a reviewer one naming them or no one."""
+        return self.role is Role.ADMIN or (
+            self.may_resolve_disputes and named in (None, self.user)
+        )
+
     @property
     def may_read_department(self) -> bool:
         """Everyone's scores at once (previews, rebuild results): not agents."""

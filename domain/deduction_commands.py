@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from domain.access import Principal, Role
+from domain.access import Principal
 from domain.agent import Agent
 from domain.commands import (
     DisputeOpened,
@@ -178,10 +178,7 @@ class DeductionCommands(RosterCommands, RulesCommands):
         deduction = self.get_deduction(resolution.deduction_id)
         open_dispute = deduction.open_dispute
         named = open_dispute["reviewer"] if open_dispute else None
-        allowed = principal.role is Role.ADMIN or (
-            principal.may_resolve_disputes and named in (None, principal.user)
-        )
-        if not allowed:
+        if not principal.may_resolve(named):
             raise NotPermittedError(
                 N_("{user} may not resolve this dispute"), user=principal.user
             )

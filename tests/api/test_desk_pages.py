@@ -253,3 +253,23 @@ def test_a_deduction_with_no_open_dispute_has_no_review_page(department):
 
     assert page.status_code == unknown.status_code == 404
     assert "this deduction has no open dispute" in page.get_data(as_text=True)
+
+
+def test_a_reviewers_queue_leaves_out_disputes_named_for_another_reviewer(department):
+    first = a_deduction(department)
+    second = str(department.deduct("a2", "complaint", DAY)["deduction_id"])
+    supervisor = department.client_for("sup-t1", Role.SUPERVISOR, "t1")
+    for deduction, reviewer in ((first, "zhou"), (second, "rev")):
+        answer = supervisor.post(
+            f"/deductions/{deduction}/disputes",
+            json={"reason": "wrong agent", "reviewer": reviewer},
+        )
+        assert answer.status_code == 201, answer.json
+    reviewer = signed_in(department, "rev", Role.REVIEWER)
+
+    text = reviewer.get(f"/ui/reviews?seen={answer.json['position']}").get_data(
+        as_text=True
+    )
+
+    assert f'data-deduction="{second}"' in text
+    assert f'data-deduction="{first}"' not in text

@@ -79,8 +79,10 @@ def names() -> dict[str, str]:
 
 
 def queue() -> list[dict[str, Any]]:
-    """Open disputes, oldest first."""
-    return list(reversed(_all_disputes({"status": "open"})))
+    """Open disputes the principal may resolve, oldest first."""
+    who = principal()
+    listed = reversed(_all_disputes({"status": "open"}))
+    return [d for d in listed if who.may_resolve(d.get("reviewer"))]
 
 
 def _all_disputes(args: Mapping[str, str]) -> list[dict[str, Any]]:

@@ -274,17 +274,14 @@ def test_the_timeline_shows_an_agents_month_as_it_stood_at_an_earlier_event(
     assert int(timeline.get_attribute("value")) == int(timeline.get_attribute("max"))
     page = browser.find_element("css selector", "html")
 
-    browser.execute_script(
-        """
-        arguments[0].value = arguments[1];
-        arguments[0].dispatchEvent(new Event("change"));
-        """,
-        timeline,
-        first,
-    )
-
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
+
+    width = timeline.size["width"]  # a click at its left end: the first event
+    ActionChains(browser).move_to_element_with_offset(
+        timeline, -width // 2 + 1, 0
+    ).click().perform()
 
     WebDriverWait(browser, 20).until(expected_conditions.staleness_of(page))
     assert f"position={first}" in browser.current_url
@@ -293,6 +290,28 @@ def test_the_timeline_shows_an_agents_month_as_it_stood_at_an_earlier_event(
     assert len(browser.find_elements("css selector", "#trail tbody tr")) < steps
     follow(browser, browser.find_element("id", "now"))
     assert text_of(browser, "#total") == now
+
+
+def test_the_timeline_moves_an_event_a_key_and_shows_it_on_request(
+    served, browser, tmp_path
+):
+    from selenium.webdriver.common.keys import Keys
+
+    base, tokens = served
+    sign_in(browser, base, tokens["admin:admin"])
+    follow(browser, browser.find_element("link text", "Li Na"))
+    here = browser.current_url
+    timeline = browser.find_element("id", "position")
+    events = [int(p) for p in timeline.get_attribute("data-positions").split(",")]
+    assert len(events) >= 2
+
+    timeline.send_keys(Keys.ARROW_LEFT)  # one event back, not one position
+
+    assert text_of(browser, "#position-shown") == str(events[-2])
+    assert browser.current_url == here  # a key press does not reload
+    follow(browser, browser.find_element("id", "show-position"))
+    assert f"position={events[-2]}" in browser.current_url
+    assert str(events[-2]) in text_of(browser, "#as-of")
 
 
 def test_the_agents_totals_over_the_year_are_a_line_chart(served, browser):

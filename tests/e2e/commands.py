@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from web.config import ENVIRONMENT
@@ -189,3 +190,52 @@ def serving_demo(
 
     wait_until(healthy, within, "GET /health", server.process, server.log)
     yield base, tokens, server
+
+
+@dataclass(frozen=True)
+class ServedDemo:
+    """The demo department served as a deployment serves it."""
+
+    backend: str
+    base: str
+    tokens: dict[str, str]
+    env: dict[str, str]
+    """the environment an ``appraisal`` command beside it runs in"""
+    cwd: Path
+
+
+@contextmanager
+def demo_service(
+    root: Path, postgres_url: str | None = None, within: float = 60
+) -> Iterator[ServedDemo]:
+    """The demo department on SQLite files under ``root`` (``appraisal
+    serve`` folds the events itself), or in a schema of its own of the
+    PostgreSQL database ``postgres_url`` (``appraisal migrate``, then ``serve``
+    beside ``appraisal project``, as the compose file runs them)."""
+    data_dir, workdir = root / "data", root / "cwd"
+    workdir.mkdir()
+    env = clean_env(APPRAISAL_DATA_DIR=str(data_dir))
+    if postgres_url is not None:
+        schema = f"t_{os.urandom(8).hex()}"
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        env |= {"DATABASE_URL": postgres_url, "APPRAISAL_POSTGRES_SCHEMA": schema}
+    started: list[Background] = []
+
+    def background(*args: str, env: Any, cwd: Path) -> Background:
+        log = root / f"{args[0]}-{len(started)}.log"
+        running = Background(*args, env=env, cwd=cwd, log=log)
+        started.append(running)
+        return running
+
+    try:
+        if postgres_url is not None:
+            run_ok("migrate", env=env, cwd=workdir)
+            background("project", env=env, cwd=workdir)
+        backend = "postgres" if postgres_url else "sqlite"
+        serving = serving_demo(env, data_dir, workdir, background, within)
+        with serving as (base, tokens, _):
+            yield ServedDemo(backend, base, tokens, env, workdir)
+    finally:
+        for running in started:
+            running.terminate()

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.commands import Background, clean_env
+from tests.conftest import BACKENDS
+from tests.e2e.commands import Background, ServedDemo, clean_env, demo_service
 
 
 @pytest.fixture
@@ -43,3 +44,16 @@ def background(tmp_path: Path) -> Iterator[Callable[..., Background]]:
     yield start
     for running in started:
         running.terminate()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo_served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServedDemo]:
+    """The demo department served on each backend, for a module's tests."""
+    url = None
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_database")
+    root = tmp_path_factory.mktemp(f"demo-{request.param}")
+    with demo_service(root, url) as served:
+        yield served

@@ -8,15 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 import urllib.request
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from domain.register import default_publication
-from tests.e2e.commands import Background, clean_env, run_ok, serving_demo
+from tests.e2e.commands import ServedDemo, run_ok
 from tests.e2e.test_pages_browser import (
     _browser_or_skip,
     browser,
@@ -31,27 +29,16 @@ __all__ = ["browser"]  # the fixture, shared with the pages' other tests
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The demo department served on SQLite: its base URL, tokens, and the
-    environment and directory the command line runs in beside it."""
+def served(demo_served: ServedDemo) -> dict[str, Any]:
+    """The demo department served on each backend: its base URL, tokens, and
+    the environment and directory the command line runs in beside it."""
     _browser_or_skip()
-    root = tmp_path_factory.mktemp("admin-pages")
-    data_dir, workdir = root / "data", root / "cwd"
-    workdir.mkdir()
-    env = clean_env(APPRAISAL_DATA_DIR=str(data_dir))
-    started: list[Background] = []
-
-    def background(*args: str, env: Any, cwd: Path) -> Background:
-        running = Background(*args, env=env, cwd=cwd, log=root / f"{args[0]}.log")
-        started.append(running)
-        return running
-
-    try:
-        with serving_demo(env, data_dir, workdir, background, 60) as (base, tokens, _):
-            yield {"base": base, "tokens": tokens, "env": env, "cwd": workdir}
-    finally:
-        for running in started:
-            running.terminate()
+    return {
+        "base": demo_served.base,
+        "tokens": demo_served.tokens,
+        "env": demo_served.env,
+        "cwd": demo_served.cwd,
+    }
 
 
 def _wait(driver: Any, condition: Any, seconds: float = 30) -> None:

@@ -1,22 +1,20 @@
 """The supervisor's desk and the reviewer's queue in a real browser (Debian's
-headless Chromium), against ``appraisal serve`` on the demo department
-(SQLite) with a reviewer's token issued through the CLI: a supervisor
-disputes a deduction, a reviewer sees what overturning it would do, confirms,
+headless Chromium), against ``appraisal serve`` on the demo department (on
+SQLite and on PostgreSQL) with a reviewer's token issued through the CLI: a
+supervisor disputes a deduction, a reviewer sees what overturning it would do, confirms,
 and the agent's month shows the new total, and the old one as it stood.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e import test_pages_browser
-from tests.e2e.commands import Background, clean_env, run_ok, serving_demo
+from tests.e2e.commands import ServedDemo, run_ok
 from tests.e2e.test_pages_browser import (
     _browser_or_skip,
     console_errors,
@@ -30,31 +28,17 @@ browser = test_pages_browser.browser  # a fresh headless Chromium, as there
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict]]:
-    """The demo department served on SQLite, its base URL and tokens, with a
-    reviewer's token (``reviewer:rev-chen``) issued by ``appraisal token``."""
+def served(demo_served: ServedDemo) -> tuple[str, dict]:
+    """The demo department served on each backend, its base URL and tokens,
+    with a reviewer's token (``reviewer:rev-chen``) issued by ``appraisal
+    token``."""
     _browser_or_skip()
-    root = tmp_path_factory.mktemp("desk")
-    data_dir, workdir = root / "data", root / "cwd"
-    workdir.mkdir()
-    env = clean_env(APPRAISAL_DATA_DIR=str(data_dir))
-    started: list[Background] = []
-
-    def background(*args: str, env: Any, cwd: Path) -> Background:
-        running = Background(*args, env=env, cwd=cwd, log=root / f"{args[0]}.log")
-        started.append(running)
-        return running
-
-    try:
-        with serving_demo(env, data_dir, workdir, background, 60) as (base, tokens, _):
-            issued = run_ok(
-                "token", "issue", "--user", REVIEWER, "--role", "reviewer",
-                env=env, cwd=workdir,
-            )  # fmt: skip
-            yield base, {**tokens, f"reviewer:{REVIEWER}": issued.stdout.strip()}
-    finally:
-        for running in started:
-            running.terminate()
+    issued = run_ok(
+        "token", "issue", "--user", REVIEWER, "--role", "reviewer",
+        env=demo_served.env, cwd=demo_served.cwd,
+    )  # fmt: skip
+    reviewer = {f"reviewer:{REVIEWER}": issued.stdout.strip()}
+    return demo_served.base, {**demo_served.tokens, **reviewer}
 
 
 def sign_out(driver: Any) -> None:

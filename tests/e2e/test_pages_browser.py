@@ -1,6 +1,7 @@
 """The pages in a real browser: Debian's headless Chromium, driven by Selenium
 through Debian's chromedriver, against ``appraisal serve`` on the demo
-department (SQLite), as a person would use them.
+department (on SQLite, and on PostgreSQL beside ``appraisal project``), as a
+person would use them.
 
 Without Chromium these tests skip, except in CI (``CI=true``), where they
 fail: ``apt-get install chromium chromium-driver`` (README, tests).
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.commands import Background, clean_env, serving_demo
+from tests.e2e.commands import ServedDemo
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -35,26 +36,10 @@ def _browser_or_skip() -> None:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict]]:
-    """The demo department served on SQLite: its base URL and tokens."""
+def served(demo_served: ServedDemo) -> tuple[str, dict]:
+    """The demo department served on each backend: its base URL and tokens."""
     _browser_or_skip()
-    root = tmp_path_factory.mktemp("pages")
-    data_dir, workdir = root / "data", root / "cwd"
-    workdir.mkdir()
-    env = clean_env(APPRAISAL_DATA_DIR=str(data_dir))
-    started: list[Background] = []
-
-    def background(*args: str, env: Any, cwd: Path) -> Background:
-        running = Background(*args, env=env, cwd=cwd, log=root / f"{args[0]}.log")
-        started.append(running)
-        return running
-
-    try:
-        with serving_demo(env, data_dir, workdir, background, 60) as (base, tokens, _):
-            yield base, tokens
-    finally:
-        for running in started:
-            running.terminate()
+    return demo_served.base, demo_served.tokens
 
 
 @pytest.fixture

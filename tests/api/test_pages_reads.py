@@ -72,6 +72,18 @@ def test_an_events_page_shows_the_facts_own_content(department):
     assert missing.status_code == 404
 
 
+def test_an_events_page_says_what_it_was_and_its_status_in_chinese(department):
+    client, _, second = _month_of_two_facts(department)
+    path = f"/ui/agents/a1/{THIS_MONTH}/events/{second}"
+
+    text = client.get(f"{path}?lang=zh-CN", headers=seen(department)).get_data(
+        as_text=True
+    )
+
+    assert '<dd id="event-type">一项事实</dd>' in text
+    assert '<dd id="status">已计分</dd>' in text
+
+
 def test_a_bad_moment_is_refused_field_by_field_on_every_page(department):
     client, first, _ = _month_of_two_facts(department)
     month = f"/ui/agents/a1/{THIS_MONTH}"

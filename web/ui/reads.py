@@ -14,6 +14,7 @@ answers and from the projection functions the API uses for the same notions
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -205,6 +206,45 @@ def year_of(agent_id: str, month: Month, when: Mapping[str, str]) -> dict[str, A
     return {"labels": labels, "totals": totals, "month": str(month)}
 
 
+# The explanation's codes (an entry's ``event_type`` and ``status``) as a page
+# says them; a code not listed is shown as the API gives it.
+CODES = {
+    "fact": N_("a fact"),
+    "facts": N_("facts"),
+    "deduction": N_("a deduction"),
+    "Deduction.Disputed": N_("a dispute filed"),
+    "Deduction.DisputeResolved": N_("a dispute resolved"),
+    "Period.Closed": N_("the month closed"),
+    "Period.Published": N_("the month published"),
+    "Period.Reopened": N_("the month reopened"),
+    "counted": N_("counted"),
+    "unscored": N_("not scored"),
+    "not scored": N_("not scored"),
+    "excluded": N_("no longer counts"),
+    "open": N_("awaiting review"),
+    "resolved": N_("resolved"),
+    "upheld": N_("upheld"),
+    "overturned": N_("overturned"),
+    "adjusted": N_("adjusted"),
+    "closed": N_("closed"),
+    "published": N_("published"),
+    "reopened": N_("reopened"),
+}
+SUPERSEDED = re.compile(r"superseded at position (\d+)")
+
+
+def said(code: str | None) -> str:
+    """An explanation's code in the page's language."""
+    if not code:
+        return ""
+    found = SUPERSEDED.fullmatch(code)
+    if found:
+        return translate(
+            N_("superseded at position {position}"), {"position": found.group(1)}
+        )
+    return translate(CODES[code]) if code in CODES else code
+
+
 # The names of a fact's own content (``EntryOut.detail``), as a page shows them.
 DETAIL_NAMES = {
     "quantity": N_("Quantity"),
@@ -244,6 +284,8 @@ def event(
         "month": trail["month"],
         "as_of": trail["as_of"],
         "entry": entry,
+        "what": said(entry["event_type"]),
+        "status": said(entry["status"]),
         "detail": _named(entry["detail"]),
         "facts": [
             {**fact, "named": _named(fact.get("detail") or {})}

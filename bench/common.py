@@ -226,6 +226,19 @@ def load_through_application(
     return timing, tuple(seconds)
 
 
+def loaded(
+    runtime: Runtime, dataset: synthetic.Dataset, batch: int
+) -> tuple[dict[str, str], str]:
+    """Record ``dataset`` through the application and fold it: the live
+    view's table names and an admin's bearer token, for the HTTP benchmarks."""
+    load_through_application(runtime, dataset, batch)
+    print("catching up the read models ...", file=sys.stderr)
+    runtime.catch_up()
+    tables = dict(runtime.view.tables)  # type: ignore[attr-defined]
+    token = runtime.app.issue_token("bench", Role.ADMIN, None, "bench").token
+    return tables, token
+
+
 def _record(runtime: Runtime, chunk: Sequence[NewDeduction]) -> None:
     runtime.app.record_deductions(PRINCIPAL, chunk)
 

@@ -41,11 +41,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench import common, exports
-from bench.http import PORT, Load, Population, Target, percentile, wait_healthy, wrk
+from bench.http import PORT, Load, Population, Target, clients, wait_healthy, wrk
 from bench.reads import MONTHS, READ_MONTH, dataset, targets
-from domain.access import Role
 from domain.month import Month
 from projections.runtime import Runtime, StoreConfig
 
@@ -141,26 +141,17 @@ def sqlite_floor(
     statement = target.floor_sql.replace("%(agent)s", ":agent").replace(
         "%(team)s", ":team"
     )
-    latencies: list[list[float]] = [[] for _ in range(conns)]
-    deadline = time.monotonic() + secs
 
-    def client(mine: list[float], seed: int) -> None:
-        rng = random.Random(seed)
-        with closing(sqlite3.connect(path, check_same_thread=False)) as conn:
-            while (started := time.monotonic()) < deadline:
-                conn.execute(statement, population.pick(rng)).fetchall()
-                mine.append((time.monotonic() - started) * 1000)
+    def one(conn: Any, rng: random.Random) -> None:
+        conn.execute(statement, population.pick(rng)).fetchall()
 
-    threads = [
-        threading.Thread(target=client, args=(mine, n))
-        for n, mine in enumerate(latencies)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    every = sorted(x for mine in latencies for x in mine)
-    return Load(len(every) / secs, percentile(every, 50), percentile(every, 99))
+    return clients(
+        lambda: sqlite3.connect(path, check_same_thread=False),
+        one,
+        conns,
+        secs,
+        target.name,
+    )
 
 
 # The import beside the reads
@@ -205,11 +196,7 @@ def run(directory: Path, work: Workload) -> Results:
     data_dir = Path(directory, "data")
     runtime = Runtime(StoreConfig(data_dir=data_dir))
     with closing(runtime):
-        common.load_through_application(runtime, work.data, 1000)  # type: ignore[arg-type]
-        print("catching up the read models ...", file=sys.stderr)
-        runtime.catch_up()
-        tables = dict(runtime.view.tables)  # type: ignore[attr-defined]
-        token = runtime.app.issue_token("bench", Role.ADMIN, None, "bench").token
+        tables, token = common.loaded(runtime, work.data, 1000)  # type: ignore[arg-type]
     print("writing the orders export ...", file=sys.stderr)
     export = exports.generate(
         Path(directory), agents=work.import_agents, month=IMPORT_MONTH

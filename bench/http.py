@@ -19,10 +19,11 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -198,17 +199,34 @@ def psycopg_floor(
 ) -> Load:
     """``target``'s SQL from ``conns`` threads with a connection each, prepared,
     one transaction per statement, for ``secs`` seconds."""
+
+    def one(conn: Any, rng: random.Random) -> None:
+        cursor = conn.execute(target.floor_sql, population.pick(rng), prepare=True)
+        if cursor.description:
+            cursor.fetchall()
+
+    return clients(
+        lambda: psycopg.connect(url, autocommit=True), one, conns, secs, target.name
+    )
+
+
+def clients(
+    connect: Callable[[], Any],
+    one: Callable[[Any, random.Random], None],
+    conns: int,
+    secs: int,
+    name: str,
+) -> Load:
+    """``one`` statement after another from ``conns`` threads, each with a
+    connection of its own from ``connect``, for ``secs`` seconds."""
     latencies: list[list[float]] = [[] for _ in range(conns)]
     deadline = time.monotonic() + secs
 
     def client(mine: list[float], seed: int) -> None:
         rng = random.Random(seed)
-        with psycopg.connect(url, autocommit=True) as conn:
+        with closing(connect()) as conn:
             while (started := time.monotonic()) < deadline:
-                params = population.pick(rng)
-                cursor = conn.execute(target.floor_sql, params, prepare=True)
-                if cursor.description:
-                    cursor.fetchall()
+                one(conn, rng)
                 mine.append((time.monotonic() - started) * 1000)
 
     threads = [
@@ -221,7 +239,7 @@ def psycopg_floor(
         thread.join()
     every = sorted(x for mine in latencies for x in mine)
     if not every:
-        raise BenchError(f"the floor ran no statement of {target.name}")
+        raise BenchError(f"the floor ran no statement of {name}")
     return Load(len(every) / secs, percentile(every, 50), percentile(every, 99))
 
 

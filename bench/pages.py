@@ -40,8 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import common, reads, synthetic
-from bench.http import Load, Population, percentile, psycopg_floor, serving
-from domain.access import Role
+from bench.http import Load, percentile, psycopg_floor, serving
+from bench.reads import Workload
 from domain.rulebook import FIRST_EDITION, shipped_rulebook
 from projections.runtime import Runtime, StoreConfig
 
@@ -155,25 +155,11 @@ def load(
 # The run
 
 
-@dataclass(frozen=True)
-class Workload:
-    data: synthetic.Dataset
-    seconds: int
-
-    @property
-    def population(self) -> Population:
-        return Population(len(self.data.agents), len(self.data.teams))
-
-
 def run(url: str, work: Workload, batch: int) -> list[Measured]:
     data, secs, population = work.data, work.seconds, work.population
     runtime = Runtime(StoreConfig(database_url=url))
     with closing(runtime):
-        common.load_through_application(runtime, data, batch)
-        print("catching up the read models ...", file=sys.stderr)
-        runtime.catch_up()
-        tables = dict(runtime.view.tables)  # type: ignore[attr-defined]
-        token = runtime.app.issue_token("bench", Role.ADMIN, None, "bench").token
+        tables, token = common.loaded(runtime, data, batch)
     items = [i.code for i in synthetic.rule_items(shipped_rulebook(FIRST_EDITION))]
     facts, _, department, _ = reads.targets(tables, items, READ_MONTH)
 

@@ -48,7 +48,6 @@ from bench.http import (
     serving,
     wrk,
 )
-from domain.access import Role
 from domain.month import Month
 from domain.rulebook import FIRST_EDITION, shipped_rulebook
 from projections.runtime import Runtime, StoreConfig
@@ -192,11 +191,7 @@ def run(url: str, work: Workload, batch: int) -> list[Measured]:
     data, secs, population = work.data, work.seconds, work.population
     runtime = Runtime(StoreConfig(database_url=url))
     with closing(runtime):
-        common.load_through_application(runtime, data, batch)
-        print("catching up the read models ...", file=sys.stderr)
-        runtime.catch_up()
-        tables = dict(runtime.view.tables)  # type: ignore[attr-defined]
-        token = runtime.app.issue_token("bench", Role.ADMIN, None, "bench").token
+        tables, token = common.loaded(runtime, data, batch)
     with closing(psycopg.connect(url)) as conn:
         conn.execute(
             "CREATE TABLE bench_deductions (id BIGSERIAL PRIMARY KEY, "

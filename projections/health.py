@@ -20,7 +20,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from domain.text import N_, Message
-from projections.migrate import SchemaObject, SideTable, statement_object
+from projections.migrate import SideTable
 from projections.persistence import (
     TRANSIENT,
     StoreUnavailableError,
@@ -119,19 +119,14 @@ class StatusStore(SideTable):
         )
         self._written: dict[str, tuple[float, tuple[Any, ...]]] = {}
 
-    def schema_objects_of(self) -> list[SchemaObject]:
+    def columns(self) -> str:
         bigint = "BIGINT" if self.postgres else "INTEGER"
-        return [
-            statement_object(
-                self.datastore,
-                self.table,
-                f"CREATE TABLE IF NOT EXISTS {self.table} (name TEXT PRIMARY KEY, "
-                f"process TEXT NOT NULL, position {bigint} NOT NULL, "
-                f"head {bigint} NOT NULL, seen_at TEXT NOT NULL, "
-                f"stalled_at {bigint}, stalled_topic TEXT, error TEXT, "
-                "stalled_since TEXT)",
-            )
-        ]
+        return (
+            f"name TEXT PRIMARY KEY, process TEXT NOT NULL, "
+            f"position {bigint} NOT NULL, head {bigint} NOT NULL, "
+            f"seen_at TEXT NOT NULL, stalled_at {bigint}, stalled_topic TEXT, "
+            "error TEXT, stalled_since TEXT"
+        )
 
     def record(
         self, name: str, position: int, head: int, stall: StalledError | None = None

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from domain.text import N_
 from projections.health import this_process
-from projections.migrate import SchemaObject, SideTable, statement_object
+from projections.migrate import SideTable
 from projections.retry import budget_of, retrying
 
 QUEUED, RUNNING, COMPLETED, FAILED, INTERRUPTED = (
@@ -168,15 +168,8 @@ class ImportJobStore(SideTable):
             + ("%s" if postgres else "?")
         )
 
-    def schema_objects_of(self) -> list[SchemaObject]:
-        columns = ", ".join(_column(name, self.postgres) for name in COLUMNS)
-        return [
-            statement_object(
-                self.datastore,
-                self.table,
-                f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})",
-            )
-        ]
+    def columns(self) -> str:
+        return ", ".join(_column(name, self.postgres) for name in COLUMNS)
 
     def add(self, job: ImportJob) -> tuple[ImportJob, bool]:
         """Store a new job, unless one with its id exists; return the stored

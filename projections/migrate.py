@@ -42,12 +42,21 @@ class SideTable:
     its name, schema-qualified on PostgreSQL, and the backend's parameter mark."""
 
     NAME: ClassVar[str]
+    COLUMNS: ClassVar[str] = ""
 
     def __init__(self, datastore: Any, postgres: bool) -> None:
         self.datastore = datastore
         self.postgres = postgres
         self.table = f'"{datastore.schema}"."{self.NAME}"' if postgres else self.NAME
         self.mark = "%s" if postgres else "?"
+
+    def columns(self) -> str:
+        """The table's columns as ``CREATE TABLE`` lists them."""
+        return self.COLUMNS
+
+    def schema_objects_of(self) -> list[SchemaObject]:
+        create = f"CREATE TABLE IF NOT EXISTS {self.table} ({self.columns()})"
+        return [statement_object(self.datastore, self.table, create)]
 
 
 class Component(Protocol):

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from projections.migrate import SchemaObject, SideTable, statement_object
+from projections.migrate import SideTable
 
 IDLE = timedelta(hours=8)
 LONGEST = timedelta(hours=24)
@@ -35,18 +35,10 @@ def _digest(session_id: str) -> str:
 
 class PageSessions(SideTable):
     NAME = "appraisal_page_sessions"
-
-    def schema_objects_of(self) -> list[SchemaObject]:
-        return [
-            statement_object(
-                self.datastore,
-                self.table,
-                f"CREATE TABLE IF NOT EXISTS {self.table} "
-                "(session_hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL, "
-                "csrf TEXT NOT NULL, created_at TEXT NOT NULL, "
-                "last_seen_at TEXT NOT NULL)",
-            )
-        ]
+    COLUMNS = (
+        "session_hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL, "
+        "csrf TEXT NOT NULL, created_at TEXT NOT NULL, last_seen_at TEXT NOT NULL"
+    )
 
     def open(self, token_hash: str) -> tuple[str, PageSession]:
         """A new session for the token: its id (for the cookie) and its state.

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from projections.migrate import SchemaObject, SideTable, statement_object
+from projections.migrate import SideTable
 
 LIFETIME = timedelta(minutes=5)
 # Letters and digits that cannot be read as one another (no 0/O, 1/I/L).
@@ -45,23 +45,15 @@ def spelled(code: str) -> str:
 
 class SignInCodes(SideTable):
     NAME = "appraisal_sign_in_codes"
+    COLUMNS = (
+        "code_hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL, expires_at TEXT NOT NULL"
+    )
 
     def __init__(
         self, datastore: Any, postgres: bool, now: Callable[[], datetime] = _now
     ) -> None:
         super().__init__(datastore, postgres)
         self.now = now
-
-    def schema_objects_of(self) -> list[SchemaObject]:
-        return [
-            statement_object(
-                self.datastore,
-                self.table,
-                f"CREATE TABLE IF NOT EXISTS {self.table} "
-                "(code_hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL, "
-                "expires_at TEXT NOT NULL)",
-            )
-        ]
 
     def make(self, token_hash: str) -> tuple[str, datetime]:
         """A new code for the token (as printed) and when it expires; codes

@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from projections.migrate import SchemaObject, SideTable, statement_object
+from projections.migrate import SideTable
 from projections.persistence import budget_of, retrying
 
 EVERY_SECONDS = 300.0
@@ -17,21 +17,12 @@ EVERY_SECONDS = 300.0
 
 class TokenUse(SideTable):
     NAME = "appraisal_token_use"
+    COLUMNS = "token_id TEXT PRIMARY KEY, last_used_at TEXT NOT NULL"
 
     def __init__(self, datastore: Any, postgres: bool) -> None:
         super().__init__(datastore, postgres)
         self._written: dict[str, float] = {}
         self._lock = threading.Lock()
-
-    def schema_objects_of(self) -> list[SchemaObject]:
-        return [
-            statement_object(
-                self.datastore,
-                self.table,
-                f"CREATE TABLE IF NOT EXISTS {self.table} "
-                "(token_id TEXT PRIMARY KEY, last_used_at TEXT NOT NULL)",
-            )
-        ]
 
     def seen(self, token_id: str | None) -> None:
         """Note a use of the token (written now and then, never failing a

@@ -9,6 +9,7 @@ from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from copy import deepcopy
 from datetime import date
+from threading import Lock
 from typing import Any, cast
 from uuid import UUID
 
@@ -96,6 +97,7 @@ class AppraisalBase(Application[UUID]):
         # own closed days are added from its calendar aggregate.
         self.public_working_day = working_day or (lambda day: day.weekday() < 5)
         self._kept: dict[UUID, Any] = {}
+        self._keeping = Lock()
 
     # Read-mostly aggregates every request reads (its token, the rules
     # register): kept between requests, each read asks the store only for the
@@ -129,17 +131,27 @@ class AppraisalBase(Application[UUID]):
                 with suppress(AggregateNotFoundError):
                     self._kept[aggregate_id] = self.repository.get(aggregate_id)
         elif wanted:
-            kept = self._kept
-            after = [(i, kept[i].version if i in kept else 0) for i in wanted]
+            # The copies this thread found: another thread may keep newer ones
+            # meanwhile, which the events read after these must not be
+            # applied to again.
+            found = {i: self._kept.get(i) for i in wanted}
+            after = [(i, a.version if a is not None else 0) for i, a in found.items()]
             for aggregate_id, stored in select(after).items():
                 if stored:
-                    aggregate = deepcopy(kept.get(aggregate_id))
+                    aggregate = deepcopy(found[aggregate_id])
                     for event in stored:
                         aggregate = self.mapper.to_domain_event(event).mutate(aggregate)
-                    kept[aggregate_id] = aggregate
+                    self._keep(aggregate_id, aggregate)
         if confirmed is not None:
             confirmed.update(wanted)
         return {i: self._kept[i] for i in aggregate_ids if i in self._kept}
+
+    def _keep(self, aggregate_id: UUID, aggregate: Any) -> None:
+        """Keep ``aggregate`` unless a newer copy is kept already."""
+        with self._keeping:
+            kept = self._kept.get(aggregate_id)
+            if kept is None or kept.version < aggregate.version:
+                self._kept[aggregate_id] = aggregate
 
     ALWAYS_CURRENT: tuple[UUID, ...] = ()
 

@@ -36,3 +36,23 @@ def test_a_request_reads_the_store_as_it_first_found_it(runtime, store_config):
     # Outside a request every read asks the store.
     with pytest.raises(TokenRejectedError):
         runtime.app.authenticate(issued.token)
+
+
+def test_a_copy_another_thread_kept_meanwhile_is_not_brought_up_to_date_twice(
+    runtime, monkeypatch
+):
+    issued = runtime.app.issue_token("zhao", Role.AGENT, "t1", "admin")
+    recorder = runtime.app.recorder
+    reading = recorder.select_events_after
+    raced: list[bool] = []
+
+    def racing(versions):
+        if not raced:  # another request keeps the token first, meanwhile
+            raced.append(True)
+            assert runtime.app.authenticate(issued.token).user == "zhao"
+        return reading(versions)
+
+    monkeypatch.setattr(recorder, "select_events_after", racing)
+
+    assert runtime.app.authenticate(issued.token).user == "zhao"
+    assert raced

@@ -111,3 +111,14 @@ def test_the_board_takes_a_browsers_time_without_seconds(department):
     text = page.get_data(as_text=True)
     assert 'id="as-of-position"' in text
     assert f'value="{FIRST}T00:00:00"' in text  # the picker keeps the moment
+
+
+def test_the_board_says_its_months_period_in_the_pages_language(department):
+    client, _, _ = _month_of_two_facts(department)
+    board = f"/ui/rankings?month={THIS_MONTH}"
+
+    chinese = client.get(f"{board}&lang=zh-CN", headers=seen(department))
+    english = client.get(f"{board}&lang=en", headers=seen(department))
+
+    assert '<span id="period">尚未关账</span>' in chinese.get_data(as_text=True)
+    assert '<span id="period">not closed yet</span>' in english.get_data(as_text=True)

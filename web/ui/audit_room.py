@@ -12,29 +12,14 @@ from typing import Any
 from flask import Response, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from domain.text import N_
 from web import access, agents, audit, periods
 from web.audit_schemas import ExportQuery, VerificationOut
 from web.context import principal
 from web.cycle_schemas import PayrollQuery, PeriodOut
-from web.i18n import translate
 from web.schemas import AgentList, AgentQuery
 from web.ui import reads
 from web.ui.admin import command
 from web.ui.views import bp
-
-# A period's statuses, phases and history events, as ``GET /periods/{month}``
-# names them, and how the page says them (in its language).
-PERIOD_WORDS = {
-    "open": N_("not closed yet"), "closed": N_("closed"),
-    "published": N_("published"), "reopened": N_("reopened"),
-    "in progress": N_("in progress"), "awaiting review": N_("awaiting review"),
-    "review window": N_("review window"), "review overdue": N_("review overdue"),
-}  # fmt: skip
-
-
-def _said(word: str) -> str:
-    return translate(PERIOD_WORDS[word]) if word in PERIOD_WORDS else word
 
 
 def _auditor() -> None:
@@ -97,6 +82,6 @@ def _page(verification: dict[str, Any] | None = None) -> str:
         roster=roster,
         verification=verification,
         period=reads.answer(periods.get_period, PeriodOut, month=month),
-        said=_said,
+        said=reads.period_said,
         export=_summary(chosen) if request.args.get("export") else None,
     )

@@ -99,6 +99,7 @@ def board(month: str, team: str | None, when: Mapping[str, str]) -> dict[str, An
     return {
         **ranking,
         "previous": str(period.previous()),
+        "period_said": period_said(ranking["period"]),
         "ranked": ranked,
         "unranked": [row for row in rows if row["rank"] is None],
         "chart": {
@@ -206,6 +207,20 @@ def year_of(agent_id: str, month: Month, when: Mapping[str, str]) -> dict[str, A
     return {"labels": labels, "totals": totals, "month": str(month)}
 
 
+# A period's statuses, phases and history events, as ``GET /periods/{month}``
+# names them, and how the pages say them (in their language).
+PERIOD_WORDS = {
+    "open": N_("not closed yet"), "closed": N_("closed"),
+    "published": N_("published"), "reopened": N_("reopened"),
+    "in progress": N_("in progress"), "awaiting review": N_("awaiting review"),
+    "review window": N_("review window"), "review overdue": N_("review overdue"),
+}  # fmt: skip
+
+
+def period_said(word: str) -> str:
+    return translate(PERIOD_WORDS[word]) if word in PERIOD_WORDS else word
+
+
 # The explanation's codes (an entry's ``event_type`` and ``status``) as a page
 # says them; a code not listed is shown as the API gives it.
 CODES = {
@@ -226,9 +241,7 @@ CODES = {
     "upheld": N_("upheld"),
     "overturned": N_("overturned"),
     "adjusted": N_("adjusted"),
-    "closed": N_("closed"),
-    "published": N_("published"),
-    "reopened": N_("reopened"),
+    **{event: PERIOD_WORDS[event] for event in ("closed", "published", "reopened")},
 }
 SUPERSEDED = re.compile(r"superseded at position (\d+)")
 

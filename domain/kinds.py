@@ -104,14 +104,14 @@ class Occurrence(Item, kind="occurrence"):
         moved = ZERO
         for index, fact in enumerate(month.take(self.code)):
             if self.once_per_month and index > 0:
-                remark = "already counted once this month"
+                remark = N_("already counted once this month")
                 lines.append(Line(self.code, self.name, ZERO, (fact,), remark))
                 continue
             wanted, fine, remark = self._wanted(fact)
             if self.monthly_cap is not None and abs(moved + wanted) > self.monthly_cap:
                 room = max(self.monthly_cap - abs(moved), ZERO)
                 wanted = room.copy_sign(wanted) if room else ZERO
-                remark = f"monthly cap of {self.monthly_cap} reached"
+                remark = N_("monthly cap of {cap} reached").format(cap=self.monthly_cap)
             moved += wanted
             fined = fine * fact.quantity
             lines.append(
@@ -126,8 +126,8 @@ class Occurrence(Item, kind="occurrence"):
             (severity.points, severity.fine) if severity else (self.points, self.fine)
         )
         if fact.points is not None:
-            return fact.points, fine, "points set when a dispute was resolved"
-        remark = f"severity {severity.code}" if severity else ""
+            return fact.points, fine, N_("points set when a dispute was resolved")
+        remark = N_("severity {code}").format(code=severity.code) if severity else ""
         return each * (1 if self.once_per_month else fact.quantity), fine, remark
 
 
@@ -201,7 +201,7 @@ class MetricItem(Item):
         summed = aggregation_of(self.metric) is Aggregation.SUM
         if not samples or (denominator == 0 and not summed):
             month.missing.append(self.code)
-            remark = f"no data for {self.metric}"
+            remark = N_("no data for {metric}").format(metric=self.metric)
             return [Line(self.code, self.name, ZERO, tuple(samples), remark)]
         value = numerator if summed else numerator / denominator
         earned, shown = self.earned(value)
@@ -387,7 +387,7 @@ class RatingItem(Item, kind="rating"):
         ) + tuple((a.value, "not rated") for a in absent)
         used = tuple(r for r in ratings if r.assessor in weights)
         earned = points(self.max_points * weighted)
-        remark = "" if averages else "no ratings"
+        remark = "" if averages else N_("no ratings")
         return [Line(self.code, self.name, earned, used, remark, inputs=inputs)]
 
 

@@ -189,8 +189,8 @@ def _translated(value: Any) -> Any:
 def localize(message: str) -> str:
     """A message already formatted, in the request's language: its template is
     found in the catalogue (exactly, or by the text around its fields)."""
-    if not has_request_context() or language() == DEFAULT:
-        return message
+    if not message or not has_request_context() or language() == DEFAULT:
+        return message  # (gettext answers "" with the catalogue's header)
     translated = _gettext(message)
     if translated != message:
         return translated
@@ -227,7 +227,9 @@ class Localized(fields.String):
 
 class LocalLead(fields.String):
     """A text that begins with a rulebook name (the object's ``name_attr``):
-    the name in the request's language, as ``LocalName`` says it."""
+    the name in the request's language, as ``LocalName`` says it, and a remark
+    after it in brackets (``"Valid orders (no data for ...)"``) as
+    ``localize`` says it."""
 
     def __init__(self, name_attr: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -238,7 +240,10 @@ class LocalLead(fields.String):
         if value is None or not name or not str(value).startswith(name):
             return value
         local = LocalName()._serialize(name, attr, obj)
-        return local + str(value)[len(name) :]
+        rest = str(value)[len(name) :]
+        if rest.startswith(" (") and rest.endswith(")"):
+            rest = f" ({localize(rest[2:-1])})"
+        return local + rest
 
 
 def localize_errors(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:

@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 from projections.sql_lists import DEDUCTION_STATUSES
 from web.errors import ProblemSchema
 from web.fact_schemas import scored_fields
-from web.i18n import LocalName
+from web.i18n import Localized, LocalName
 from web.inputs import (
     CODE,
     Day,
@@ -153,7 +153,7 @@ class LineOut(Schema):
     severity = fields.String(attribute="fact.severity", allow_none=True)
     points = Points()
     fine = Points()
-    remark = fields.String()
+    remark = Localized(metadata={"description": "Why the points are what they are"})
     inputs = fields.Function(lambda line: dict(line.inputs))
     facts = fields.List(fields.Nested(FactRefOut))
     occurred_on = fields.Date(attribute="fact.occurred_on")

@@ -144,6 +144,28 @@ def test_a_scorecard_names_items_and_categories_in_the_asked_language(department
     assert plain == en
 
 
+def test_a_lines_remark_is_in_the_asked_language_on_scorecard_and_explanation(
+    department,
+):
+    department.register("a1")
+    for _ in range(2):  # counted once a month: the second line says so
+        department.deduct("a1", "target_missed", str(TODAY))
+    path = f"/agents/a1/scorecards/{TODAY:%Y-%m}"
+
+    zh = department.admin.get(path, headers=ZH).json
+    en = department.admin.get(path, headers=EN).json
+    trail = department.admin.get(f"{path}/explain", headers=ZH).json
+
+    remarks = [x["remark"] for x in lines_of(zh) if x["item"] == "target_missed"]
+    assert remarks == ["", "本月已计过一次"]
+    assert [x["remark"] for x in lines_of(en) if x["item"] == "target_missed"] == [
+        "",
+        "already counted once this month",
+    ]
+    said = [e["what"] for e in trail["entries"] if e["item"] == "target_missed"]
+    assert said[-1].endswith("(本月已计过一次)")
+
+
 def test_a_rulebook_refusal_names_its_path_in_the_asked_language(department):
     document = shipped_document("songsong-2019")
     document["categories"][0]["max"] = "11"  # the maxima add up to 101

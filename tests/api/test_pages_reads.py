@@ -122,3 +122,18 @@ def test_the_board_says_its_months_period_in_the_pages_language(department):
 
     assert '<span id="period">尚未关账</span>' in chinese.get_data(as_text=True)
     assert '<span id="period">not closed yet</span>' in english.get_data(as_text=True)
+
+
+def test_an_agents_month_says_its_remarks_and_period_in_chinese(department):
+    client, _, _ = _month_of_two_facts(department)
+    for _ in range(2):  # counted once a month: the second is remarked on
+        department.deduct("a1", "target_missed", FIRST.isoformat())
+
+    page = client.get(
+        f"/ui/agents/a1/{THIS_MONTH}?lang=zh-CN", headers=seen(department)
+    )
+
+    text = page.get_data(as_text=True)
+    assert '<span id="period">尚未关账</span>' in text
+    assert "(本月已计过一次)" in text
+    assert "Project-Id-Version" not in text  # an empty remark stays empty

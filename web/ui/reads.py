@@ -154,6 +154,7 @@ def agent_month(agent_id: str, month: str, when: Mapping[str, str]) -> dict[str,
     return {
         "agent": {"agent_id": agent.agent_id, "name": agent.name, "team": agent.team},
         "card": card,
+        "period_said": period_said(card["period"]),
         "trail": trail,
         "waterfall": waterfall(trail),
         "timeline": _positions(present),

@@ -74,6 +74,9 @@ def test_a_supervisor_disputes_a_deduction_from_its_line_on_the_desk(department)
         and "Disputes of this month close on" in text
     )
     assert not HAN.search(text[text.index("<main") :])  # English, as asked
+    line = text[text.index(f'id="deduction-{deduction}"') :]
+    line = line[: line.index("</tr>")]
+    assert "Agent a1" in line and "Customer complaint" in line  # names, not codes
 
     answer = desk.post(
         f"/ui/desk/deductions/{deduction}/dispute?agent_id=a1",

@@ -56,7 +56,7 @@ def test_a_dispute_overturned_on_review_changes_the_agents_month(served, browser
     form = browser.find_elements(By.CSS_SELECTOR, "#deductions form.dispute-form")[0]
     line = form.find_element(By.XPATH, "./ancestor::tr")
     deduction = line.get_attribute("data-deduction")
-    agent_id = line.find_element(By.CSS_SELECTOR, "td a").text
+    agent_id = line.find_element(By.CSS_SELECTOR, "td .id").text
     month = line.find_element(By.CSS_SELECTOR, "td a").get_attribute("href")[-7:]
     deadline = line.find_element(By.CSS_SELECTOR, ".deadline").text
     line.find_element(By.TAG_NAME, "summary").click()

@@ -15,10 +15,12 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from domain.month import Month
 from web import agents, deductions, disputes, periods
 from web.audit_schemas import DisputeListOut, DisputeQuery, ResolutionIn, ResolvedOut
 from web.context import principal, read_view, runtime
 from web.cycle_schemas import DutyListOut, DutyQuery
+from web.i18n import LocalName
 from web.pages import MAX_LIMIT
 from web.schemas import AgentList, AgentQuery, DeductionListOut, DeductionQuery
 from web.ui.reads import answer
@@ -41,18 +43,22 @@ def desk(args: Mapping[str, str]) -> dict[str, Any]:
     months = sorted({d["month"] for d in listed["deductions"]})
     deadlines = {m: d.isoformat() for m, d in view.dispute_deadlines(months).items()}
     today = runtime().app.today().isoformat()
+    team = {"team": who.team} if who.team else {}
+    roster = answer(agents.list_agents, AgentList, AgentQuery, team)
+    agent_names = {agent["agent_id"]: agent["name"] for agent in roster["agents"]}
+    item_names = _item_names(view, listed["deductions"])
     lines = [
         {
             **line,
+            "agent_name": agent_names.get(line["agent_id"], line["agent_id"]),
+            "item_name": item_names[(line["month"], line["item"])],
             "deadline": deadlines.get(line["month"]),
             "disputable": line["status"] == "standing"
             and today <= deadlines.get(line["month"], ""),
         }
         for line in listed["deductions"]
     ]
-    team = {"team": who.team} if who.team else {}
     open_disputes = _all_disputes({"status": "open", **team})
-    roster = answer(agents.list_agents, AgentList, AgentQuery, team)
     duties = answer(periods.list_duties, DutyListOut, DutyQuery, {"status": "all"})
     return {
         "filters": {name: args.get(name, "") for name in DEDUCTION_FILTERS},
@@ -64,6 +70,19 @@ def desk(args: Mapping[str, str]) -> dict[str, Any]:
         "agents": sorted(roster["agents"], key=lambda a: a["agent_id"]),
         "today": today,
     }
+
+
+def _item_names(view: Any, lines: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """Each line's rule item by its name in the rules in force for its month
+    (in the page's language, as a scorecard names it); its code if gone."""
+    catalog = view.catalog()
+    named: dict[tuple[str, str], str] = {}
+    for month, code in {(line["month"], line["item"]) for line in lines}:
+        item = catalog.for_month(Month.parse(month)).item(code)
+        named[(month, code)] = (
+            LocalName()._serialize(item.name, None, None) if item else code
+        )
+    return named
 
 
 def given(args: Mapping[str, str]) -> dict[str, str]:

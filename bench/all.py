@@ -46,7 +46,7 @@ SUITES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "deliveries": (
         ["--moments", "200", "--subscriptions", "2", "--delay-moments", "40"],
-        ["--moments", "600", "--subscriptions", "4", "--delay-moments", "100"],
+        ["--moments", "250", "--subscriptions", "4", "--delay-moments", "50"],
     ),
 }
 

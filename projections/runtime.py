@@ -298,7 +298,8 @@ class Runtime:
                     inclusive_of_start=False,
                 )
                 if at_most is not None and len(notifications) > at_most:
-                    self.catch_up_behind(view)
+                    if not self.deferring:  # an import folds its own chunks
+                        self.catch_up_behind(view)
                     return settled
                 if not notifications:
                     if settled == start:
@@ -451,8 +452,8 @@ class Runtime:
         key = ("catch-up", self.generation_of(view))
 
         def fold() -> None:
-            try:
-                self.inline_catch_up(view)
+            try:  # scoring waits for an import's end, if one started since
+                self.inline_catch_up(view, settle=not self.deferring)
             except ClosingError:
                 pass
             except Exception:  # a thread has no caller: readers try again

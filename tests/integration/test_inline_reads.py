@@ -96,3 +96,22 @@ def test_an_import_scores_its_chunks_once_at_its_end(runtime):
 
     assert runtime.position == runtime.head
     assert totals(runtime)["a0"] == Decimal(94)  # two complaints each
+
+
+def test_a_reader_leaves_an_imports_chunk_to_the_import(runtime):
+    with runtime.deferring_scores():
+        before = runtime.position
+        record(runtime, READER_BACKLOG * 3)  # a chunk recorded, not yet folded
+
+        _, reached = runtime.read(None, timeout=5)
+
+        # Neither this reader nor a thread of its own folds or scores it: the
+        # import folds its chunks itself and scores them once, at its end.
+        assert reached == before
+        time.sleep(0.5)  # time enough for a thread to fold 600 events
+        assert runtime.folded_of(runtime.view) == before
+        runtime.after_command(settle=False)  # the import folds its chunk
+    runtime.after_command()
+
+    assert runtime.position == runtime.head
+    assert set(totals(runtime).values()) == {Decimal(50)}

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sqlite3
 import subprocess
@@ -44,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import common, exports
-from bench.http import PORT, Load, Population, Target, clients, wait_healthy, wrk
+from bench.http import Load, Population, Target, clients, started, wrk
 from bench.reads import MONTHS, READ_MONTH, dataset, targets
 from domain.month import Month
 from projections.runtime import Runtime, StoreConfig
@@ -88,26 +87,9 @@ class Workload:
 def serving_sqlite(data_dir: Path, log_path: Path) -> Iterator[tuple[str, int]]:
     """``appraisal serve`` on the SQLite files of ``data_dir`` (its defaults:
     one worker of four threads); its base URL and the worker's pid."""
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"} | {
-        "APPRAISAL_DATA_DIR": str(data_dir),
-        "APPRAISAL_TODAY": TODAY,
-        "APPRAISAL_AUTH_FAILURES_PER_MINUTE": "1000",
-    }
-    command = [sys.executable, "-c", "from web.cli import main; main()"]
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [*command, "serve", "--port", str(PORT)],
-            env=env,
-            stderr=log,
-            stdout=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{PORT}"
-        try:
-            wait_healthy(base)
-            yield base, _worker_of(server.pid)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    settings = {"APPRAISAL_DATA_DIR": str(data_dir), "APPRAISAL_TODAY": TODAY}
+    with started([["serve"]], settings, log_path) as (base, (server,)):
+        yield base, _worker_of(server.pid)
 
 
 def _worker_of(arbiter: int) -> int:

@@ -88,33 +88,45 @@ class Population:
 def serving(url: str, log_path: Path, today: str = "2025-03-31") -> Iterator[str]:
     """``appraisal serve --workers 2`` and ``appraisal project`` on ``url``,
     their output in ``log_path``; the service's day is ``today``."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "APPRAISAL_TODAY": today,
-        "APPRAISAL_AUTH_FAILURES_PER_MINUTE": "1000",
-    }
-    command = [sys.executable, "-c", "from web.cli import main; main()"]
-    log = log_path.open("wb")
-    processes = [
-        subprocess.Popen([*command, "project"], env=env, stderr=log, stdout=log),
-        subprocess.Popen(
-            [*command, "serve", "--workers", "2", "--port", str(PORT)],
-            env=env,
-            stderr=log,
-            stdout=subprocess.DEVNULL,
-        ),
-    ]
-    base = f"http://127.0.0.1:{PORT}"
-    try:
-        wait_healthy(base)
+    settings = {"DATABASE_URL": url, "APPRAISAL_TODAY": today}
+    commands = [["project"], ["serve", "--workers", "2"]]
+    with started(commands, settings, log_path) as (base, _):
         yield base
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
-        log.close()
+
+
+@contextmanager
+def started(
+    commands: Sequence[Sequence[str]], settings: dict[str, str], log_path: Path
+) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
+    """``appraisal`` ``commands`` (the last one ``serve``, given the port)
+    with this environment and ``settings``, their output in ``log_path``, until
+    the service is healthy: its base URL and the processes; stopped after."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    env |= {"APPRAISAL_AUTH_FAILURES_PER_MINUTE": "1000", **settings}
+    command = [sys.executable, "-c", "from web.cli import main; main()"]
+    *others, serve = commands
+    with log_path.open("wb") as log:
+        processes = [
+            subprocess.Popen([*command, *args], env=env, stderr=log, stdout=log)
+            for args in others
+        ]
+        processes.append(
+            subprocess.Popen(
+                [*command, *serve, "--port", str(PORT)],
+                env=env,
+                stderr=log,
+                stdout=subprocess.DEVNULL,
+            )
+        )
+        base = f"http://127.0.0.1:{PORT}"
+        try:
+            wait_healthy(base)
+            yield base, processes
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=30)
 
 
 def wait_healthy(base: str, seconds: float = 60.0) -> None:

@@ -154,7 +154,7 @@ class GuardedPostgresRecorder(ReadsTogether, Linking, PostgresApplicationRecorde
     def _insert_links(self, curs: Any, rows: Sequence[tuple[int, str]]) -> None:
         curs.execute(
             f"INSERT INTO {self.chain_table} (position, hash) "
-            "SELECT * FROM unnest(%s::bigint[], %s::text[])",
+            "SELECT * FROM unnest(%b::bigint[], %b::text[])",
             ([r[0] for r in rows], [r[1] for r in rows]),
         )
 
@@ -170,19 +170,20 @@ class GuardedPostgresRecorder(ReadsTogether, Linking, PostgresApplicationRecorde
         self.events_table = f'"{schema}"."{self.events_table_name}"'
         # The library's insert passes an array of a composite type, which
         # psycopg dumps as text through a regular expression per field; four
-        # plain arrays go binary. Same rows, same order, same RETURNING.
+        # plain arrays, dumped binary (``%b``: ``%s`` dumps a list as text, ten
+        # times slower). Same rows, same order, same RETURNING.
         id_type = datastore.originator_id_type
         self.insert_rows_statement = (
             f"INSERT INTO {self.events_table} (originator_id, originator_version, "
             "topic, state) SELECT * FROM unnest("
-            f"%s::{id_type}[], %s::bigint[], %s::text[], %s::bytea[]) "
+            f"%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         )
         self.chain_table = f'"{schema}"."appraisal_audit_chain"'
         self.keys_table = f'"{schema}"."appraisal_idempotency"'
 
     def _any(self, count: int) -> str:
-        return "originator_id = ANY(%s)"
+        return "originator_id = ANY(%b)"
 
     def _ids(self, keys: Iterable[UUID]) -> list[Any]:
         return [list(keys)]

@@ -37,9 +37,11 @@ class Occurs:
         return {"kind": self.KIND, "item": self.item, "detail": detail}
 
     @staticmethod
-    def positioned(place: Place, item: str, detail: Mapping[str, Any]) -> Fact:
+    def positioned(
+        place: Mapping[str, Any], item: str, detail: Mapping[str, Any]
+    ) -> Fact:
         return Occurred(
-            **vars(place),
+            **place,
             item=item,
             quantity=Decimal(detail["quantity"]),
             severity=detail.get("severity"),
@@ -66,9 +68,11 @@ class Samples:
         return {"kind": self.KIND, "item": self.metric, "detail": detail}
 
     @staticmethod
-    def positioned(place: Place, item: str, detail: Mapping[str, Any]) -> Fact:
+    def positioned(
+        place: Mapping[str, Any], item: str, detail: Mapping[str, Any]
+    ) -> Fact:
         return MetricSample(
-            **vars(place),
+            **place,
             metric=item,
             numerator=Decimal(detail["numerator"]),
             denominator=Decimal(detail["denominator"]),
@@ -90,9 +94,11 @@ class Rates:
         return {"kind": self.KIND, "item": self.assessor, "detail": detail}
 
     @staticmethod
-    def positioned(place: Place, item: str, detail: Mapping[str, Any]) -> Fact:
+    def positioned(
+        place: Mapping[str, Any], item: str, detail: Mapping[str, Any]
+    ) -> Fact:
         return Rated(
-            **vars(place),
+            **place,
             assessor=Assessor(item),
             rater=detail["rater"],
             value=Decimal(detail["value"]),
@@ -103,6 +109,10 @@ Derived = Occurs | Samples | Rates
 KINDS: dict[str, type[Derived]] = {k.KIND: k for k in (Occurs, Samples, Rates)}
 
 
-def positioned(place: Place, kind: str, item: str, detail: Mapping[str, Any]) -> Fact:
-    """The fact scoring reads for a ledger row of ``kind``."""
-    return KINDS[kind].positioned(place, item, detail)
+def positioned(
+    place: Place | Mapping[str, Any], kind: str, item: str, detail: Mapping[str, Any]
+) -> Fact:
+    """The fact scoring reads for a ledger row of ``kind``, at ``place`` (a
+    ``Place``, or its fields: a read of many rows need not build one each)."""
+    fields = vars(place) if isinstance(place, Place) else place
+    return KINDS[kind].positioned(fields, item, detail)

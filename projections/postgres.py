@@ -17,7 +17,6 @@ _NAMED_PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
 class PostgresScoreboardView(SqlScoreboardView, PostgresTrackingRecorder):
-    SELECT_DIRTY = "SELECT agent_id, month FROM {dirty} FOR UPDATE"
     MARK_DIRTY_ALL = (
         "INSERT INTO {dirty} (agent_id, month, since) SELECT a, m, :since "
         "FROM unnest(:agent_ids::text[], :months::text[]) AS t(a, m) "

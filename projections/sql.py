@@ -16,7 +16,6 @@ import orjson
 from eventsourcing.persistence import Tracking
 
 from domain.derived import positioned
-from domain.facts import Place
 from domain.month import Month
 from domain.register import Catalog
 from domain.scoring import Fact
@@ -302,12 +301,12 @@ class SqlScoreboardView(
 
     @staticmethod
     def _fact(row: Any) -> Fact:
-        place = Place(
-            fact_id=row["fact_id"],
-            event_id=row["event_id"],
-            position=row["position"],
-            occurred_on=_date(row["occurred_on"]),  # type: ignore[arg-type]
-            recorded_by=row["recorded_by"],
-            recorded_at=_datetime(row["recorded_at"]),
-        )
+        place = {
+            "fact_id": row["fact_id"],
+            "event_id": row["event_id"],
+            "position": row["position"],
+            "occurred_on": _date(row["occurred_on"]),
+            "recorded_by": row["recorded_by"],
+            "recorded_at": _datetime(row["recorded_at"]),
+        }
         return positioned(place, row["kind"], row["item"], orjson.loads(row["detail"]))

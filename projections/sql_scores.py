@@ -77,10 +77,10 @@ class ScoreTables:
         "INSERT INTO {dirty} (agent_id, month, since) "
         "VALUES (:agent_id, :month, :since) ON CONFLICT (agent_id, month) DO NOTHING"
     )
-    SELECT_DIRTY = "SELECT agent_id, month FROM {dirty}"
-    """PostgreSQL's view locks the rows: a batch marking one of them meanwhile
-    waits, and marks it again once this transaction has scored it."""
-    CLEAR_DIRTY = "DELETE FROM {dirty} WHERE agent_id = :agent_id AND month = :month"
+    CLAIM_DIRTY = "DELETE FROM {dirty} RETURNING agent_id, month"
+    """One statement takes every marked agent-month (the rows it deletes stay
+    locked until this transaction ends: a batch marking one of them meanwhile
+    waits, and marks it again once this transaction has scored it)."""
     SELECT_SETTLED = (
         "SELECT (SELECT MAX(notification_id) FROM {tracking} "
         "WHERE application_name = :upstream) AS tracked, "
@@ -100,11 +100,8 @@ class ScoreTables:
             if touched:
                 self._mark_dirty(cursor, touched, since)
             return
-        cursor.execute(self.SELECT_DIRTY, {})
+        cursor.execute(self.CLAIM_DIRTY, {})
         left = {(r["agent_id"], r["month"]) for r in cursor.fetchall()}
-        if left:
-            cleared = [{"agent_id": a, "month": m} for a, m in left]
-            cursor.executemany(self.CLEAR_DIRTY, cleared)
         if touched or left:
             self._rescore(cursor, sorted(touched | left))
 

@@ -125,6 +125,13 @@ class AppraisalBase(Application[UUID]):
             for i in dict.fromkeys((*aggregate_ids, *self.ALWAYS_CURRENT))
             if confirmed is None or i not in confirmed
         ]
+        self._bring_up_to_date(wanted)
+        if confirmed is not None:
+            confirmed.update(wanted)
+        return {i: self._kept[i] for i in aggregate_ids if i in self._kept}
+
+    def _bring_up_to_date(self, wanted: Sequence[UUID]) -> None:
+        """Bring the kept copies of ``wanted`` up to date, in one query."""
         select = getattr(self.recorder, "select_events_after", None)
         if wanted and select is None:
             for aggregate_id in wanted:
@@ -142,9 +149,6 @@ class AppraisalBase(Application[UUID]):
                     for event in stored:
                         aggregate = self.mapper.to_domain_event(event).mutate(aggregate)
                     self._keep(aggregate_id, aggregate)
-        if confirmed is not None:
-            confirmed.update(wanted)
-        return {i: self._kept[i] for i in aggregate_ids if i in self._kept}
 
     def _keep(self, aggregate_id: UUID, aggregate: Any) -> None:
         """Keep ``aggregate`` unless a newer copy is kept already."""
@@ -221,26 +225,40 @@ class AppraisalBase(Application[UUID]):
         transcoder.register(DateAsISO())
 
     @contextmanager
-    def reads_once(self, together: Iterable[UUID] = ()) -> Iterator[None]:
+    def reads_once(
+        self, together: Iterable[UUID] = (), *, shared: bool = False
+    ) -> Iterator[None]:
         """Within one batch command, read each agent and period only once; the
-        aggregates ``together`` names (a batch's agents) in one query."""
+        aggregates ``together`` names (a batch's agents) in one query. With
+        ``shared``, the command only reads them: they come from the kept
+        copies, brought up to date (see ``_read_together``)."""
         if _BATCH_READS.get() is not None:
-            self._read_together(together)
+            self._read_together(together, shared=shared)
             yield
             return
         token = _BATCH_READS.set({})
         try:
-            self._read_together(together)
+            self._read_together(together, shared=shared)
             yield
         finally:
             _BATCH_READS.reset(token)
 
-    def _read_together(self, aggregate_ids: Iterable[UUID]) -> None:
-        """Read the aggregates not read yet in this batch, in one query."""
+    def _read_together(
+        self, aggregate_ids: Iterable[UUID], *, shared: bool = False
+    ) -> None:
+        """Read the aggregates not read yet in this batch, in one query. With
+        ``shared``, from the kept copies (shared between threads: read them,
+        never change them), asking the store only for the events after the
+        kept versions: a batch of the same agents as the one before reads
+        nothing but that answer."""
         memo = _BATCH_READS.get()
         if memo is not None:
             wanted = [i for i in dict.fromkeys(aggregate_ids) if i not in memo]
-            if wanted:
+            if wanted and shared:
+                self._bring_up_to_date(wanted)
+                kept = self._kept
+                memo.update({i: kept.get(i) for i in wanted})
+            elif wanted:
                 found = self.read_many(wanted)
                 memo.update({i: found.get(i) for i in wanted})
 
@@ -264,16 +282,24 @@ class AppraisalBase(Application[UUID]):
 
     def _read(self, aggregate_id: UUID) -> Any:
         """An aggregate, from this batch's reads if one is under way."""
+        found = self._find(aggregate_id)
+        if found is None:
+            raise AggregateNotFoundError(aggregate_id)
+        return found
+
+    def _find(self, aggregate_id: UUID) -> Any:
+        """``_read``, answering None for an aggregate that does not exist (a
+        batch asks about the same missing period for each of its facts)."""
         memo = _BATCH_READS.get()
         if memo is None:
-            return self.repository.get(aggregate_id)
+            with suppress(AggregateNotFoundError):
+                return self.repository.get(aggregate_id)
+            return None
         if aggregate_id not in memo:
             try:
                 memo[aggregate_id] = self.repository.get(aggregate_id)
             except AggregateNotFoundError:
                 memo[aggregate_id] = None
-        if memo[aggregate_id] is None:
-            raise AggregateNotFoundError(aggregate_id)
         return memo[aggregate_id]
 
     @staticmethod

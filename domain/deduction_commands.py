@@ -50,7 +50,7 @@ class DeductionCommands(RosterCommands, RulesCommands):
     ) -> list[Recorded]:
         """Record many deductions in one transaction: all of them or none."""
         facts = ((new.agent_id, new.occurred_on) for new in batch)
-        with self.reads_once(self.reads_of_facts(facts)):
+        with self.reads_once(self.reads_of_facts(facts), shared=True):
             return self._record_deductions(principal, batch)
 
     def _record_deductions(

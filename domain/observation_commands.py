@@ -47,7 +47,7 @@ class ObservationCommands(RosterCommands, RulesCommands):
         """Record a batch in one transaction. A row whose natural key is known
         is unchanged if equal, else recorded as a correction."""
         facts = ((new.agent_id, new.occurred_on) for new in batch)
-        with self.reads_once(self.reads_of_facts(facts)):
+        with self.reads_once(self.reads_of_facts(facts), shared=True):
             rows = [
                 (new, self.check_observation(principal, kind, new)) for new in batch
             ]

@@ -114,7 +114,7 @@ class OrderCommands(RosterCommands, RulesCommands):
             Outcome | InvalidFactError | NotFoundError | NotPermittedError
         ] = []
         with self.reads_once(Order.create_id(row.order_no) for row in rows):
-            self._read_together(self._agents_of(rows))
+            self._read_together(self._agents_of(rows), shared=True)
             for row in rows:
                 try:
                     results.append(self._order_row(principal, row, orders))

@@ -41,12 +41,8 @@ class PeriodCommands(AppraisalBase):
         reads it is guarded by what it read."""
         self.check_range(month, "month")
         period_id = Period.create_id(str(month))
-        try:
-            found: Period = self._read(period_id)
-        except AggregateNotFoundError:
-            guard(period_id, None)
-            return None
-        guard(period_id, found.version)
+        found: Period | None = self._find(period_id)
+        guard(period_id, found.version if found is not None else None)
         return found
 
     def close_period(self, principal: Principal, month: Month) -> int:

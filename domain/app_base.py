@@ -18,13 +18,14 @@ from eventsourcing.application import (
     Application,
     ProcessingEvent,
 )
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
     Recording,
     Transcoding,
 )
+from eventsourcing.utils import get_topic
 
 from domain import idempotency
 from domain.access import Principal
@@ -52,9 +53,32 @@ class _Collected(ProcessingEvent[UUID]):
             if isinstance(obj, Aggregate):
                 self.events.extend(obj.collect_events())
                 self.aggregates[obj.id] = obj
+            elif isinstance(obj, DomainEvent):
+                self.events.append(obj)
             else:
                 super().collect_events(obj)
         self.saved_kwargs.update(kwargs)
+
+
+def creation(
+    aggregate_class: type[Aggregate],
+    event_class: type[Aggregate.Created],
+    aggregate_id: UUID | None = None,
+    **fields: Any,
+) -> Aggregate.Created:
+    """The event that ``aggregate_class(**fields, id=aggregate_id)`` records,
+    without the aggregate: its ``@event`` ``__init__`` only keeps what the
+    event holds, so a batch that creates many saves just their events (the
+    library builds each aggregate, about 14 µs, to collect its event)."""
+    return event_class(  # type: ignore[call-arg]
+        originator_id=aggregate_class.create_id()
+        if aggregate_id is None
+        else aggregate_id,
+        originator_version=aggregate_class.INITIAL_VERSION,
+        timestamp=event_class.create_timestamp(),
+        originator_topic=get_topic(aggregate_class),
+        **fields,
+    )
 
 
 def _projected(events: Iterable[Any]) -> Any:

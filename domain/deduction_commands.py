@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -12,6 +11,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.access import Principal
 from domain.agent import Agent
+from domain.app_base import creation
 from domain.commands import (
     DisputeOpened,
     NewDeduction,
@@ -64,9 +64,11 @@ class DeductionCommands(RosterCommands, RulesCommands):
                 agents[new.agent_id] = self.get_agent(new.agent_id)
             rulebook = catalog.for_month(Month.of(new.occurred_on))
             self._check_deduction(principal, agents[new.agent_id], rulebook, new)
-            extra: dict[str, Any] = {"id": new.deduction_id} if new.deduction_id else {}
             deductions.append(
-                Deduction(
+                creation(
+                    Deduction,
+                    Deduction.Recorded,
+                    new.deduction_id,
                     agent_id=new.agent_id,
                     item=new.item,
                     occurred_on=new.occurred_on,
@@ -75,7 +77,6 @@ class DeductionCommands(RosterCommands, RulesCommands):
                     evidence_ref=new.evidence_ref,
                     severity=new.severity,
                     recorded_by=principal.user,
-                    **extra,
                 )
             )
         try:

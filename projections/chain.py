@@ -6,21 +6,27 @@ from __future__ import annotations
 
 import hashlib
 
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import Notification, StoredEvent
 
 GENESIS = "0" * 64
 
 
 def link(previous: str, notification: Notification) -> str:
+    return link_at(previous, notification.id, notification)
+
+
+def link_at(previous: str, position: int, event: StoredEvent) -> str:
+    """The link of ``event`` stored at ``position``: an insert links its
+    events before it has made them notifications."""
     digest = hashlib.sha256()
     for part in (
         previous,
-        str(notification.id),
-        str(notification.originator_id),
-        str(notification.originator_version),
-        notification.topic,
+        str(position),
+        str(event.originator_id),
+        str(event.originator_version),
+        event.topic,
     ):
         digest.update(part.encode("utf-8") + b"\x1f")
-    state = notification.state
+    state = event.state
     digest.update(state.encode("utf-8") if isinstance(state, str) else bytes(state))
     return digest.hexdigest()

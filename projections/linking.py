@@ -14,7 +14,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 
 from domain.errors import ConcurrentChangeError
-from projections.chain import GENESIS, link
+from projections.chain import GENESIS, link, link_at
 from projections.retry import budget_of, retrying
 
 
@@ -98,7 +98,7 @@ class Linking:
             head = curs.fetchone()
         row = head
         position, previous = (row["position"], row["hash"]) if row else (0, GENESIS)
-        earlier: list[Notification] = []
+        rows = []
         if position < ids[0] - 1:  # stored before events were linked on insert
             m = self.mark
             n = self.id_column
@@ -108,21 +108,12 @@ class Linking:
                 f"ORDER BY {n}",
                 (position, ids[0]),
             )
-            earlier = [_notification(r) for r in curs.fetchall()]
-        ours = [
-            Notification(
-                id=i,
-                originator_id=e.originator_id,
-                originator_version=e.originator_version,
-                topic=e.topic,
-                state=e.state,
-            )
-            for e, i in zip(stored_events, ids, strict=True)
-        ]
-        rows = []
-        for notification in (*earlier, *ours):
-            previous = link(previous, notification)
-            rows.append((notification.id, previous))
+            for row in curs.fetchall():
+                previous = link(previous, _notification(row))
+                rows.append((row["notification_id"], previous))
+        for event, at in zip(stored_events, ids, strict=True):
+            previous = link_at(previous, at, event)
+            rows.append((at, previous))
         self._insert_links(curs, rows)
 
     def _insert_links(self, curs: Any, rows: Sequence[tuple[int, str]]) -> None:

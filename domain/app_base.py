@@ -32,6 +32,7 @@ from domain.access import Principal
 from domain.clock import company_today
 from domain.errors import InvalidFactError, NotPermittedError
 from domain.guards import guards
+from domain.handover import Handover
 from domain.month import Month, MonthRange
 from domain.text import N_
 
@@ -122,6 +123,7 @@ class AppraisalBase(Application[UUID]):
         self.public_working_day = working_day or (lambda day: day.weekday() < 5)
         self._kept: dict[UUID, Any] = {}
         self._keeping = Lock()
+        self._handover = Handover()
 
     # Read-mostly aggregates every request reads (its token, the rules
     # register): kept between requests, each read asks the store only for the
@@ -183,24 +185,33 @@ class AppraisalBase(Application[UUID]):
 
     ALWAYS_CURRENT: tuple[UUID, ...] = ()
 
-    def save(self, *objs: Any, **kwargs: Any) -> Any:
+    def save(self, *objs: Any, hand_over: bool = False, **kwargs: Any) -> Any:
         """Save, with the guards of the command under way (see ``guarded``) and
         its idempotency key: a command already recorded under the key answers
-        what it recorded then, and records nothing."""
+        what it recorded then, and records nothing. With ``hand_over``, the
+        caller is done with the aggregates: once saved, they wait for the next
+        batch that reads them (see ``read_many``)."""
         expected = guards()
         if expected:
             kwargs.setdefault("expect", expected)
         key = idempotency.current()
-        if key is None:
-            return self._save(*objs, **kwargs)
-        if key.replay is not None:
+        if key is not None and key.replay is not None:
             recordings = self.recordings_at(key.replay)
         else:
+            if key is not None:
+                kwargs["key"] = key
             try:
-                recordings = self._save(*objs, key=key, **kwargs)
+                recordings = self._save(*objs, **kwargs)
             except IntegrityError as error:
+                if key is None:
+                    raise
                 recordings = self._recorded_under(key, error)
-        idempotency.spend()
+            else:
+                if hand_over:
+                    saved = (o for o in objs if isinstance(o, Aggregate))
+                    self._handover.give(saved)
+        if key is not None:
+            idempotency.spend()
         return recordings
 
     def _save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
@@ -287,9 +298,10 @@ class AppraisalBase(Application[UUID]):
                 memo.update({i: found.get(i) for i in wanted})
 
     def read_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, Any]:
-        """The aggregates that exist among ``aggregate_ids``: one query where
-        the store can (``select_events_of``, see ``projections.persistence``),
-        else one read each."""
+        """The aggregates that exist among ``aggregate_ids``, the caller's own
+        to change: one query where the store can (``select_events_of``, see
+        ``projections.persistence``), else one read each. Those a batch handed
+        over are taken and brought up to date with the events after them."""
         read_events = getattr(self.recorder, "select_events_of", None)
         if read_events is None or len(aggregate_ids) < 2:
             found = {}
@@ -297,12 +309,24 @@ class AppraisalBase(Application[UUID]):
                 with suppress(AggregateNotFoundError):
                     found[aggregate_id] = self.repository.get(aggregate_id)
             return found
-        stored = read_events(aggregate_ids)
-        return {
+        taken = self._handover.take(aggregate_ids)
+        unread = [i for i in aggregate_ids if i not in taken]
+        stored = read_events(unread) if unread else {}
+        found = {
             aggregate_id: _projected(self.mapper.to_domain_event(e) for e in events)
             for aggregate_id, events in stored.items()
             if events
         }
+        if taken:
+            after = [(i, a.version) for i, a in taken.items()]
+            for aggregate_id, events in self.recorder.select_events_after(
+                after
+            ).items():  # type: ignore[attr-defined]
+                aggregate = taken[aggregate_id]
+                for event in events:
+                    aggregate = self.mapper.to_domain_event(event).mutate(aggregate)
+                found[aggregate_id] = aggregate
+        return found
 
     def _read(self, aggregate_id: UUID) -> Any:
         """An aggregate, from this batch's reads if one is under way."""

@@ -106,7 +106,7 @@ class ObservationCommands(RosterCommands, RulesCommands):
             touched[key] = found
         saved = {
             (r.domain_event.originator_id, r.domain_event.originator_version): r
-            for r in self.save(*touched.values())
+            for r in self.save(*touched.values(), hand_over=True)
         }
         catalog = self.catalog() if saved else None
         return [

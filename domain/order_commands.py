@@ -125,7 +125,7 @@ class OrderCommands(RosterCommands, RulesCommands):
             (r.domain_event.originator_id, r.domain_event.originator_version): (
                 r.notification.id
             )
-            for r in self.save(*touched)
+            for r in self.save(*touched, hand_over=True)
         }
         return [
             Observed(r[0], r[1], positions[(r[1], r[2])] if r[2] else None)

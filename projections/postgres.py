@@ -9,6 +9,7 @@ from typing import Any
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import Identifier
 
+from projections.notices import READ_MODELS
 from projections.persistence import bounded
 from projections.sql import SqlScoreboardView
 from projections.tables import POSTGRES_TYPES, TABLES, ddl
@@ -55,6 +56,9 @@ class PostgresScoreboardView(SqlScoreboardView, PostgresTrackingRecorder):
         agent_ids, months = (list(column) for column in zip(*touched, strict=True))
         params = {"agent_ids": agent_ids, "months": months, "since": since}
         cursor.execute(self.MARK_DIRTY_ALL, params)
+
+    def _announce(self, cursor: Any) -> None:
+        cursor.execute(f'NOTIFY "{READ_MODELS}"')
 
     def _append(
         self, cursor: Any, table: str, statement: str, rows: list[dict[str, Any]]

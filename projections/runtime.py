@@ -56,6 +56,7 @@ from projections.migrate import (
     check_schema,
     statement_object,
 )
+from projections.notices import READ_MODELS, Notices
 from projections.postgres import PostgresScoreboardView
 from projections.projector import UNAVAILABLE, Projector
 from projections.replica import Replica
@@ -134,6 +135,7 @@ class Runtime:
         self.deferring = 0  # imports running whose scores wait for their end
         self.closing = threading.Event()
         self.replica = Replica(config) if config.reads_from_replica else None
+        self.notices: Notices | None = None  # see follow_notices
         if config.is_postgres:
             check_schema(self.datastore)
         self.created: list[str] = self.migrations().ensure()
@@ -239,10 +241,40 @@ class Runtime:
     def sqlite_file(self, name: str) -> str:
         return str(self.config.data_dir / f"{name}.sqlite")
 
-    def position_of(self, view: ScoreboardView) -> int:
+    def follow_notices(self) -> None:
+        """Keep the token, the rules register and the read models' positions
+        between requests, read again only when PostgreSQL's notifications say
+        they may have changed (``projections.notices``): for serving processes."""
+        if not self.config.is_postgres or self.notices is not None:
+            return
+        channel = self.app.recorder.channel_name  # type: ignore[attr-defined]
+        self.notices = Notices(
+            self.config.database_url or "",
+            (channel, READ_MODELS),
+            self.config.retry_budget,
+        )
+        notices = self.notices
+        self.app.log_count = lambda: notices.count(channel)
+
+    def _moved(self) -> None:
+        """This process folded or scored: the positions it kept are old."""
+        if self.notices is not None:
+            self.notices.forget()
+
+    def position_of(self, view: ScoreboardView, fresh: bool = False) -> int:
         """The last position the view includes in full, its scores too: what a
-        reader may rely on."""
-        return view.positions(self.app.name)[1]
+        reader may rely on. Unless ``fresh``, the one read last while no
+        notification since says the read models moved."""
+        count = None
+        if self.notices is not None and not fresh:
+            count = self.notices.count(READ_MODELS)
+            kept = view.kept_position
+            if count is not None and kept is not None and kept[0] == count:
+                return kept[1]
+        settled = view.positions(self.app.name)[1]
+        if count is not None:  # taken before the read: a move since reads again
+            view.kept_position = (count, settled)
+        return settled
 
     def folded_of(self, view: ScoreboardView) -> int:
         """The last position folded into the view (its scores may wait)."""
@@ -279,8 +311,10 @@ class Runtime:
         that cannot be folded raises ``StalledError``, the view left just
         before it. Unless ``wait``, a catch-up another thread of this process
         is running (an import's, say) is left to it: the position the view
-        has reached is answered at once. With ``at_most``, a backlog longer
-        than that is left to a thread of its own (``catch_up_behind``).
+        has reached is answered at once. With ``at_most`` (a reader's), a
+        backlog longer than that is left to a thread of its own
+        (``catch_up_behind``), and any backlog to an import under way (in a
+        thread or a process of its own: see ``deferring_scores``).
         Unless ``settle``, the agent-months folded are marked for scoring,
         not scored (an import's chunks: it settles once, after its last)."""
         view = view or self.view
@@ -292,14 +326,15 @@ class Runtime:
                 if self.closing.is_set():
                     raise ClosingError("the runtime is closing")
                 start, settled = view.positions(self.app.name)
+                if at_most is not None and self.deferring:
+                    return settled  # an import folds its own chunks
                 notifications = self.app.recorder.select_notifications(
                     start,
                     limit=batch_size if at_most is None else at_most + 1,
                     inclusive_of_start=False,
                 )
                 if at_most is not None and len(notifications) > at_most:
-                    if not self.deferring:  # an import folds its own chunks
-                        self.catch_up_behind(view)
+                    self.catch_up_behind(view)
                     return settled
                 if not notifications:
                     if settled == start:
@@ -308,12 +343,14 @@ class Runtime:
                     # own, unless a reader's (a thread of its own does them)
                     # or an import's that has more to come.
                     if at_most is not None:
-                        if not self.deferring:
-                            self.catch_up_behind(view)
+                        self.catch_up_behind(view)
                         return settled
                     if not settle:
                         return settled
-                    view.settle()
+                    try:
+                        view.settle()
+                    finally:
+                        self._moved()
                     return start
                 # A full batch has more behind it: its scores wait for the last.
                 defer = not settle or len(notifications) == batch_size
@@ -325,6 +362,8 @@ class Runtime:
                     if self.folded_of(view) == start:
                         # Not another process ahead of us: find the event.
                         self._apply_singly(view, notifications)
+                finally:
+                    self._moved()
                 if progress:
                     progress(notifications[-1].id, self.head)
 
@@ -416,7 +455,9 @@ class Runtime:
     def read(self, position: int | None, timeout: float) -> tuple[ScoreboardView, int]:
         """The live view once it includes ``position``, and where it is: a
         reader reads that view, so what it reads matches the position it reports."""
-        view, reached = self.reader(catch_up=self.config.projects_inline)
+        # A client waiting for its write is never answered from kept positions.
+        fresh = position is not None
+        view, reached = self.reader(self.config.projects_inline, fresh)
         if position is not None and reached < position:
             stall = self.stall_of(view)
             if stall is not None:  # it will not get there by waiting
@@ -428,10 +469,12 @@ class Runtime:
                 raise ReadTimeoutError(position, reached, self.stall_of(view))
             time.sleep(pause)
             pause = min(pause * 2, 0.1)
-            view, reached = self.reader()
+            view, reached = self.reader(fresh=True)
         return view, reached
 
-    def reader(self, catch_up: bool = False) -> tuple[ScoreboardView, int]:
+    def reader(
+        self, catch_up: bool = False, fresh: bool = False
+    ) -> tuple[ScoreboardView, int]:
         """The live view readers read and the last position it includes: the
         read replica's when there is one and it answers (the primary folds
         and migrates; see ``projections.replica``), else the primary's,
@@ -443,7 +486,7 @@ class Runtime:
                 return found
         if catch_up:  # never behind another thread's catch-up: see Runtime.read
             return view, self.inline_catch_up(view, wait=False, at_most=READER_BACKLOG)
-        return view, self.position_of(view)
+        return view, self.position_of(view, fresh)
 
     def catch_up_behind(self, view: ScoreboardView) -> None:
         """Fold ``view``'s backlog in a thread of this process (one at a time),
@@ -514,6 +557,8 @@ class Runtime:
         deadline = time.monotonic() + CLOSE_WAIT_SECONDS
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        if self.notices is not None:
+            self.notices.close()
         self.app.close()
         if self.replica is not None:
             self.replica.close()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -74,6 +74,9 @@ class ScoreboardView(TrackingRecorder, ABC):
     # scored in a transaction that moved one of the two, so a result worked
     # out after reading them is the view's state at (at least) that pair.
     seen: tuple[int, int] | None = None
+    # The settled position a serving process read last, and the count of
+    # notifications it read it at (``Runtime.position_of``).
+    kept_position: tuple[Hashable, int] | None = None
 
     @abstractmethod
     def positions(self, upstream: str) -> tuple[int, int]:

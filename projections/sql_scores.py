@@ -96,6 +96,7 @@ class ScoreTables:
     ) -> None:
         """Re-score ``touched`` with whatever earlier batches left to score, or,
         with ``since`` (the batch's first position), leave them marked."""
+        self._announce(cursor)  # every fold and scoring moves the positions
         if since is not None:
             if touched:
                 self._mark_dirty(cursor, touched, since)
@@ -104,6 +105,10 @@ class ScoreTables:
         left = {(r["agent_id"], r["month"]) for r in cursor.fetchall()}
         if touched or left:
             self._rescore(cursor, sorted(touched | left))
+
+    def _announce(self, cursor: Any) -> None:
+        """Tell other processes, once this transaction commits, that the read
+        models moved (PostgreSQL: ``projections.notices``)."""
 
     def _mark_dirty(
         self, cursor: Any, touched: set[tuple[str, str]], since: int

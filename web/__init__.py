@@ -85,6 +85,7 @@ def _flask_defaults() -> dict[str, Any]:
 def _open_runtime(app: Flask, settings: Settings) -> None:
     """The store and read models every request uses, kept with the settings."""
     runtime = settings.open_runtime()
+    runtime.follow_notices()  # PostgreSQL: kept between requests until told
     app.extensions[context.EXTENSION] = {"runtime": runtime, "settings": settings}
 
 

@@ -1,0 +1,133 @@
+"""A serving process on PostgreSQL keeps the token, the rules register and the
+read models' positions between requests, and reads them again when a
+notification says another process changed them (``projections.notices``):
+what other processes record still reaches its readers, within a moment."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+
+from domain.access import Role, TokenRejectedError
+from projections import notices
+from projections.config import StoreConfig
+from projections.runtime import Runtime
+
+pytestmark = pytest.mark.postgres
+ADMIN = "admin"
+
+
+@pytest.fixture
+def config(postgres_database: str, postgres_schema: str, tmp_path) -> StoreConfig:
+    return StoreConfig(
+        database_url=postgres_database,
+        postgres_schema=postgres_schema,
+        data_dir=tmp_path / "data",
+        pool_size=2,
+    )
+
+
+@pytest.fixture
+def serving(config: StoreConfig) -> Iterator[Runtime]:
+    """A web worker's runtime: it follows the notifications."""
+    opened = Runtime(config)
+    opened.follow_notices()
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def other(config: StoreConfig) -> Iterator[Runtime]:
+    """Another process: the projector, or another worker."""
+    opened = Runtime(config)
+    yield opened
+    opened.close()
+
+
+def eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.01)
+    return check()
+
+
+def listening(runtime: Runtime) -> None:
+    assert runtime.notices is not None
+    runtime.notices.count("")  # starts the thread
+    assert eventually(lambda: runtime.notices.listening)
+
+
+def test_reads_follow_what_another_process_folds(serving, other):
+    listening(serving)
+    before = serving.reader()[1]
+    assert serving.reader()[1] == before  # kept: the same answer
+
+    other.app.issue_token("wang", Role.AGENT, "t1", ADMIN)
+    reached = other.catch_up()  # the projector, elsewhere
+    assert reached > before
+
+    assert eventually(lambda: serving.reader()[1] == reached)
+
+
+def test_a_client_waiting_for_its_write_never_reads_kept_positions(serving, other):
+    listening(serving)
+    serving.reader()  # kept
+    other.app.issue_token("li", Role.AGENT, "t1", ADMIN)
+    reached = other.catch_up()
+    serving.notices.count = lambda channel: (0, 0)  # as if no notice came
+
+    assert serving.read(reached, timeout=2.0)[1] == reached
+
+
+def test_a_token_revoked_by_another_process_is_refused_within_a_moment(serving, other):
+    issued = serving.app.issue_token("zhao", Role.SUPERVISOR, "t1", ADMIN)
+    listening(serving)
+    assert serving.app.authenticate(issued.token).user == "zhao"
+    assert serving.app.authenticate(issued.token).user == "zhao"  # kept
+
+    other.app.revoke_token(issued.token_id, ADMIN, "left the company")
+
+    def refused() -> bool:
+        try:
+            serving.app.authenticate(issued.token)
+        except TokenRejectedError:
+            return True
+        return False
+
+    assert eventually(refused)
+
+
+def test_a_token_revoked_by_the_same_process_is_refused_at_once(serving):
+    issued = serving.app.issue_token("qian", Role.AGENT, "t1", ADMIN)
+    listening(serving)
+    assert serving.app.authenticate(issued.token).user == "qian"
+
+    serving.app.revoke_token(issued.token_id, ADMIN, "rotated")
+
+    with pytest.raises(TokenRejectedError):
+        serving.app.authenticate(issued.token)
+
+
+def test_while_not_listening_every_read_asks_the_store(
+    serving, other, config, monkeypatch
+):
+    monkeypatch.setattr(notices, "RETRY_SECONDS", (3.0, 5.0))
+    listening(serving)
+    serving.reader()  # kept
+    with psycopg.connect(config.database_url, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'appraisal-notices' "
+            "AND datname = current_database()"
+        )
+    assert eventually(lambda: not serving.notices.listening)
+    other.app.issue_token("sun", Role.AGENT, "t1", ADMIN)
+    reached = other.catch_up()  # its notice is not heard
+
+    assert serving.reader()[1] == reached  # read, not kept
+    assert eventually(lambda: serving.notices.listening, seconds=10)

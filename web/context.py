@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import re
+import time
 from typing import cast
 
 from flask import Flask, Response, current_app, g, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from domain.access import Principal, TokenRejectedError
 from domain.text import N_, unstorable_fields
@@ -122,18 +125,39 @@ def add_read_position(response: Response) -> Response:
 
 
 def limit_failed_sign_ins(app: Flask, per_minute: int) -> None:
-    """At most ``per_minute`` failed authentications per client address a
-    minute, in each worker; then 429 with ``Retry-After`` for that address."""
-    Limiter(
-        get_remote_address,
-        app=app,
-        application_limits=[f"{per_minute} per minute"],
-        application_limits_deduct_when=lambda response: response.status_code == 401,
-        application_limits_exempt_when=lambda: (
+    """At most ``per_minute`` failed authentications (answers 401) per client
+    address a minute, in each worker; then 429 with ``Retry-After`` for that
+    address. A moving window of the ``limits`` library, asked once before
+    authentication and told of each failure after it."""
+    limit = parse(f"{per_minute} per minute")
+    window = MovingWindowRateLimiter(MemoryStorage())
+
+    def counted() -> bool:
+        return not (
             request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == "api-docs"
-        ),
-        storage_uri="memory://",
-    )
+        )
+
+    def refuse_when_over() -> None:
+        address = request.remote_addr or ""
+        if counted() and not window.test(limit, address):
+            reset = window.get_window_stats(limit, address).reset_time
+            raise ProblemError(
+                429,
+                N_(
+                    "Too many failed authentications from this address; wait "
+                    "before trying again ({limit})."
+                ).format(limit=str(limit)),
+                code="too_many_failed_authentications",
+                headers={"Retry-After": str(max(1, math.ceil(reset - time.time())))},
+            )
+
+    def count_failure(response: Response) -> Response:
+        if response.status_code == 401 and counted():
+            window.hit(limit, request.remote_addr or "")
+        return response
+
+    app.before_request(refuse_when_over)
+    app.after_request(count_failure)
 
 
 def one_request() -> None:

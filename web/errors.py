@@ -14,7 +14,6 @@ from typing import Any, NoReturn
 import flask
 from eventsourcing.persistence import IntegrityError
 from flask import Flask, Response, current_app
-from flask_limiter.errors import RateLimitExceeded
 from marshmallow import INCLUDE, Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -195,16 +194,6 @@ def handle_http_exception(error: HTTPException) -> Response:
             code=error.problem_code,
             errors=error.errors,
             headers=error.extra_headers,
-        )
-    if isinstance(error, RateLimitExceeded):
-        return problem_response(
-            429,
-            N_(
-                "Too many failed authentications from this address; wait before "
-                "trying again ({limit})."
-            ).format(limit=error.description),
-            code="too_many_failed_authentications",
-            headers={"Retry-After": "60"},
         )
     return _invalid_request(error) or _http_problem(error)
 

@@ -14,7 +14,7 @@ from domain.text import N_
 from projections.import_jobs import STALE_AFTER, ImportJob
 from web import access
 from web.api import UUID_PATTERN, Blueprint
-from web.context import principal, runtime
+from web.context import principal, runtime, settings
 from web.errors import fail
 from web.i18n import Localized
 from web.importing import (
@@ -22,7 +22,6 @@ from web.importing import (
     CHUNK_ROWS,
     MAX_ERRORS,
     MEDIA_TYPES,
-    Declared,
     describe_columns,
     jobs,
 )
@@ -157,7 +156,6 @@ def import_file(kind: str) -> tuple[ImportJob, int, dict[str, str]]:
             ),
             code="unsupported_media_type",
         )
-    wrap = (lambda stream: Declared(stream, charset)) if charset else None
     request.max_content_length = MAX_IMPORT_BYTES
     path, lines = jobs.spool(request.stream)
     new = ImportJob(
@@ -167,7 +165,7 @@ def import_file(kind: str) -> tuple[ImportJob, int, dict[str, str]]:
     )
     job, added = runtime().import_jobs.add(new)
     if added:
-        jobs.start(runtime(), job, path, form, principal(), wrap)
+        jobs.start(runtime(), job, path, form, principal(), charset, settings())
     else:  # a retry racing the first answer: the first one's job
         path.unlink()
     location = url_for("imports.get_import", job_id=job.job_id)

@@ -6,20 +6,26 @@ can read it. ``appraisal import`` follows its import with the same ``Tracker``.
 The thread is registered in ``runtime.background``: closing the runtime stops
 it between two chunks (the job is then ``interrupted``) and waits for it.
 Each chunk is one transaction, so the import never holds the store's write
-lock for longer than a chunk, and requests keep answering while it runs.
+lock for longer than a chunk, and requests keep answering while it runs. On
+SQLite a file of more than ``APART_ROWS`` rows is imported by a process of its
+own that the thread follows (``web.importing.apart``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import pickle
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 from uuid import UUID, uuid4, uuid5
 
 from domain.access import Principal
@@ -31,15 +37,24 @@ from projections.import_jobs import (
     FAILED,
     INTERRUPTED,
     RUNNING,
+    UNDER_WAY,
     ImportJob,
 )
 from projections.runtime import ClosingError, Runtime
 from web.importing.importer import ImportSummary, import_rows
+from web.importing.reading import Declared
+
+if TYPE_CHECKING:
+    from web.config import Settings
 
 logger = logging.getLogger(__name__)
 BLOCK_BYTES = 1024 * 1024
 # Job ids of keyed requests: the same key for the same request names the same job.
 KEYED_JOBS = UUID("5b1c2a7e-8d7f-4f0e-9a43-3f2f6f1f0c11")
+APART_ROWS = 5000  # fewer take a second or two: not worth starting a process
+POLL_SECONDS = 0.2
+STOPPED = N_("The process stopped during the import. Post the file again: "
+             "rows already imported come back unchanged.")  # fmt: skip
 
 
 def job_id_for(key: Key | None) -> UUID:
@@ -123,23 +138,51 @@ class Tracker:
         self._on_change(self.job)
 
 
+@dataclass(frozen=True)
+class Order:
+    """An import for a process of its own (``web.importing.apart``)."""
+
+    settings: Settings
+    job_id: UUID
+    path: Path
+    form: str
+    principal: Principal
+    charset: str | None = None
+
+
 def start(
     runtime: Runtime,
     job: ImportJob,
     path: Path,
     form: str,
     principal: Principal,
-    wrap: Callable[[IO[bytes]], IO[bytes]] | None = None,
+    charset: str | None = None,
+    settings: Settings | None = None,
 ) -> None:
-    """Import the spooled file at ``path`` into ``job`` in a background thread
-    of this process, which deletes the file when done. ``wrap`` reads the file
-    as its sender declared it (a charset)."""
-    thread = threading.Thread(
-        target=run,
-        args=(runtime, job, path, form, principal, wrap),
-        name=f"import-{job.job_id}",
-        daemon=True,
+    """Import the spooled file at ``path`` (in ``charset``, as its sender
+    declared it) into ``job`` in a background thread of this process, which
+    deletes the file when done; on SQLite, with the worker's ``settings``,
+    a big file in a process of its own that the thread follows."""
+    apart = (
+        settings is not None
+        and not runtime.config.is_postgres
+        and job.rows_estimated > APART_ROWS
     )
+
+    def work() -> None:
+        try:
+            if apart:
+                assert settings is not None
+                follow(runtime, Order(settings, job.job_id, path, form, principal,
+                                      charset))  # fmt: skip
+            else:
+                run(runtime, job, path, form, principal, charset)
+        finally:
+            path.unlink(missing_ok=True)
+            with runtime.background_lock:
+                runtime.background.pop(job.job_id, None)
+
+    thread = threading.Thread(target=work, name=f"import-{job.job_id}", daemon=True)
     with runtime.background_lock:
         runtime.background[job.job_id] = thread
         thread.start()
@@ -151,7 +194,7 @@ def run(
     path: Path,
     form: str,
     principal: Principal,
-    wrap: Callable[[IO[bytes]], IO[bytes]] | None = None,
+    charset: str | None = None,
 ) -> None:
     """Import the file at ``path`` into ``job``, then delete the file. Between
     chunks, stop if the runtime is closing and let the read models catch up
@@ -169,23 +212,47 @@ def run(
         tracker.started()
         with open(path, "rb") as stream, runtime.deferring_scores():
             summary = import_rows(
-                runtime.app, principal, job.kind, wrap(stream) if wrap else stream,
+                runtime.app, principal, job.kind,
+                Declared(stream, charset) if charset else stream,
                 form, source=f"api:{job.kind}", on_progress=chunk,
             )  # fmt: skip
         runtime.after_command()
         tracker.finished(summary)
     except ClosingError:
         logger.info("import %s interrupted: the process is closing", job.job_id)
-        stopped = N_("The process stopped during the import. Post the file again: "
-                     "rows already imported come back unchanged.")  # fmt: skip
-        _stop(tracker, INTERRUPTED, stopped)
+        _stop(tracker, INTERRUPTED, STOPPED)
     except Exception as error:  # a background thread has no caller to tell
         logger.exception("import %s failed", job.job_id)
         _stop(tracker, FAILED, printable(f"{type(error).__name__}: {error}"))
     finally:
         path.unlink(missing_ok=True)
-        with runtime.background_lock:
-            runtime.background.pop(job.job_id, None)
+
+
+def follow(runtime: Runtime, order: Order) -> None:
+    """Start the process that imports ``order`` and wait for it; stop it
+    between two chunks if the runtime closes. Meanwhile this process's
+    readers leave the import's chunks to it (``Runtime.deferring_scores``).
+    A job it did not finish (it could not start, or was killed) is stopped."""
+    stopping = False
+    with runtime.deferring_scores():
+        child = subprocess.Popen(
+            [sys.executable, "-m", "web.importing.apart"], stdin=subprocess.PIPE
+        )
+        with child.stdin or open(os.devnull, "wb") as orders:
+            orders.write(pickle.dumps(order))
+        while True:
+            try:
+                code = child.wait(POLL_SECONDS)
+                break
+            except subprocess.TimeoutExpired:
+                if runtime.closing.is_set() and not stopping:
+                    child.send_signal(signal.SIGTERM)
+                    stopping = True
+    job = runtime.import_jobs.get(order.job_id)
+    if job is not None and job.status in UNDER_WAY:
+        logger.error("import %s: its process ended with %s", order.job_id, code)
+        tracker = Tracker(job, runtime.import_jobs.write)
+        _stop(tracker, INTERRUPTED if stopping else FAILED, STOPPED)
 
 
 def _stop(tracker: Tracker, status: str, error: str) -> None:

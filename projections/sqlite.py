@@ -8,7 +8,6 @@ import), and each agent-month's whole ledger is held while it is scored
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
@@ -23,6 +22,7 @@ RESCORE_AT_ONCE = 25
 class SQLiteScoreboardView(SqlScoreboardView, SQLiteTrackingRecorder):
     insert_tracking = bounded(SQLiteTrackingRecorder.insert_tracking)
     max_tracking_id = bounded(SQLiteTrackingRecorder.max_tracking_id)
+    rescore_chunk = RESCORE_AT_ONCE
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -31,10 +31,6 @@ class SQLiteScoreboardView(SqlScoreboardView, SQLiteTrackingRecorder):
         ]
         self.tracking_object = "tracking"
         self._setup({name: name for name in TABLES})
-
-    def _rescore(self, cursor: Any, touched: Sequence[tuple[str, str]]) -> None:
-        for start in range(0, len(touched), RESCORE_AT_ONCE):
-            super()._rescore(cursor, list(touched[start : start + RESCORE_AT_ONCE]))
 
     def drop(self) -> None:
         with self._transaction(commit=True) as cursor:

@@ -127,10 +127,7 @@ class ReadsTogether:
     ) -> None:
         rows = retrying(budget_of(self.datastore), self._select_rows, statement, params)
         for row in rows:
-            stored_id = row["originator_id"]
-            originator_id = (
-                stored_id if isinstance(stored_id, UUID) else UUID(stored_id)
-            )
+            originator_id = _uuid(row["originator_id"])
             found[originator_id].append(
                 StoredEvent(
                     originator_id=originator_id,
@@ -144,6 +141,10 @@ class ReadsTogether:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(statement, params)
             return list(curs.fetchall())
+
+
+def _uuid(stored_id: Any) -> UUID:
+    return stored_id if isinstance(stored_id, UUID) else UUID(str(stored_id))
 
 
 # PostgreSQL
@@ -190,19 +191,24 @@ class GuardedPostgresRecorder(ReadsTogether, Linking, PostgresApplicationRecorde
     def select_events_after(
         self, versions: Sequence[tuple[UUID, int]]
     ) -> dict[UUID, list[StoredEvent]]:
-        """As ``ReadsTogether``'s, the pairs passed as two arrays and joined:
-        one plan however many aggregates (a batch's few hundred agents)."""
+        """As ``ReadsTogether``'s: first each aggregate's last version (one
+        index lookup each), then the events of those that moved on, if any.
+        The pairs in one statement, however written (OR-ed, or joined with
+        their array), were planned as a scan of the table's whole index: 80
+        ms a batch once it held 140,000 events."""
         found: dict[UUID, list[StoredEvent]] = {i: [] for i, _ in versions}
-        if versions:
-            statement = (
-                "SELECT e.originator_id, e.originator_version, e.topic, e.state "
-                f"FROM unnest(%b::{self.datastore.originator_id_type}[], "
-                f"%b::bigint[]) AS k(id, version) JOIN {self.events_table} e "
-                "ON e.originator_id = k.id AND e.originator_version > k.version "
-                "ORDER BY e.originator_id, e.originator_version"
-            )
-            params = [[i for i, _ in versions], [v for _, v in versions]]
-            self._gather(found, statement, params)
+        kept = dict(versions)
+        if not kept:
+            return found
+        statement = self._select_versions(len(kept))
+        rows = retrying(
+            budget_of(self.datastore), self._select_rows, statement, self._ids(kept)
+        )
+        last = {_uuid(row["id"]): row["version"] for row in rows}
+        behind = [i for i, version in last.items() if version > kept[i]]
+        for aggregate_id, events in self.select_events_of(behind).items():
+            after = kept[aggregate_id]
+            found[aggregate_id] = [e for e in events if e.originator_version > after]
         return found
 
     def _ids(self, keys: Iterable[UUID]) -> list[Any]:

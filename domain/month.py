@@ -45,7 +45,7 @@ class Month:
 
     @classmethod
     def of(cls, day: date) -> Month:
-        return cls(day.year, day.month)
+        return _month(cls, day.year, day.month)
 
     @property
     def first_day(self) -> date:
@@ -117,6 +117,12 @@ class Quarter:
         return f"{self.year:04d}-Q{self.number}"
 
 
+@cache
+def _month(cls: type[Month], year: int, month: int) -> Month:
+    """Months are immutable: a batch asks for the same few again and again."""
+    return cls(year, month)
+
+
 @dataclass(frozen=True)
 class MonthRange:
     """The months the service accepts facts, periods and reads for."""
@@ -126,9 +132,11 @@ class MonthRange:
 
     def problem(self, value: Month | date | Quarter) -> str | None:
         """Why ``value`` is outside the range, or None."""
-        months = value.months if isinstance(value, Quarter) else [value]
+        if isinstance(value, Quarter):
+            months = value.months
+        else:
+            months = [Month.of(value) if isinstance(value, date) else value]
         for month in months:
-            month = Month.of(month) if isinstance(month, date) else month
             if not self.first <= month <= self.last:
                 return N_("{value} is outside the accepted range {accepted}").format(
                     value=value, accepted=self

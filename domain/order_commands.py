@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import suppress
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -137,10 +136,8 @@ class OrderCommands(RosterCommands, RulesCommands):
     def _agents_of(self, rows: Sequence[OrderRow]) -> list[UUID]:
         """The agents the rows name and the owners of the orders read so far."""
         named = [row.agent_id for row in rows if row.agent_id is not None]
-        owners = []
-        for row in rows:
-            with suppress(OrderNotFoundError):
-                owners.append(self.get_order(row.order_no).owner)
+        orders = (self._find(Order.create_id(row.order_no)) for row in rows)
+        owners = [order.owner for order in orders if order is not None]
         return [Agent.create_id(a) for a in dict.fromkeys(named + owners)]
 
     def _order_row(
@@ -151,10 +148,7 @@ class OrderCommands(RosterCommands, RulesCommands):
                 N_("unknown order step {step!r}"), step=row.step, field="step"
             )
         if row.order_no not in orders:
-            try:
-                orders[row.order_no] = self.get_order(row.order_no)
-            except OrderNotFoundError:
-                orders[row.order_no] = None
+            orders[row.order_no] = self._find(Order.create_id(row.order_no))
         order = orders[row.order_no]
         if order is None:
             if row.step != "submit":

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -84,6 +84,7 @@ class Order(Aggregate):
     """An order taken by an agent, known by the order system's number."""
 
     @staticmethod
+    @lru_cache(maxsize=65536)  # a pure function, asked several times per row
     def create_id(order_no: str) -> UUID:
         return uuid5(_NAMESPACE, order_no)
 

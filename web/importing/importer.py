@@ -16,7 +16,7 @@ from domain.access import Principal
 from domain.application import AppraisalApp
 from domain.commands import NewObservation, Observed, OrderRow
 from domain.errors import DomainError, NotVisibleError
-from domain.text import N_, unstorable_fields
+from domain.text import N_, storable, unstorable_fields
 from web import access
 from web.importing.reading import Parsed, Problems, read_rows
 from web.importing.rows import (
@@ -168,7 +168,7 @@ class Importer:
         self, given: dict[str, Any], values: dict[str, Any], written: dict[str, str]
     ) -> Any:
         """What to record for a row, or the problems that reject it."""
-        unstorable = unstorable_fields(given)
+        unstorable = {} if _storable_row(given) else unstorable_fields(given)
         if unstorable:
             return _problems(unstorable)
         twice = self.columns.twice(given) if written else ()
@@ -232,6 +232,13 @@ class Importer:
                 self.summary.errors.append(error)
             if self.listeners.on_reject is not None:
                 self.listeners.on_reject(error)
+
+
+def _storable_row(given: Mapping[str, Any]) -> bool:
+    """Whether every name and value of a row of text can be stored, in one
+    search (``unstorable_fields`` walks each, about 20 µs a row)."""
+    texts = [*given, *given.values()]
+    return all(type(t) is str for t in texts) and storable("".join(texts))
 
 
 def _problems(messages: Any, written: Mapping[str, str] | None = None) -> Problems:

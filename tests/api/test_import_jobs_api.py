@@ -4,11 +4,14 @@ can follow, while other requests keep answering. On both backends."""
 from __future__ import annotations
 
 import io
+import os
+import signal
 import tempfile
 import threading
 import time
 from dataclasses import asdict, replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import psycopg
@@ -269,3 +272,32 @@ def test_closing_while_an_import_runs_stops_it_between_chunks(
     assert (job.status, job.finished_at is not None) == ("interrupted", True)
     assert 0 < job.rows_done < 20_000
     assert not spooled.exists()
+
+
+def import_processes():
+    """This process's children importing a file (``web.importing.apart``)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(status.read_text().rsplit(")", 1)[1].split()[1])
+            command = status.with_name("cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == os.getpid() and b"web.importing.apart" in command:
+            found.append(int(status.parent.name))
+    return found
+
+
+@pytest.mark.parametrize("store_config", ["sqlite"], indirect=True)
+def test_a_big_import_on_sqlite_whose_process_is_killed_fails(department):
+    register(department)
+    answer = post(department, chat_export(20_000))
+    running(department, answer)
+    (child,) = import_processes()
+
+    os.kill(child, signal.SIGKILL)
+    job = awaited(department.admin, answer)
+
+    assert job["status"] == "failed"
+    assert "again" in job["error"]
+    assert 0 < job["rows_done"] < 20_000

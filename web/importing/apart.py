@@ -8,12 +8,14 @@ models) the worker's job thread starts this process and follows it
 (``jobs.follow``). It reads its order (``jobs.Order``) from standard input,
 opens a runtime of its own with the worker's settings and runs ``jobs.run``
 there: the same chunks, job progress, folding and scoring. SIGTERM stops it
-between two chunks (the job is then ``interrupted``).
+between two chunks (the job is then ``interrupted``). It runs at a lower
+priority (``NICENESS``): when the cores are busy, requests come first.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import signal
 import sys
@@ -21,10 +23,13 @@ from types import FrameType
 
 from web.importing.jobs import Order, run
 
+NICENESS = 10
+
 
 def main() -> int:
     """Import the order read from standard input."""
     logging.basicConfig(level=logging.INFO)
+    os.nice(NICENESS)
     order: Order = pickle.loads(sys.stdin.buffer.read())  # from the worker
     runtime = order.settings.open_runtime()
 

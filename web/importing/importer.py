@@ -18,6 +18,7 @@ from domain.commands import NewObservation, Observed, OrderRow
 from domain.errors import DomainError, NotVisibleError
 from domain.text import N_, storable, unstorable_fields
 from web import access
+from web.importing.loader import RowLoader
 from web.importing.reading import Parsed, Problems, read_rows
 from web.importing.rows import (
     IMPORT_KINDS,
@@ -127,7 +128,7 @@ class Importer:
         listeners: Listeners = Listeners(),
     ) -> None:
         self.app, self.principal, self.kind, self.source = app, principal, kind, source
-        self.schema, self.columns = row_schema(kind), columns(kind)
+        self.loader, self.columns = RowLoader(row_schema(kind)), columns(kind)
         self.column_of = column_of(kind)
         self.summary = ImportSummary(kind)
         self.chunk_rows, self.max_errors = chunk_rows, max_errors
@@ -175,7 +176,7 @@ class Importer:
         if twice:
             return twice
         try:
-            return self._build(self.schema.load(values))
+            return self._build(self.loader.load(values))
         except ValidationError as invalid:
             return _problems(invalid.messages, written)
 

@@ -41,6 +41,7 @@ from eventsourcing.sqlite import (
     SQLiteCursor,
     SQLiteFactory,
 )
+from psycopg.rows import tuple_row
 
 from projections.linking import Linking, _guarded, recognising
 from projections.retry import (
@@ -259,13 +260,14 @@ class GuardedPostgresRecorder(ReadsTogether, Linking, PostgresApplicationRecorde
                     statement = self._select_versions(len(guarded))
                     versions.execute(statement, self._ids(guarded))
                 self._notify_channel(curs)
-                inserted = connection.cursor(binary=True)
+                # Positions as plain tuples: a dict a row cost 1 µs an event.
+                inserted = connection.cursor(binary=True, row_factory=tuple_row)
                 inserted.execute(self.insert_rows_statement, columns)
                 head = connection.cursor()
                 head.execute(self._chain_head_statement())
             if guarded:  # the insert is rolled back with the transaction
                 self._verify_guards(guarded, versions.fetchall())
-            ids = [row["notification_id"] for row in inserted.fetchall()]
+            ids = [row[0] for row in inserted.fetchall()]
             self._link(curs, stored_events, ids, head.fetchone(), read=False)
             self._record_key(curs, kwargs.get("key"), ids)
         return ids

@@ -18,15 +18,17 @@ def link(previous: str, notification: Notification) -> str:
 def link_at(previous: str, position: int, event: StoredEvent) -> str:
     """The link of ``event`` stored at ``position``: an insert links its
     events before it has made them notifications."""
-    digest = hashlib.sha256()
-    for part in (
-        previous,
-        str(position),
-        str(event.originator_id),
-        str(event.originator_version),
-        event.topic,
-    ):
-        digest.update(part.encode("utf-8") + b"\x1f")
+    head = "\x1f".join(
+        (
+            previous,
+            str(position),
+            str(event.originator_id),
+            str(event.originator_version),
+            event.topic,
+            "",  # each part ends with the separator
+        )
+    )
+    digest = hashlib.sha256(head.encode("utf-8"))
     state = event.state
     digest.update(state.encode("utf-8") if isinstance(state, str) else bytes(state))
     return digest.hexdigest()

@@ -22,12 +22,24 @@ from domain.document import (
     Object,
     Reader,
 )
-from domain.facts import ZERO, Assessor, Line, MonthFacts, Occurred, Rated, points
+from domain.facts import (
+    ZERO,
+    Assessor,
+    Fact,
+    Line,
+    MonthFacts,
+    Occurred,
+    Rated,
+    points,
+)
 from domain.items import Item, MissingRatings, Mode
 from domain.metrics import Aggregation, aggregation_of
 from domain.text import N_
 
 ONE = Decimal(1)
+Seen = tuple[int, Decimal]
+"""Occurrences of an item so far this month, and how far they moved its category."""
+UNSEEN: Seen = (0, ZERO)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,24 +112,29 @@ class Occurrence(Item, kind="occurrence"):
 
     def lines(self, month: MonthFacts) -> list[Line]:
         """One line per fact; once-a-month items and monthly caps limit the points."""
-        lines = []
-        moved = ZERO
-        for index, fact in enumerate(month.take(self.code)):
-            if self.once_per_month and index > 0:
-                remark = N_("already counted once this month")
-                lines.append(Line(self.code, self.name, ZERO, (fact,), remark))
-                continue
-            wanted, fine, remark = self._wanted(fact)
-            if self.monthly_cap is not None and abs(moved + wanted) > self.monthly_cap:
-                room = max(self.monthly_cap - abs(moved), ZERO)
-                wanted = room.copy_sign(wanted) if room else ZERO
-                remark = N_("monthly cap of {cap} reached").format(cap=self.monthly_cap)
-            moved += wanted
-            fined = fine * fact.quantity
-            lines.append(
-                Line(self.code, self.name, points(wanted), (fact,), remark, fined)
-            )
+        lines, seen = [], UNSEEN
+        for fact in month.take(self.code):
+            line, seen = self.next_line(fact, seen)
+            lines.append(line)
         return lines
+
+    def next_line(self, fact: Occurred, seen: Seen) -> tuple[Line, Seen]:
+        """The line of the month's next occurrence after ``seen`` (how many
+        came before it and how far they moved the category), and what is
+        seen after it: ``lines`` and a running total (``domain.tally``) both
+        score occurrences through here."""
+        index, moved = seen
+        if self.once_per_month and index > 0:
+            remark = N_("already counted once this month")
+            return Line(self.code, self.name, ZERO, (fact,), remark), (index + 1, moved)
+        wanted, fine, remark = self._wanted(fact)
+        if self.monthly_cap is not None and abs(moved + wanted) > self.monthly_cap:
+            room = max(self.monthly_cap - abs(moved), ZERO)
+            wanted = room.copy_sign(wanted) if room else ZERO
+            remark = N_("monthly cap of {cap} reached").format(cap=self.monthly_cap)
+        fined = fine * fact.quantity
+        line = Line(self.code, self.name, points(wanted), (fact,), remark, fined)
+        return line, (index + 1, moved + wanted)
 
     def _wanted(self, fact: Occurred) -> tuple[Decimal, Decimal, str]:
         """The points and fine of one fact, and why, before any cap."""
@@ -198,11 +215,30 @@ class MetricItem(Item):
         samples = month.samples.get(self.metric, [])
         numerator = sum((s.numerator for s in samples), ZERO)
         denominator = sum((s.denominator for s in samples), ZERO)
-        summed = aggregation_of(self.metric) is Aggregation.SUM
-        if not samples or (denominator == 0 and not summed):
+        line = self.line_of(numerator, denominator, len(samples), tuple(samples))
+        if not self.measured(len(samples), denominator):
             month.missing.append(self.code)
+        return [line]
+
+    def measured(self, count: int, denominator: Decimal) -> bool:
+        """Whether the month has a value: samples, and a denominator unless
+        the metric is a sum."""
+        summed = aggregation_of(self.metric) is Aggregation.SUM
+        return count > 0 and (denominator != 0 or summed)
+
+    def line_of(
+        self,
+        numerator: Decimal,
+        denominator: Decimal,
+        count: int,
+        samples: tuple[Fact, ...] = (),
+    ) -> Line:
+        """The line of ``count`` samples summing to ``numerator`` over
+        ``denominator``: ``lines`` and a running total both score through here."""
+        if not self.measured(count, denominator):
             remark = N_("no data for {metric}").format(metric=self.metric)
-            return [Line(self.code, self.name, ZERO, tuple(samples), remark)]
+            return Line(self.code, self.name, ZERO, samples, remark)
+        summed = aggregation_of(self.metric) is Aggregation.SUM
         value = numerator if summed else numerator / denominator
         earned, shown = self.earned(value)
         inputs = (
@@ -212,9 +248,7 @@ class MetricItem(Item):
             ("value", str(value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))),
             shown,
         )
-        return [
-            Line(self.code, self.name, points(earned), tuple(samples), inputs=inputs)
-        ]
+        return Line(self.code, self.name, points(earned), samples, inputs=inputs)
 
     def earned(self, value: Decimal) -> tuple[Decimal, tuple[str, str]]:
         """The points of the month's value, and how they were found."""
@@ -364,16 +398,19 @@ class RatingItem(Item, kind="rating"):
         yield "max_points", self.max_points
 
     def lines(self, month: MonthFacts) -> list[Line]:
+        return [self.line_of(list(month.ratings.values()), month.missing)]
+
+    def line_of(self, ratings: list[Rated], missing: list[str]) -> Line:
         """Average each assessor's raters, weight the averages, scale to
-        max_points. Assessors with weight 0 do not count."""
-        ratings = list(month.ratings.values())
+        max_points. Assessors with weight 0 do not count. What is missing is
+        added to ``missing``. ``lines`` and a running total both score here."""
         weights = {a: w for a, w in self.weights if w > 0}
         averages = _averages(weights, ratings)
         absent = [a for a in weights if a not in averages]
         if not averages:
-            month.missing.append(self.code)
+            missing.append(self.code)
         elif self.missing is MissingRatings.INCOMPLETE:
-            month.missing.extend(f"{self.code}:{a.value}" for a in absent)
+            missing.extend(f"{self.code}:{a.value}" for a in absent)
         share = dict(weights)
         if self.missing is MissingRatings.RENORMALISE and averages:
             present = sum((weights[a] for a in averages), ZERO)
@@ -388,7 +425,7 @@ class RatingItem(Item, kind="rating"):
         used = tuple(r for r in ratings if r.assessor in weights)
         earned = points(self.max_points * weighted)
         remark = "" if averages else N_("no ratings")
-        return [Line(self.code, self.name, earned, used, remark, inputs=inputs)]
+        return Line(self.code, self.name, earned, used, remark, inputs=inputs)
 
 
 def _averages(

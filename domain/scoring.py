@@ -153,7 +153,12 @@ def _category(category: Category, month: MonthFacts) -> CategoryScore:
         name=category.name,
         max=category.max,
         mode=category.mode,
-        score=points(min(max(raw, ZERO), category.max)),
+        score=bounded(category, raw),
         raw=raw,
         lines=lines,
     )
+
+
+def bounded(category: Category, raw: Decimal) -> Decimal:
+    """A category's score: its raw points kept between 0 and its maximum."""
+    return points(min(max(raw, ZERO), category.max))

@@ -33,7 +33,7 @@ from projections.scoreboard import NOW, ScoreboardView
 from projections.sql_cycle import CycleTables
 from projections.sql_disputes import DisputeTables
 from projections.sql_lists import ListTables
-from projections.sql_scores import ScoreTables
+from projections.sql_scores import ScoreTables, Tallies
 from projections.tables import columns
 
 AGENT_COLUMNS = columns("agents")
@@ -137,6 +137,7 @@ class SqlScoreboardView(
         ``{months}`` or ``{ids}`` to be completed per call."""
         self.tables = tables
         self._cached: tuple[int, Catalog] | None = None
+        self.tallies = Tallies()
         later = {"pairs": "{pairs}", "months": "{months}", "ids": "{ids}"}
         for name in dir(type(self)):
             statement = getattr(type(self), name)
@@ -163,9 +164,14 @@ class SqlScoreboardView(
     def apply(
         self, changes: Changes, tracking: Tracking, defer_from: int | None = None
     ) -> None:
-        with self._transaction(commit=True) as cursor:
-            # Tracking first: it takes the write lock, and it fails (rolling
+        with (
+            self._tallying(tracking.notification_id) as batch,
+            self._transaction(commit=True) as cursor,
+        ):
+            # Where the view stood (whether this process's running totals hold
+            # it), then tracking: it takes the write lock, and it fails (rolling
             # everything back) when another process already applied this position.
+            tallied = defer_from is None and self._tallied(cursor, tracking)
             self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
             if changes.agents:
                 cursor.executemany(self.INSERT_AGENT, changes.agents)
@@ -184,9 +190,10 @@ class SqlScoreboardView(
             if changes.order_steps:
                 self._fold_orders(cursor, changes.order_steps)
             touched = changes.agent_months()
+            changed = set()  # months a batch does more to than add facts
             for superseded in changes.superseded:  # in log order, after the inserts
                 cursor.execute(self.SELECT_SUPERSEDED, superseded)
-                touched |= {(r["agent_id"], r["month"]) for r in cursor.fetchall()}
+                changed |= {(r["agent_id"], r["month"]) for r in cursor.fetchall()}
                 cursor.execute(self.SUPERSEDE, superseded)
             if changes.publications:
                 cursor.executemany(
@@ -196,8 +203,10 @@ class SqlScoreboardView(
                         for p in changes.publications
                     ],
                 )
-                touched |= self._months_under_new_rules(cursor, changes)
-            self._score_touched(cursor, touched, defer_from)
+                changed |= self._months_under_new_rules(cursor, changes)
+            if tallied:
+                batch.appended = self._appended(changes, touched - changed)
+            self._score_touched(cursor, touched | changed, defer_from, batch)
 
     def _fold_orders(self, cursor: Any, steps: list[dict[str, Any]]) -> None:
         """Append each step to its order's row (read once, written once a batch)."""
@@ -309,4 +318,7 @@ class SqlScoreboardView(
             "recorded_by": row["recorded_by"],
             "recorded_at": _datetime(row["recorded_at"]),
         }
-        return positioned(place, row["kind"], row["item"], orjson.loads(row["detail"]))
+        detail = row["detail"]  # stored JSON, or a fold's own dict
+        if not isinstance(detail, dict):
+            detail = orjson.loads(detail)
+        return positioned(place, row["kind"], row["item"], detail)

@@ -5,18 +5,33 @@ A view stores only each agent-month's total (and the version it was scored
 under): it re-scores every agent-month a run of events touched, from its whole
 ledger, with ``domain.scoring.score``; everything else on a scorecard is
 re-derived from the ledger when read.
+
+The total is kept as a running ``domain.tally.Tally`` of the agent-month's
+facts, in this process, for the agent-months it scored last: a batch that only
+adds facts to such a month adds them to its tally (a cost that does not grow
+with the month) instead of reading and scoring the whole ledger again. A month
+a batch corrects, excludes from or re-rules, a tally of another rulebook, and
+every tally when another process folded a batch in between, are scored from
+the ledger as before; the tallies change only once their transaction commits.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from eventsourcing.persistence import Tracking
+
 from domain.month import Month
 from domain.register import Catalog, Publication
-from domain.scoring import CENT, Fact, Scorecard, score
+from domain.rulebook import Rulebook
+from domain.scoring import CENT, Fact, score
+from domain.tally import Tally
 from projections.fold import Changes
 from projections.records import NOW, PublicationRecord, moment
 from projections.retry import budget_of, retrying
@@ -25,6 +40,30 @@ from projections.tables import columns
 PUBLICATION_COLUMNS = columns("publications")
 SCORECARD_COLUMNS = columns("scorecards")
 RESCORE_CHUNK = 100  # agent-months per ledger query: bounds memory and parameters
+TALLIES_KEPT = 20_000  # agent-months whose running totals a view keeps
+AgentMonth = tuple[str, str]
+
+
+@dataclass
+class Tallies:
+    """A view's running totals, and the tracked position through which they
+    hold every fact this view folded (None: not yet known to)."""
+
+    kept: OrderedDict[AgentMonth, Tally] = field(default_factory=OrderedDict)
+    through: int | None = None
+
+
+@dataclass
+class _Batch:
+    """What a transaction's scoring does to the tallies once it commits: the
+    tallies it made or added to, those it left stale, and the position it
+    folded through (None: a scoring of its own, no fold)."""
+
+    made: dict[AgentMonth, Tally] = field(default_factory=dict)
+    stale: set[AgentMonth] = field(default_factory=set)
+    appended: dict[AgentMonth, list[dict[str, Any]]] = field(default_factory=dict)
+    """The facts it adds to months whose tally holds every other fact."""
+    through: int | None = None
 
 
 def _params(names: str) -> str:
@@ -42,6 +81,8 @@ class ScoreTables:
     _cached: tuple[int, Catalog] | None
     _checked_at: int | None = None  # the tracked position the catalog was checked at
     seen: tuple[int, int] | None  # see ScoreboardView.seen
+    tallies: Tallies  # running totals: see the module
+    rescore_chunk = RESCORE_CHUNK
     datastore: Any
     SELECT_FACTS_OF: str
     SELECT_AGENT_MONTHS_FROM: str
@@ -81,6 +122,10 @@ class ScoreTables:
     """One statement takes every marked agent-month (the rows it deletes stay
     locked until this transaction ends: a batch marking one of them meanwhile
     waits, and marks it again once this transaction has scored it)."""
+    SELECT_TRACKED = (
+        "SELECT MAX(notification_id) AS n FROM {tracking} "
+        "WHERE application_name = :upstream"
+    )
     SELECT_SETTLED = (
         "SELECT (SELECT MAX(notification_id) FROM {tracking} "
         "WHERE application_name = :upstream) AS tracked, "
@@ -92,19 +137,27 @@ class ScoreTables:
     # instead of re-reading a month's whole ledger in every batch.
 
     def _score_touched(
-        self, cursor: Any, touched: set[tuple[str, str]], since: int | None
+        self,
+        cursor: Any,
+        touched: set[AgentMonth],
+        since: int | None,
+        batch: _Batch | None = None,
     ) -> None:
         """Re-score ``touched`` with whatever earlier batches left to score, or,
         with ``since`` (the batch's first position), leave them marked."""
         self._announce(cursor)  # every fold and scoring moves the positions
+        batch = batch or _Batch()
         if since is not None:
+            batch.stale |= touched  # their facts are not in their tallies
             if touched:
                 self._mark_dirty(cursor, touched, since)
             return
         cursor.execute(self.CLAIM_DIRTY, {})
         left = {(r["agent_id"], r["month"]) for r in cursor.fetchall()}
+        for key in left:
+            batch.appended.pop(key, None)
         if touched or left:
-            self._rescore(cursor, sorted(touched | left))
+            self._rescore(cursor, sorted(touched | left), batch)
 
     def _announce(self, cursor: Any) -> None:
         """Tell other processes, once this transaction commits, that the read
@@ -120,10 +173,62 @@ class ScoreTables:
         """Score every agent-month a deferred catch-up left marked."""
 
         def once() -> None:
-            with self._transaction(commit=True) as cursor:  # type: ignore[attr-defined]
-                self._score_touched(cursor, set(), None)
+            with (
+                self._tallying() as batch,
+                self._transaction(commit=True) as cursor,  # type: ignore[attr-defined]
+            ):
+                self._score_touched(cursor, set(), None, batch)
 
         retrying(budget_of(self.datastore), once)
+
+    # Running totals
+
+    @contextmanager
+    def _tallying(self, through: int | None = None) -> Iterator[_Batch]:
+        """A transaction's scoring (entered before it, left after its commit):
+        its tallies are kept once it commits; if it fails, none are."""
+        batch = _Batch(through=through)
+        try:
+            yield batch
+        except BaseException:
+            self.tallies = Tallies()
+            raise
+        kept = self.tallies.kept
+        for key in batch.stale:
+            kept.pop(key, None)
+        for key, tally in batch.made.items():
+            kept[key] = tally
+            kept.move_to_end(key)
+        while len(kept) > TALLIES_KEPT:
+            kept.popitem(last=False)
+        if through is not None:
+            self.tallies.through = through
+
+    def _tallied(self, cursor: Any, tracking: Tracking) -> bool:
+        """Whether the running totals hold every fact folded before the batch
+        ``tracking`` ends (this process folded the batch before it): asked
+        before the batch's tracking is written."""
+        tallies = self.tallies
+        if tallies.through is None or not tallies.kept:
+            return False
+        upstream = {"upstream": tracking.application_name}
+        cursor.execute(self.SELECT_TRACKED, upstream)
+        if cursor.fetchone()["n"] != tallies.through:  # another process folded
+            tallies.kept.clear()
+            return False
+        return True
+
+    def _appended(
+        self, changes: Changes, months: set[AgentMonth]
+    ) -> dict[AgentMonth, list[dict[str, Any]]]:
+        """The facts of ``changes`` for those of ``months`` that have tallies."""
+        kept = self.tallies.kept
+        appended: dict[AgentMonth, list[dict[str, Any]]] = {}
+        for fact in changes.facts:
+            key = (fact["agent_id"], fact["month"])
+            if key in months and key in kept:
+                appended.setdefault(key, []).append(fact)
+        return appended
 
     def positions(self, upstream: str) -> tuple[int, int]:
         """The last position folded, and the last one every score includes
@@ -145,33 +250,66 @@ class ScoreTables:
         cursor.execute(self.SELECT_AGENT_MONTHS_FROM, {"month": earliest, "as_of": NOW})
         return {(row["agent_id"], row["month"]) for row in cursor.fetchall()}
 
-    def _rescore(self, cursor: Any, touched: list[tuple[str, str]]) -> None:
-        """Score every touched agent-month from its whole ledger, a chunk of
+    def _rescore(self, cursor: Any, touched: list[AgentMonth], batch: _Batch) -> None:
+        """Score every touched agent-month: by adding a batch's facts to its
+        tally where that holds the rest, else from its whole ledger, a chunk of
         agent-months at a time (one query, one batch of writes each)."""
         catalog = self._catalog(cursor)
-        for start in range(0, len(touched), RESCORE_CHUNK):
-            chunk = touched[start : start + RESCORE_CHUNK]
-            params: dict[str, Any] = {"as_of": NOW}
-            for i, (agent_id, month) in enumerate(chunk):
-                params[f"a{i}"], params[f"m{i}"] = agent_id, month
-            pairs = ", ".join(f"(:a{i}, :m{i})" for i in range(len(chunk)))
-            cursor.execute(
-                self._dialect(self.SELECT_FACTS_OF.format(pairs=pairs)), params
-            )
-            ledgers: dict[tuple[str, str], list[Fact]] = {key: [] for key in chunk}
-            for row in cursor.fetchall():
-                ledgers[(row["agent_id"], row["month"])].append(self._fact(row))
-            rows, emptied = [], []
-            for (agent_id, month), facts in ledgers.items():
-                if not facts:  # every fact of the month was corrected away
-                    emptied.append({"agent_id": agent_id, "month": month})
-                    continue
-                card = score(catalog.for_month(Month.parse(month)), facts)
-                rows.append(_scorecard_row(agent_id, month, card, facts))
-            if emptied:
-                cursor.executemany(self.DELETE_SCORECARD, emptied)
-            if rows:
-                cursor.executemany(self.UPSERT_SCORECARD, rows)
+        rows: list[dict[str, Any]] = []
+        from_ledger = []
+        for key in touched:
+            tally = self.tallies.kept.get(key) if key in batch.appended else None
+            if tally is None or tally.rulebook is not catalog.for_month(
+                Month.parse(key[1])
+            ):
+                from_ledger.append(key)
+                continue
+            tally = tally.copy()
+            for fact in batch.appended[key]:
+                if fact["excluded"] is None:
+                    tally.add(self._fact(fact))  # type: ignore[attr-defined]
+            batch.made[key] = tally
+            rows.append(_scorecard_row(key, tally))
+        if rows:
+            cursor.executemany(self.UPSERT_SCORECARD, rows)
+        size = self.rescore_chunk
+        for start in range(0, len(from_ledger), size):
+            chunk = from_ledger[start : start + size]
+            self._rescore_from_ledgers(cursor, catalog, chunk, batch)
+
+    def _rescore_from_ledgers(
+        self, cursor: Any, catalog: Catalog, chunk: list[AgentMonth], batch: _Batch
+    ) -> None:
+        params: dict[str, Any] = {"as_of": NOW}
+        for i, (agent_id, month) in enumerate(chunk):
+            params[f"a{i}"], params[f"m{i}"] = agent_id, month
+        pairs = ", ".join(f"(:a{i}, :m{i})" for i in range(len(chunk)))
+        cursor.execute(self._dialect(self.SELECT_FACTS_OF.format(pairs=pairs)), params)
+        ledgers: dict[AgentMonth, list[Fact]] = {key: [] for key in chunk}
+        for row in cursor.fetchall():
+            ledgers[(row["agent_id"], row["month"])].append(self._fact(row))
+        rows, emptied = [], []
+        for key, facts in ledgers.items():
+            if not facts:  # every fact of the month was corrected away
+                emptied.append({"agent_id": key[0], "month": key[1]})
+                batch.stale.add(key)
+                continue
+            rulebook = catalog.for_month(Month.parse(key[1]))
+            if Tally.keeps(rulebook):
+                tally = Tally(rulebook)
+                for fact in facts:  # in log order
+                    tally.add(fact)
+                batch.made[key] = tally
+                rows.append(_scorecard_row(key, tally))
+            else:  # a kind of item no tally keeps: scored whole every time
+                batch.stale.add(key)
+                card = score(rulebook, facts)
+                row = {"total": card.total, "position": max(f.position for f in facts)}
+                rows.append(_scorecard_row(key, rulebook, **row))
+        if emptied:
+            cursor.executemany(self.DELETE_SCORECARD, emptied)
+        if rows:
+            cursor.executemany(self.UPSERT_SCORECARD, rows)
 
     # Rules
 
@@ -248,13 +386,21 @@ class ScoreTables:
 
 
 def _scorecard_row(
-    agent_id: str, month: str, card: Scorecard, facts: Sequence[Fact]
+    key: AgentMonth,
+    tally: Tally | Rulebook,
+    total: Decimal | None = None,
+    position: int | None = None,
 ) -> dict[str, Any]:
+    """The stored row of an agent-month: its tally's total, or ``total`` and
+    ``position`` of a month scored under ``rulebook`` (a ``Rulebook``)."""
+    rulebook = tally.rulebook if isinstance(tally, Tally) else tally
+    if isinstance(tally, Tally):
+        total, position = tally.total, tally.position
     return {
-        "agent_id": agent_id,
-        "month": month,
-        "total_centi": _centi(card.total),
-        "rulebook_id": card.rulebook_id,
-        "rulebook_version": card.rulebook_version,
-        "position": max(f.position for f in facts),
+        "agent_id": key[0],
+        "month": key[1],
+        "total_centi": _centi(total),  # type: ignore[arg-type]
+        "rulebook_id": rulebook.id,
+        "rulebook_version": rulebook.version,
+        "position": position,
     }

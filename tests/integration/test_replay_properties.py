@@ -159,6 +159,41 @@ def test_folding_incrementally_equals_a_full_replay(
         assert snapshot(replay(runtime, (1,))) == snapshot(runtime.view)
 
 
+busy = st.lists(  # few agents and items in the month the new rules govern
+    st.tuples(
+        st.sampled_from(AGENTS[:2]),
+        st.sampled_from(ITEMS[5:9]),  # business: 50 points, a floor far off
+        st.just(MONTHS[-1]),
+        st.integers(1, 28),
+        st.integers(1, 3),
+    ),
+    min_size=4,
+    max_size=25,
+)
+
+
+@PROPERTY
+@given(history=busy, new_rules=variants())
+def test_folding_one_fact_at_a_time_equals_a_full_replay(
+    fresh_store, history, new_rules
+):
+    """Each fact folded on its own adds to its month's running total
+    (``domain.tally``), with caps and once-a-month items in force."""
+    with fresh_store() as runtime:
+        runtime.app.register_agents(ADMIN, [NewAgent(a, a, "t1", "s") for a in AGENTS])
+        runtime.app.publish_rulebook(ADMIN, new_rules, MONTHS[-1])
+        runtime.catch_up()
+        for fact in history:
+            record(runtime, [fact])
+            runtime.catch_up()
+
+        assert snapshot(replay(runtime, (1,))) == snapshot(runtime.view)
+        # The stored totals rankings read are the scorecards' totals.
+        for agent, month, centi, _, _ in runtime.view.scorecard_rows():
+            card = runtime.view.scorecard(agent, Month.parse(month))
+            assert centi == int(card.total * 100)
+
+
 @PROPERTY
 @given(history=facts, new_rules=variants(), since=st.sampled_from(MONTHS))
 def test_a_rebuild_equals_a_full_replay_under_its_lineage(

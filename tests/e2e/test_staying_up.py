@@ -373,7 +373,7 @@ def test_a_deployment_under_load_stays_within_its_connection_budget_without_erro
 ):
     server = throwaway(max_connections=30)
     workers, pool, projector = 2, 4, 2 + 1  # default pools; the projector listens
-    budget = workers * pool + projector
+    budget = workers * (pool + 1) + projector  # and each worker listens
     # Connected first, from another database: it neither counts nor starves.
     watcher = psycopg.connect(server.url(), autocommit=True)
     request.addfinalizer(watcher.close)

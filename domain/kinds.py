@@ -103,6 +103,8 @@ class Occurrence(Item, kind="occurrence"):
     severities: tuple[Severity, ...] = ()
 
     def severity(self, code: str | None) -> Severity | None:
+        if code is None or not self.severities:
+            return None
         return next((s for s in self.severities if s.code == code), None)
 
     def signed_points(self) -> Iterator[tuple[str, Decimal]]:

@@ -81,3 +81,21 @@ def test_a_finite_float_reads_back_equal():
 )
 def test_a_moment_is_written_as_the_library_writes_it(moment):
     assert FAST.encode({"at": moment}) == LIBRARY.encode({"at": moment})
+
+
+@pytest.mark.parametrize("state", [*SAME_BYTES, *LEFT_TO_THE_LIBRARY[:3]])
+def test_a_document_is_read_back_as_the_library_reads_it(state):
+    document = LIBRARY.encode(state)
+    assert FAST.decode(document) == LIBRARY.decode(document)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [b'{"nan": NaN}', b'{"huge": 123456789012345678901234567890}', b'["\\ud800"]',
+     b'{"_type_": "decimal_str", "_data_": "1.5", "extra": 1}',
+     b'{"a": {"_type_": "date_iso", "_data_": "2026-01-02"}, "b": [[{}]]}'],
+)  # fmt: skip
+def test_a_document_orjson_refuses_or_reads_otherwise_is_read_as_the_library_does(
+    document,
+):
+    assert FAST.decode(document) == LIBRARY.decode(document)

@@ -22,6 +22,7 @@ from domain.rebuild import Rebuild
 from domain.register import BEGINNING, Catalog, RulesRegister
 from domain.rulebook import FIRST_EDITION, Rulebook, shipped_rulebook
 from domain.scoring import Verdict, verdict
+from domain.tally import readers
 from domain.text import N_
 
 
@@ -78,7 +79,10 @@ class RulesCommands(AppraisalBase):
             positioned(place, **derived.ledger()) for derived in contributed.derived
         ]
         rules = catalog or self.catalog()
-        return verdict(rules.for_month(Month.of(contributed.occurred_on)), facts)
+        rulebook = rules.for_month(Month.of(contributed.occurred_on))
+        if any(readers(rulebook).plainly_read(fact) for fact in facts):
+            return Verdict(True)  # what verdict says, without scoring a month
+        return verdict(rulebook, facts)
 
     def catalog(self) -> Catalog:
         """The rulebook versions the live read models honour."""

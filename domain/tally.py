@@ -17,6 +17,7 @@ It only adds: a fact corrected away or excluded needs the month scored anew.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from decimal import Decimal
 
 from domain.facts import ZERO, Assessor, Fact, MetricSample, Occurred, Rated
@@ -25,6 +26,49 @@ from domain.rulebook import Rulebook
 from domain.scoring import bounded
 
 KNOWN = (Occurrence, MetricItem, RatingItem)
+_READERS: dict[int, tuple[Rulebook, Readers]] = {}
+_READERS_KEPT = 64  # rulebooks: a catalog read again makes new ones
+
+
+@dataclass(frozen=True)
+class Readers:
+    """Which items of a rulebook read which facts: occurrence items by their
+    code, metric items by their metric, rating items every rating."""
+
+    occurring: dict[str, Occurrence]
+    metered: dict[str, list[MetricItem]]
+    rating: list[RatingItem]
+
+    @classmethod
+    def of(cls, rulebook: Rulebook) -> Readers:
+        items = [item for c in rulebook.categories for item in c.items]
+        metered: dict[str, list[MetricItem]] = {}
+        for item in items:
+            if isinstance(item, MetricItem):
+                metered.setdefault(item.metric, []).append(item)
+        return cls(
+            {i.code: i for i in items if isinstance(i, Occurrence)},
+            metered,
+            [i for i in items if isinstance(i, RatingItem)],
+        )
+
+    def plainly_read(self, fact: Fact) -> bool:
+        """An occurrence of an occurrence item, or a sample of a metric an
+        item reads: a line of that item shows it, whatever it scores (whether
+        a rating counts depends on its assessor's weight: ``verdict`` says)."""
+        if isinstance(fact, Occurred):
+            return fact.item in self.occurring
+        return isinstance(fact, MetricSample) and fact.metric in self.metered
+
+
+def readers(rulebook: Rulebook) -> Readers:
+    """``Readers.of(rulebook)``, made once per rulebook object."""
+    found = _READERS.get(id(rulebook))
+    if found is None or found[0] is not rulebook:
+        if len(_READERS) >= _READERS_KEPT:
+            _READERS.clear()
+        found = _READERS[id(rulebook)] = (rulebook, Readers.of(rulebook))
+    return found[1]
 
 
 class Tally:
@@ -35,13 +79,10 @@ class Tally:
         self.rulebook = rulebook
         self.position = 0
         """The position of the last fact added."""
-        items = [item for c in rulebook.categories for item in c.items]
-        self._occurring = {i.code: i for i in items if isinstance(i, Occurrence)}
-        self._metered: dict[str, list[MetricItem]] = {}
-        for item in items:
-            if isinstance(item, MetricItem):
-                self._metered.setdefault(item.metric, []).append(item)
-        self._rating = [i for i in items if isinstance(i, RatingItem)]
+        found = readers(rulebook)
+        self._occurring = found.occurring
+        self._metered = found.metered
+        self._rating = found.rating
         self._points: dict[str, Decimal] = {}
         self._seen: dict[str, Seen] = {}
         self._sums: dict[str, tuple[Decimal, Decimal, int]] = {}

@@ -15,8 +15,8 @@ from domain.rulebook import (
     Rulebook,
     shipped_rulebook,
 )
-from domain.scoring import Occurred, score
-from domain.tally import Tally
+from domain.scoring import Occurred, score, verdict
+from domain.tally import Tally, readers
 from tests.strategies import facts_for, rulebook_documents
 
 
@@ -66,3 +66,12 @@ def test_a_copy_adds_without_changing_the_tally_it_was_copied_from(case):
 def test_every_shipped_rulebook_is_kept_by_a_tally():
     for edition in (*SHIPPED_RULEBOOKS, FIRST_EDITION):
         assert Tally.keeps(shipped_rulebook(edition))
+
+
+@settings(max_examples=300, deadline=None)
+@given(months())
+def test_a_fact_plainly_read_is_one_verdict_finds_scored(case):
+    rulebook, facts = case
+    for fact in facts:
+        if readers(rulebook).plainly_read(fact):
+            assert verdict(rulebook, [fact]).scored

@@ -45,6 +45,7 @@ AS_OF = (
     "AND excluded IS NULL"
 )
 ORDER_COLUMNS = columns("orders")
+ORDERS_AT_ONCE = 400  # order ids a query names (SQLite takes 999 parameters)
 
 
 def _params(columns: str) -> str:
@@ -60,6 +61,11 @@ def _date(value: Any) -> date | None:
 def _datetime(value: Any) -> datetime:
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return moment.astimezone(UTC)
+
+
+def _json(value: Any) -> str:
+    """A read model's JSON column (the ledger's details, an order's steps)."""
+    return orjson.dumps(value).decode()
 
 
 def _in(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
@@ -121,8 +127,8 @@ class SqlScoreboardView(
         "UPDATE {facts} SET superseded_by = :position "
         f"WHERE fact_id = :fact_id AND position < :position AND {LIVE}"
     )
-    SELECT_ORDER_BY_ID = (
-        f"SELECT {ORDER_COLUMNS} FROM {{orders}} WHERE order_id = :order_id"
+    SELECT_ORDERS = (
+        f"SELECT {ORDER_COLUMNS} FROM {{orders}} WHERE order_id IN ({{ids}})"
     )
     SELECT_ORDER = f"SELECT {ORDER_COLUMNS} FROM {{orders}} WHERE order_no = :order_no"
     UPSERT_ORDER = (
@@ -185,7 +191,7 @@ class SqlScoreboardView(
                     cursor,
                     "facts",
                     self.INSERT_FACT,
-                    [f | {"detail": json.dumps(f["detail"])} for f in changes.facts],
+                    [f | {"detail": _json(f["detail"])} for f in changes.facts],
                 )
             if changes.order_steps:
                 self._fold_orders(cursor, changes.order_steps)
@@ -209,14 +215,24 @@ class SqlScoreboardView(
             self._score_touched(cursor, touched | changed, defer_from, batch)
 
     def _fold_orders(self, cursor: Any, steps: list[dict[str, Any]]) -> None:
-        """Append each step to its order's row (read once, written once a batch)."""
+        """Append each step to its order's row (the orders submitted before the
+        batch read in one query a few hundred, each written once a batch)."""
+        first: dict[str, str] = {}
+        for step in steps:
+            first.setdefault(step["order_id"], step["step"])
+        earlier = [i for i, kind in first.items() if kind != "submit"]
         orders: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(earlier), ORDERS_AT_ONCE):
+            ids, params = _in("o", earlier[start : start + ORDERS_AT_ONCE])
+            cursor.execute(self._dialect(self.SELECT_ORDERS.format(ids=ids)), params)
+            for row in cursor.fetchall():
+                orders[row["order_id"]] = dict(row)
+                orders[row["order_id"]]["steps"] = orjson.loads(row["steps"])
+        missing = set(earlier) - orders.keys()
+        if missing:  # a step of an order never submitted: it cannot be folded
+            raise LookupError(f"no submitted order {sorted(missing)[0]}")
         for step in steps:
             order = orders.get(step["order_id"])
-            if order is None and step["step"] != "submit":
-                cursor.execute(self.SELECT_ORDER_BY_ID, {"order_id": step["order_id"]})
-                order = dict(cursor.fetchone())
-                order["steps"] = json.loads(order["steps"])
             if order is None:
                 order = {
                     "order_id": step["order_id"],
@@ -234,7 +250,7 @@ class SqlScoreboardView(
         cursor.executemany(
             self.UPSERT_ORDER,
             [
-                o | {"steps": json.dumps(o["steps"]), "amount": str(o["amount"])}
+                o | {"steps": _json(o["steps"]), "amount": str(o["amount"])}
                 for o in orders.values()
             ],
         )

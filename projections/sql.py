@@ -177,7 +177,7 @@ class SqlScoreboardView(
             # Where the view stood (whether this process's running totals hold
             # it), then tracking: it takes the write lock, and it fails (rolling
             # everything back) when another process already applied this position.
-            tallied = defer_from is None and self._tallied(cursor, tracking)
+            batch.tallied = self._tallied(cursor)
             self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
             if changes.agents:
                 cursor.executemany(self.INSERT_AGENT, changes.agents)
@@ -210,8 +210,10 @@ class SqlScoreboardView(
                     ],
                 )
                 changed |= self._months_under_new_rules(cursor, changes)
-            if tallied:
-                batch.appended = self._appended(changes, touched - changed)
+            batch.changed = changed
+            for fact in changes.facts:
+                key = (fact["agent_id"], fact["month"])
+                batch.appended.setdefault(key, []).append(fact)
             self._score_touched(cursor, touched | changed, defer_from, batch)
 
     def _fold_orders(self, cursor: Any, steps: list[dict[str, Any]]) -> None:

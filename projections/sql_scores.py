@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from eventsourcing.persistence import Tracking
-
 from domain.month import Month
 from domain.register import Catalog, Publication
 from domain.rulebook import Rulebook
@@ -40,17 +38,28 @@ from projections.tables import columns
 PUBLICATION_COLUMNS = columns("publications")
 SCORECARD_COLUMNS = columns("scorecards")
 RESCORE_CHUNK = 100  # agent-months per ledger query: bounds memory and parameters
-TALLIES_KEPT = 20_000  # agent-months whose running totals a view keeps
+TALLIES_KEPT = 10_000  # agent-months whose running totals a view keeps
+UNKNOWN_KEPT = 50_000  # agent-months known to hold facts no tally has
 AgentMonth = tuple[str, str]
 
 
 @dataclass
 class Tallies:
-    """A view's running totals, and the tracked position through which they
-    hold every fact this view folded (None: not yet known to)."""
+    """A view's running totals: those it keeps, and the tracked position
+    through which they hold every fact this view folded (None: not known).
+    While ``complete``, an agent-month with no tally that is not ``unknown``
+    holds no fact at all (this process has tallied the view since it was
+    empty), so its tally starts empty instead of from a read of its ledger."""
 
     kept: OrderedDict[AgentMonth, Tally] = field(default_factory=OrderedDict)
     through: int | None = None
+    complete: bool = False
+    unknown: set[AgentMonth] = field(default_factory=set)
+
+    def forget(self) -> None:
+        self.kept.clear()
+        self.unknown.clear()
+        self.complete = False
 
 
 @dataclass
@@ -61,8 +70,12 @@ class _Batch:
 
     made: dict[AgentMonth, Tally] = field(default_factory=dict)
     stale: set[AgentMonth] = field(default_factory=set)
+    tallied: bool = False
+    """Whether the tallies hold every fact folded before this transaction."""
+    changed: set[AgentMonth] = field(default_factory=set)
+    """Months it does more to than add facts (corrections, new rules)."""
     appended: dict[AgentMonth, list[dict[str, Any]]] = field(default_factory=dict)
-    """The facts it adds to months whose tally holds every other fact."""
+    """The facts it adds, by month."""
     through: int | None = None
 
 
@@ -122,10 +135,8 @@ class ScoreTables:
     """One statement takes every marked agent-month (the rows it deletes stay
     locked until this transaction ends: a batch marking one of them meanwhile
     waits, and marks it again once this transaction has scored it)."""
-    SELECT_TRACKED = (
-        "SELECT MAX(notification_id) AS n FROM {tracking} "
-        "WHERE application_name = :upstream"
-    )
+    SELECT_TRACKED = "SELECT MAX(notification_id) AS n FROM {tracking}"
+    ANY_FACT = "SELECT 1 AS one FROM {facts} LIMIT 1"
     SELECT_SETTLED = (
         "SELECT (SELECT MAX(notification_id) FROM {tracking} "
         "WHERE application_name = :upstream) AS tracked, "
@@ -144,18 +155,23 @@ class ScoreTables:
         batch: _Batch | None = None,
     ) -> None:
         """Re-score ``touched`` with whatever earlier batches left to score, or,
-        with ``since`` (the batch's first position), leave them marked."""
+        with ``since`` (the batch's first position), leave them marked (their
+        running totals kept up to date all the same)."""
         self._announce(cursor)  # every fold and scoring moves the positions
         batch = batch or _Batch()
         if since is not None:
-            batch.stale |= touched  # their facts are not in their tallies
             if touched:
                 self._mark_dirty(cursor, touched, since)
+                catalog = self._catalog(cursor)
+                for key in touched:
+                    tally = self._tally_for(key, batch, catalog)
+                    if tally is None:
+                        batch.stale.add(key)
+                    else:
+                        batch.made[key] = tally
             return
         cursor.execute(self.CLAIM_DIRTY, {})
         left = {(r["agent_id"], r["month"]) for r in cursor.fetchall()}
-        for key in left:
-            batch.appended.pop(key, None)
         if touched or left:
             self._rescore(cursor, sorted(touched | left), batch)
 
@@ -177,6 +193,7 @@ class ScoreTables:
                 self._tallying() as batch,
                 self._transaction(commit=True) as cursor,  # type: ignore[attr-defined]
             ):
+                batch.tallied = self._tallied(cursor)
                 self._score_touched(cursor, set(), None, batch)
 
         retrying(budget_of(self.datastore), once)
@@ -193,42 +210,65 @@ class ScoreTables:
         except BaseException:
             self.tallies = Tallies()
             raise
-        kept = self.tallies.kept
-        for key in batch.stale:
-            kept.pop(key, None)
-        for key, tally in batch.made.items():
-            kept[key] = tally
-            kept.move_to_end(key)
-        while len(kept) > TALLIES_KEPT:
-            kept.popitem(last=False)
-        if through is not None:
-            self.tallies.through = through
-
-    def _tallied(self, cursor: Any, tracking: Tracking) -> bool:
-        """Whether the running totals hold every fact folded before the batch
-        ``tracking`` ends (this process folded the batch before it): asked
-        before the batch's tracking is written."""
         tallies = self.tallies
-        if tallies.through is None or not tallies.kept:
-            return False
-        upstream = {"upstream": tracking.application_name}
-        cursor.execute(self.SELECT_TRACKED, upstream)
-        if cursor.fetchone()["n"] != tallies.through:  # another process folded
-            tallies.kept.clear()
+        for key in batch.stale:
+            tallies.kept.pop(key, None)
+            tallies.unknown.add(key)
+        for key, tally in batch.made.items():
+            tallies.kept[key] = tally
+            tallies.kept.move_to_end(key)
+            tallies.unknown.discard(key)
+        while len(tallies.kept) > TALLIES_KEPT:
+            tallies.unknown.add(tallies.kept.popitem(last=False)[0])
+        if len(tallies.unknown) > UNKNOWN_KEPT:
+            tallies.forget()
+        if through is not None:
+            tallies.through = through
+
+    def _tallied(self, cursor: Any) -> bool:
+        """Whether the running totals hold every fact folded so far (this
+        process folded the last batch, or none yet): asked before a batch's
+        tracking is written. A view that holds no fact yet starts its tallies
+        complete."""
+        tallies = self.tallies
+        cursor.execute(self.SELECT_TRACKED, {})
+        tracked = cursor.fetchone()["n"] or 0
+        if tallies.through is None:  # this process's first fold of the view
+            tallies.forget()
+            cursor.execute(self.ANY_FACT, {})
+            tallies.complete = cursor.fetchone() is None
+            tallies.through = tracked
+        if tracked != tallies.through:  # another process folded meanwhile
+            tallies.forget()
             return False
         return True
 
-    def _appended(
-        self, changes: Changes, months: set[AgentMonth]
-    ) -> dict[AgentMonth, list[dict[str, Any]]]:
-        """The facts of ``changes`` for those of ``months`` that have tallies."""
-        kept = self.tallies.kept
-        appended: dict[AgentMonth, list[dict[str, Any]]] = {}
-        for fact in changes.facts:
-            key = (fact["agent_id"], fact["month"])
-            if key in months and key in kept:
-                appended.setdefault(key, []).append(fact)
-        return appended
+    def _tally_for(
+        self, key: AgentMonth, batch: _Batch, catalog: Catalog
+    ) -> Tally | None:
+        """``key``'s running total with the facts ``batch`` adds to it, if one
+        can be had without reading its ledger: None if not."""
+        if not batch.tallied or key in batch.changed:
+            return None
+        tallies = self.tallies
+        rulebook = catalog.for_month(Month.parse(key[1]))
+        kept = tallies.kept.get(key)
+        added = batch.appended.get(key, ())
+        if kept is not None and kept.rulebook is rulebook:
+            tally = kept.copy() if added else kept
+        elif (
+            kept is None
+            and tallies.complete
+            and key not in tallies.unknown
+            and Tally.keeps(rulebook)
+        ):
+            tally = Tally(rulebook)
+        else:
+            return None
+        for fact in added:
+            if fact["excluded"] is None:
+                tally.add(self._fact(fact))  # type: ignore[attr-defined]
+        return tally
 
     def positions(self, upstream: str) -> tuple[int, int]:
         """The last position folded, and the last one every score includes
@@ -251,23 +291,17 @@ class ScoreTables:
         return {(row["agent_id"], row["month"]) for row in cursor.fetchall()}
 
     def _rescore(self, cursor: Any, touched: list[AgentMonth], batch: _Batch) -> None:
-        """Score every touched agent-month: by adding a batch's facts to its
-        tally where that holds the rest, else from its whole ledger, a chunk of
+        """Score every touched agent-month: from its running total where that
+        can be had (``_tally_for``), else from its whole ledger, a chunk of
         agent-months at a time (one query, one batch of writes each)."""
         catalog = self._catalog(cursor)
         rows: list[dict[str, Any]] = []
         from_ledger = []
         for key in touched:
-            tally = self.tallies.kept.get(key) if key in batch.appended else None
-            if tally is None or tally.rulebook is not catalog.for_month(
-                Month.parse(key[1])
-            ):
+            tally = self._tally_for(key, batch, catalog)
+            if tally is None or not tally.position:  # none, or all excluded
                 from_ledger.append(key)
                 continue
-            tally = tally.copy()
-            for fact in batch.appended[key]:
-                if fact["excluded"] is None:
-                    tally.add(self._fact(fact))  # type: ignore[attr-defined]
             batch.made[key] = tally
             rows.append(_scorecard_row(key, tally))
         if rows:

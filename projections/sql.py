@@ -33,7 +33,8 @@ from projections.scoreboard import NOW, ScoreboardView
 from projections.sql_cycle import CycleTables
 from projections.sql_disputes import DisputeTables
 from projections.sql_lists import ListTables
-from projections.sql_scores import ScoreTables, Tallies
+from projections.sql_scores import ScoreTables
+from projections.sql_tallies import Tallies
 from projections.tables import columns
 
 AGENT_COLUMNS = columns("agents")

@@ -3,25 +3,16 @@ SQL backends and mixed into the scoreboard view.
 
 A view stores only each agent-month's total (and the version it was scored
 under): it re-scores every agent-month a run of events touched, from its whole
-ledger, with ``domain.scoring.score``; everything else on a scorecard is
-re-derived from the ledger when read.
+ledger, totalled as ``domain.scoring.score`` totals; everything else on a
+scorecard is re-derived from the ledger when read.
 
-The total is kept as a running ``domain.tally.Tally`` of the agent-month's
-facts, in this process, for the agent-months it scored last: a batch that only
-adds facts to such a month adds them to its tally (a cost that does not grow
-with the month) instead of reading and scoring the whole ledger again. A month
-a batch corrects, excludes from or re-rules, a tally of another rulebook, and
-every tally when another process folded a batch in between, are scored from
-the ledger as before; the tallies change only once their transaction commits.
+Where it can, it re-scores from the agent-month's running total instead
+(``projections.sql_tallies``): a cost that does not grow with the month.
 """
 
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -33,50 +24,12 @@ from domain.tally import Tally
 from projections.fold import Changes
 from projections.records import NOW, PublicationRecord, moment
 from projections.retry import budget_of, retrying
+from projections.sql_tallies import AgentMonth, Batch, RunningTotals
 from projections.tables import columns
 
 PUBLICATION_COLUMNS = columns("publications")
 SCORECARD_COLUMNS = columns("scorecards")
 RESCORE_CHUNK = 100  # agent-months per ledger query: bounds memory and parameters
-TALLIES_KEPT = 10_000  # agent-months whose running totals a view keeps
-UNKNOWN_KEPT = 50_000  # agent-months known to hold facts no tally has
-AgentMonth = tuple[str, str]
-
-
-@dataclass
-class Tallies:
-    """A view's running totals: those it keeps, and the tracked position
-    through which they hold every fact this view folded (None: not known).
-    While ``complete``, an agent-month with no tally that is not ``unknown``
-    holds no fact at all (this process has tallied the view since it was
-    empty), so its tally starts empty instead of from a read of its ledger."""
-
-    kept: OrderedDict[AgentMonth, Tally] = field(default_factory=OrderedDict)
-    through: int | None = None
-    complete: bool = False
-    unknown: set[AgentMonth] = field(default_factory=set)
-
-    def forget(self) -> None:
-        self.kept.clear()
-        self.unknown.clear()
-        self.complete = False
-
-
-@dataclass
-class _Batch:
-    """What a transaction's scoring does to the tallies once it commits: the
-    tallies it made or added to, those it left stale, and the position it
-    folded through (None: a scoring of its own, no fold)."""
-
-    made: dict[AgentMonth, Tally] = field(default_factory=dict)
-    stale: set[AgentMonth] = field(default_factory=set)
-    tallied: bool = False
-    """Whether the tallies hold every fact folded before this transaction."""
-    changed: set[AgentMonth] = field(default_factory=set)
-    """Months it does more to than add facts (corrections, new rules)."""
-    appended: dict[AgentMonth, list[dict[str, Any]]] = field(default_factory=dict)
-    """The facts it adds, by month."""
-    through: int | None = None
 
 
 def _params(names: str) -> str:
@@ -87,14 +40,13 @@ def _centi(value: Decimal) -> int:
     return int(value / CENT)
 
 
-class ScoreTables:
+class ScoreTables(RunningTotals):
     """Statements and methods for scorecards and publications."""
 
     lineage: tuple[int, ...]
     _cached: tuple[int, Catalog] | None
     _checked_at: int | None = None  # the tracked position the catalog was checked at
     seen: tuple[int, int] | None  # see ScoreboardView.seen
-    tallies: Tallies  # running totals: see the module
     rescore_chunk = RESCORE_CHUNK
     datastore: Any
     SELECT_FACTS_OF: str
@@ -135,8 +87,6 @@ class ScoreTables:
     """One statement takes every marked agent-month (the rows it deletes stay
     locked until this transaction ends: a batch marking one of them meanwhile
     waits, and marks it again once this transaction has scored it)."""
-    SELECT_TRACKED = "SELECT MAX(notification_id) AS n FROM {tracking}"
-    ANY_FACT = "SELECT 1 AS one FROM {facts} LIMIT 1"
     SELECT_SETTLED = (
         "SELECT (SELECT MAX(notification_id) FROM {tracking} "
         "WHERE application_name = :upstream) AS tracked, "
@@ -152,13 +102,13 @@ class ScoreTables:
         cursor: Any,
         touched: set[AgentMonth],
         since: int | None,
-        batch: _Batch | None = None,
+        batch: Batch | None = None,
     ) -> None:
         """Re-score ``touched`` with whatever earlier batches left to score, or,
         with ``since`` (the batch's first position), leave them marked (their
         running totals kept up to date all the same)."""
         self._announce(cursor)  # every fold and scoring moves the positions
-        batch = batch or _Batch()
+        batch = batch or Batch()
         if since is not None:
             if touched:
                 self._mark_dirty(cursor, touched, since)
@@ -198,78 +148,6 @@ class ScoreTables:
 
         retrying(budget_of(self.datastore), once)
 
-    # Running totals
-
-    @contextmanager
-    def _tallying(self, through: int | None = None) -> Iterator[_Batch]:
-        """A transaction's scoring (entered before it, left after its commit):
-        its tallies are kept once it commits; if it fails, none are."""
-        batch = _Batch(through=through)
-        try:
-            yield batch
-        except BaseException:
-            self.tallies = Tallies()
-            raise
-        tallies = self.tallies
-        for key in batch.stale:
-            tallies.kept.pop(key, None)
-            tallies.unknown.add(key)
-        for key, tally in batch.made.items():
-            tallies.kept[key] = tally
-            tallies.kept.move_to_end(key)
-            tallies.unknown.discard(key)
-        while len(tallies.kept) > TALLIES_KEPT:
-            tallies.unknown.add(tallies.kept.popitem(last=False)[0])
-        if len(tallies.unknown) > UNKNOWN_KEPT:
-            tallies.forget()
-        if through is not None:
-            tallies.through = through
-
-    def _tallied(self, cursor: Any) -> bool:
-        """Whether the running totals hold every fact folded so far (this
-        process folded the last batch, or none yet): asked before a batch's
-        tracking is written. A view that holds no fact yet starts its tallies
-        complete."""
-        tallies = self.tallies
-        cursor.execute(self.SELECT_TRACKED, {})
-        tracked = cursor.fetchone()["n"] or 0
-        if tallies.through is None:  # this process's first fold of the view
-            tallies.forget()
-            cursor.execute(self.ANY_FACT, {})
-            tallies.complete = cursor.fetchone() is None
-            tallies.through = tracked
-        if tracked != tallies.through:  # another process folded meanwhile
-            tallies.forget()
-            return False
-        return True
-
-    def _tally_for(
-        self, key: AgentMonth, batch: _Batch, catalog: Catalog
-    ) -> Tally | None:
-        """``key``'s running total with the facts ``batch`` adds to it, if one
-        can be had without reading its ledger: None if not."""
-        if not batch.tallied or key in batch.changed:
-            return None
-        tallies = self.tallies
-        rulebook = catalog.for_month(Month.parse(key[1]))
-        kept = tallies.kept.get(key)
-        added = batch.appended.get(key, ())
-        if kept is not None and kept.rulebook is rulebook:
-            tally = kept.copy() if added else kept
-        elif (
-            kept is None
-            and tallies.complete
-            and key not in tallies.unknown
-            and Tally.keeps(rulebook)
-        ):
-            tally = Tally(rulebook)
-        else:
-            return None
-        for fact in added:
-            if fact["excluded"] is None:
-                tally.add(self._fact(fact))  # type: ignore[attr-defined]
-        return tally
-
     def positions(self, upstream: str) -> tuple[int, int]:
         """The last position folded, and the last one every score includes
         (before the first batch whose agent-months wait to be scored)."""
@@ -290,7 +168,7 @@ class ScoreTables:
         cursor.execute(self.SELECT_AGENT_MONTHS_FROM, {"month": earliest, "as_of": NOW})
         return {(row["agent_id"], row["month"]) for row in cursor.fetchall()}
 
-    def _rescore(self, cursor: Any, touched: list[AgentMonth], batch: _Batch) -> None:
+    def _rescore(self, cursor: Any, touched: list[AgentMonth], batch: Batch) -> None:
         """Score every touched agent-month: from its running total where that
         can be had (``_tally_for``), else from its whole ledger, a chunk of
         agent-months at a time (one query, one batch of writes each)."""
@@ -312,7 +190,7 @@ class ScoreTables:
             self._rescore_from_ledgers(cursor, catalog, chunk, batch)
 
     def _rescore_from_ledgers(
-        self, cursor: Any, catalog: Catalog, chunk: list[AgentMonth], batch: _Batch
+        self, cursor: Any, catalog: Catalog, chunk: list[AgentMonth], batch: Batch
     ) -> None:
         params: dict[str, Any] = {"as_of": NOW}
         for i, (agent_id, month) in enumerate(chunk):

@@ -48,6 +48,10 @@ class Changes:
     webhook_changes: list[dict[str, Any]] = field(default_factory=list)
     moments: list[dict[str, Any]] = field(default_factory=list)
     """What webhooks are told of (``projections.outbox``)."""
+    follows: int | None = None
+    """The tracked position the run follows, as its catch-up read it (None:
+    not known; the running totals of ``projections.sql_tallies`` then start
+    again)."""
 
     def agent_months(self) -> set[tuple[str, str]]:
         return {(f["agent_id"], f["month"]) for f in self.facts}

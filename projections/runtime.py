@@ -355,7 +355,7 @@ class Runtime:
                 # A full batch has more behind it: its scores wait for the last.
                 defer = not settle or len(notifications) == batch_size
                 try:
-                    self._apply(view, notifications, defer)
+                    self._apply(view, notifications, defer, follows=start)
                 except UNAVAILABLE:
                     raise
                 except Exception:
@@ -372,8 +372,9 @@ class Runtime:
         view: ScoreboardView,
         notifications: Sequence[Notification],
         defer: bool = False,
+        follows: int | None = None,
     ) -> None:
-        changes = Changes()
+        changes = Changes(follows=follows)
         for notification in notifications:
             event = self.app.mapper.to_domain_event(notification)
             fold_event(event, notification.id, changes)

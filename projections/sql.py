@@ -175,11 +175,10 @@ class SqlScoreboardView(
             self._tallying(tracking.notification_id) as batch,
             self._transaction(commit=True) as cursor,
         ):
-            # Where the view stood (whether this process's running totals hold
-            # it), then tracking: it takes the write lock, and it fails (rolling
+            # Tracking first: it takes the write lock, and it fails (rolling
             # everything back) when another process already applied this position.
-            batch.tallied = self._tallied(cursor)
             self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
+            batch.tallied = self._tallied(cursor, changes.follows)
             if changes.agents:
                 cursor.executemany(self.INSERT_AGENT, changes.agents)
             if changes.departures:

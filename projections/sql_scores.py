@@ -103,6 +103,7 @@ class ScoreTables(RunningTotals):
         touched: set[AgentMonth],
         since: int | None,
         batch: Batch | None = None,
+        settling: bool = False,
     ) -> None:
         """Re-score ``touched`` with whatever earlier batches left to score, or,
         with ``since`` (the batch's first position), leave them marked (their
@@ -120,8 +121,11 @@ class ScoreTables(RunningTotals):
                     else:
                         batch.made[key] = tally
             return
-        cursor.execute(self.CLAIM_DIRTY, {})
+        cursor.execute(self.CLAIM_DIRTY, {})  # a write first: the write lock
         left = {(r["agent_id"], r["month"]) for r in cursor.fetchall()}
+        if settling:  # no fold: the tallies hold what is tracked, or nothing
+            cursor.execute(self.SELECT_TRACKED, {})
+            batch.tallied = self._tallied(cursor, cursor.fetchone()["n"] or 0)
         if touched or left:
             self._rescore(cursor, sorted(touched | left), batch)
 
@@ -143,8 +147,7 @@ class ScoreTables(RunningTotals):
                 self._tallying() as batch,
                 self._transaction(commit=True) as cursor,  # type: ignore[attr-defined]
             ):
-                batch.tallied = self._tallied(cursor)
-                self._score_touched(cursor, set(), None, batch)
+                self._score_touched(cursor, set(), None, batch, settling=True)
 
         retrying(budget_of(self.datastore), once)
 

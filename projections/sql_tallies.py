@@ -99,20 +99,24 @@ class RunningTotals:
         if through is not None:
             tallies.through = through
 
-    def _tallied(self, cursor: Any) -> bool:
-        """Whether the running totals hold every fact folded so far (this
-        process folded the last batch, or none yet): asked before a batch's
-        tracking is written. A view that holds no fact yet starts its tallies
-        complete."""
+    def _tallied(self, cursor: Any, follows: int | None) -> bool:
+        """Whether the running totals hold every fact folded before a batch
+        that follows tracked position ``follows`` (this process folded the
+        last batch, or none yet): asked once the transaction holds the write
+        lock (SQLite fails a read transaction that turns into a write after
+        another process wrote). A view that holds no fact yet starts its
+        tallies complete."""
         tallies = self.tallies
-        cursor.execute(self.SELECT_TRACKED, {})
-        tracked = cursor.fetchone()["n"] or 0
+        if follows is None:  # a run folded outside a catch-up
+            tallies.forget()
+            tallies.through = None
+            return False
         if tallies.through is None:  # this process's first fold of the view
             tallies.forget()
             cursor.execute(self.ANY_FACT, {})
             tallies.complete = cursor.fetchone() is None
-            tallies.through = tracked
-        if tracked != tallies.through:  # another process folded meanwhile
+            tallies.through = follows
+        if follows != tallies.through:  # another process folded meanwhile
             tallies.forget()
             return False
         return True

@@ -4,7 +4,7 @@ accepted, and who may administer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from copy import deepcopy
@@ -123,6 +123,8 @@ class AppraisalBase(Application[UUID]):
         self.public_working_day = working_day or (lambda day: day.weekday() < 5)
         self._kept: dict[UUID, Any] = {}
         self._keeping = Lock()
+        self._kept_at: dict[UUID, Hashable] = {}  # the count each was read at
+        self._writes = 0  # writes of this process to a kept aggregate
         self._handover = Handover()
 
     # Read-mostly aggregates every request reads (its token, the rules
@@ -140,20 +142,30 @@ class AppraisalBase(Application[UUID]):
         finally:
             _CONFIRMED.reset(token)
 
+    log_count: Callable[[], Hashable | None] | None = None
+    """Where the event log stands, if this process can tell without reading
+    it (``projections.notices``): None when it cannot. What ``current`` kept
+    at the same count (and with no write of this process to it since) is
+    current still, and is answered without a read."""
+
     def current(self, *aggregate_ids: UUID) -> dict[UUID, Any]:
         """The aggregates among ``aggregate_ids`` that exist, as the store holds
         them now (or as this request first found them), read-only. Asking for
         one brings ``ALWAYS_CURRENT`` up to date in the same query."""
+        told = self.log_count() if self.log_count is not None else None
+        count = None if told is None else (told, self._writes)
+        asked = (*aggregate_ids, *self.ALWAYS_CURRENT)
+        if count is not None and all(self._kept_at.get(i) == count for i in asked):
+            return {i: self._kept[i] for i in aggregate_ids}
         confirmed = _CONFIRMED.get()
-
         wanted = [
-            i
-            for i in dict.fromkeys((*aggregate_ids, *self.ALWAYS_CURRENT))
-            if confirmed is None or i not in confirmed
+            i for i in dict.fromkeys(asked) if confirmed is None or i not in confirmed
         ]
         self._bring_up_to_date(wanted)
         if confirmed is not None:
             confirmed.update(wanted)
+        if count is not None:  # taken before the read: a change since reads again
+            self._kept_at.update((i, count) for i in asked if i in self._kept)
         return {i: self._kept[i] for i in aggregate_ids if i in self._kept}
 
     def _bring_up_to_date(self, wanted: Sequence[UUID]) -> None:
@@ -218,7 +230,13 @@ class AppraisalBase(Application[UUID]):
         """``Application.save`` (record, snapshot, notify) with ``_Collected``."""
         processing_event = _Collected()
         processing_event.collect_events(*objs, **kwargs)
-        recordings = self._record(processing_event)
+        try:
+            recordings = self._record(processing_event)
+        except BaseException:  # the store may hold more than the kept copies
+            self._writes += 1
+            raise
+        if any(r.domain_event.originator_id in self._kept for r in recordings):
+            self._writes += 1  # a kept aggregate is older than the store now
         self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings

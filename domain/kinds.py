@@ -222,11 +222,15 @@ class MetricItem(Item):
             month.missing.append(self.code)
         return [line]
 
+    @property
+    def summed(self) -> bool:
+        """Whether the metric's value is its numerators' sum (else a ratio)."""
+        return aggregation_of(self.metric) is Aggregation.SUM
+
     def measured(self, count: int, denominator: Decimal) -> bool:
         """Whether the month has a value: samples, and a denominator unless
         the metric is a sum."""
-        summed = aggregation_of(self.metric) is Aggregation.SUM
-        return count > 0 and (denominator != 0 or summed)
+        return count > 0 and (denominator != 0 or self.summed)
 
     def line_of(
         self,
@@ -240,8 +244,7 @@ class MetricItem(Item):
         if not self.measured(count, denominator):
             remark = N_("no data for {metric}").format(metric=self.metric)
             return Line(self.code, self.name, ZERO, samples, remark)
-        summed = aggregation_of(self.metric) is Aggregation.SUM
-        value = numerator if summed else numerator / denominator
+        value = numerator if self.summed else numerator / denominator
         earned, shown = self.earned(value)
         inputs = (
             ("metric", self.metric),

@@ -38,6 +38,8 @@ class Readers:
     occurring: dict[str, Occurrence]
     metered: dict[str, list[MetricItem]]
     rating: list[RatingItem]
+    known: bool
+    """Whether every item is of a kind a tally keeps."""
 
     @classmethod
     def of(cls, rulebook: Rulebook) -> Readers:
@@ -50,6 +52,7 @@ class Readers:
             {i.code: i for i in items if isinstance(i, Occurrence)},
             metered,
             [i for i in items if isinstance(i, RatingItem)],
+            all(isinstance(i, KNOWN) for i in items),
         )
 
     def plainly_read(self, fact: Fact) -> bool:
@@ -79,10 +82,7 @@ class Tally:
         self.rulebook = rulebook
         self.position = 0
         """The position of the last fact added."""
-        found = readers(rulebook)
-        self._occurring = found.occurring
-        self._metered = found.metered
-        self._rating = found.rating
+        self._readers = readers(rulebook)
         self._points: dict[str, Decimal] = {}
         self._seen: dict[str, Seen] = {}
         self._sums: dict[str, tuple[Decimal, Decimal, int]] = {}
@@ -91,12 +91,12 @@ class Tally:
     @staticmethod
     def keeps(rulebook: Rulebook) -> bool:
         """Whether every item of ``rulebook`` is of a kind a tally keeps."""
-        return all(isinstance(i, KNOWN) for c in rulebook.categories for i in c.items)
+        return readers(rulebook).known
 
     def add(self, fact: Fact) -> None:
         self.position = fact.position
         if isinstance(fact, Occurred):
-            item = self._occurring.get(fact.item)
+            item = self._readers.occurring.get(fact.item)
             if item is not None:
                 line, self._seen[item.code] = item.next_line(
                     fact, self._seen.get(item.code, UNSEEN)
@@ -112,12 +112,12 @@ class Tally:
                 count + 1,
             )
             self._sums[fact.metric] = summed
-            for metric_item in self._metered.get(fact.metric, ()):
+            for metric_item in self._readers.metered.get(fact.metric, ()):
                 self._points[metric_item.code] = metric_item.line_of(*summed).points
         elif isinstance(fact, Rated):
             self._ratings[(fact.assessor, fact.rater)] = fact
             ratings = list(self._ratings.values())  # as MonthFacts.ratings
-            for rating_item in self._rating:
+            for rating_item in self._readers.rating:
                 self._points[rating_item.code] = rating_item.line_of(ratings, []).points
 
     @property

@@ -53,9 +53,6 @@ class Changes:
     not known; the running totals of ``projections.sql_tallies`` then start
     again)."""
 
-    def agent_months(self) -> set[tuple[str, str]]:
-        return {(f["agent_id"], f["month"]) for f in self.facts}
-
 
 def fold_event(event: Any, position: int, changes: Changes) -> None:
     """Every event goes to the log (its type and time); what it means, to ``fold``."""

@@ -195,7 +195,6 @@ class SqlScoreboardView(
                 )
             if changes.order_steps:
                 self._fold_orders(cursor, changes.order_steps)
-            touched = changes.agent_months()
             changed = set()  # months a batch does more to than add facts
             for superseded in changes.superseded:  # in log order, after the inserts
                 cursor.execute(self.SELECT_SUPERSEDED, superseded)
@@ -214,7 +213,8 @@ class SqlScoreboardView(
             for fact in changes.facts:
                 key = (fact["agent_id"], fact["month"])
                 batch.appended.setdefault(key, []).append(fact)
-            self._score_touched(cursor, touched | changed, defer_from, batch)
+            touched = batch.appended.keys() | changed
+            self._score_touched(cursor, touched, defer_from, batch)
 
     def _fold_orders(self, cursor: Any, steps: list[dict[str, Any]]) -> None:
         """Append each step to its order's row (the orders submitted before the

@@ -184,7 +184,7 @@ class ScoreTables(RunningTotals):
                 from_ledger.append(key)
                 continue
             batch.made[key] = tally
-            rows.append(_scorecard_row(key, tally))
+            rows.append(_tallied_row(key, tally))
         if rows:
             cursor.executemany(self.UPSERT_SCORECARD, rows)
         size = self.rescore_chunk
@@ -215,12 +215,12 @@ class ScoreTables(RunningTotals):
                 for fact in facts:  # in log order
                     tally.add(fact)
                 batch.made[key] = tally
-                rows.append(_scorecard_row(key, tally))
+                rows.append(_tallied_row(key, tally))
             else:  # a kind of item no tally keeps: scored whole every time
                 batch.stale.add(key)
-                card = score(rulebook, facts)
-                row = {"total": card.total, "position": max(f.position for f in facts)}
-                rows.append(_scorecard_row(key, rulebook, **row))
+                total = score(rulebook, facts).total
+                position = max(f.position for f in facts)
+                rows.append(_scorecard_row(key, rulebook, total, position))
         if emptied:
             cursor.executemany(self.DELETE_SCORECARD, emptied)
         if rows:
@@ -301,21 +301,19 @@ class ScoreTables(RunningTotals):
 
 
 def _scorecard_row(
-    key: AgentMonth,
-    tally: Tally | Rulebook,
-    total: Decimal | None = None,
-    position: int | None = None,
+    key: AgentMonth, rulebook: Rulebook, total: Decimal, position: int
 ) -> dict[str, Any]:
-    """The stored row of an agent-month: its tally's total, or ``total`` and
-    ``position`` of a month scored under ``rulebook`` (a ``Rulebook``)."""
-    rulebook = tally.rulebook if isinstance(tally, Tally) else tally
-    if isinstance(tally, Tally):
-        total, position = tally.total, tally.position
+    """The stored row of an agent-month scored ``total`` under ``rulebook``,
+    as of its last fact's ``position``."""
     return {
         "agent_id": key[0],
         "month": key[1],
-        "total_centi": _centi(total),  # type: ignore[arg-type]
+        "total_centi": _centi(total),
         "rulebook_id": rulebook.id,
         "rulebook_version": rulebook.version,
         "position": position,
     }
+
+
+def _tallied_row(key: AgentMonth, tally: Tally) -> dict[str, Any]:
+    return _scorecard_row(key, tally.rulebook, tally.total, tally.position)

@@ -51,8 +51,7 @@ class Tallies:
 @dataclass
 class Batch:
     """What a transaction's scoring does to the tallies once it commits: the
-    tallies it made or added to, those it left stale, and the position it
-    folded through (None: a scoring of its own, no fold)."""
+    tallies it made or added to, and those it left stale."""
 
     made: dict[AgentMonth, Tally] = field(default_factory=dict)
     stale: set[AgentMonth] = field(default_factory=set)
@@ -62,7 +61,6 @@ class Batch:
     """Months it does more to than add facts (corrections, new rules)."""
     appended: dict[AgentMonth, list[dict[str, Any]]] = field(default_factory=dict)
     """The facts it adds, by month."""
-    through: int | None = None
 
 
 class RunningTotals:
@@ -77,8 +75,10 @@ class RunningTotals:
     @contextmanager
     def _tallying(self, through: int | None = None) -> Iterator[Batch]:
         """A transaction's scoring (entered before it, left after its commit):
-        its tallies are kept once it commits; if it fails, none are."""
-        batch = Batch(through=through)
+        its tallies are kept once it commits, as of tracked position
+        ``through`` if it folded (None: a scoring of its own); if it fails,
+        none are."""
+        batch = Batch()
         try:
             yield batch
         except BaseException:

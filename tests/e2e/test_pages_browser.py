@@ -81,12 +81,16 @@ def text_of(driver: Any, selector: str) -> str:
 
 def follow(driver: Any, element: Any) -> None:
     """Click ``element`` and wait for the page it leads to."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
 
     page = driver.find_element("css selector", "html")
     element.click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(page))
+    # Asked while the new page replaces it, Chromium may answer "node does not
+    # belong to the document" instead of a stale element: ask again.
+    wait = WebDriverWait(driver, 20, ignored_exceptions=(WebDriverException,))
+    wait.until(expected_conditions.staleness_of(page))
 
 
 def sign_in(driver: Any, base: str, token: str, start: str = "/ui/") -> None:

@@ -16,6 +16,7 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 from uuid import UUID
 
+from domain.batch_memory import batch_memory
 from domain.errors import ConcurrentChangeError, ConflictError
 from domain.text import N_
 
@@ -40,7 +41,8 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
         for attempt in range(1, GUARD_ATTEMPTS + 1):
             token = _GUARDS.set({})
             try:
-                return command(*args, **kwargs)
+                with batch_memory():
+                    return command(*args, **kwargs)
             except ConcurrentChangeError:
                 if attempt == GUARD_ATTEMPTS:
                     raise ConflictError(

@@ -32,6 +32,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from domain.application import AppraisalApp
+from domain.batch_memory import batch_memory
 from domain.month import MonthRange
 from domain.register import ROOT_GENERATION
 from domain.rulebook import FIRST_EDITION
@@ -323,47 +324,48 @@ class Runtime:
             return self.position_of(view)
         with _held(lock):
             while True:
-                if self.closing.is_set():
-                    raise ClosingError("the runtime is closing")
-                start, settled = view.positions(self.app.name)
-                if at_most is not None and self.deferring:
-                    return settled  # an import folds its own chunks
-                notifications = self.app.recorder.select_notifications(
-                    start,
-                    limit=batch_size if at_most is None else at_most + 1,
-                    inclusive_of_start=False,
-                )
-                if at_most is not None and len(notifications) > at_most:
-                    self.catch_up_behind(view)
-                    return settled
-                if not notifications:
-                    if settled == start:
-                        return start
-                    # A long catch-up (or an import) left scores to do: its
-                    # own, unless a reader's (a thread of its own does them)
-                    # or an import's that has more to come.
-                    if at_most is not None:
+                with batch_memory():  # one batch's objects die together
+                    if self.closing.is_set():
+                        raise ClosingError("the runtime is closing")
+                    start, settled = view.positions(self.app.name)
+                    if at_most is not None and self.deferring:
+                        return settled  # an import folds its own chunks
+                    notifications = self.app.recorder.select_notifications(
+                        start,
+                        limit=batch_size if at_most is None else at_most + 1,
+                        inclusive_of_start=False,
+                    )
+                    if at_most is not None and len(notifications) > at_most:
                         self.catch_up_behind(view)
                         return settled
-                    if not settle:
-                        return settled
+                    if not notifications:
+                        if settled == start:
+                            return start
+                        # A long catch-up (or an import) left scores to do: its
+                        # own, unless a reader's (a thread of its own does them)
+                        # or an import's that has more to come.
+                        if at_most is not None:
+                            self.catch_up_behind(view)
+                            return settled
+                        if not settle:
+                            return settled
+                        try:
+                            view.settle()
+                        finally:
+                            self._moved()
+                        return start
+                    # A full batch has more behind it: its scores wait for the last.
+                    defer = not settle or len(notifications) == batch_size
                     try:
-                        view.settle()
+                        self._apply(view, notifications, defer, follows=start)
+                    except UNAVAILABLE:
+                        raise
+                    except Exception:
+                        if self.folded_of(view) == start:
+                            # Not another process ahead of us: find the event.
+                            self._apply_singly(view, notifications)
                     finally:
                         self._moved()
-                    return start
-                # A full batch has more behind it: its scores wait for the last.
-                defer = not settle or len(notifications) == batch_size
-                try:
-                    self._apply(view, notifications, defer, follows=start)
-                except UNAVAILABLE:
-                    raise
-                except Exception:
-                    if self.folded_of(view) == start:
-                        # Not another process ahead of us: find the event.
-                        self._apply_singly(view, notifications)
-                finally:
-                    self._moved()
                 if progress:
                     progress(notifications[-1].id, self.head)
 

@@ -31,7 +31,7 @@ from domain import idempotency
 from domain.access import Principal
 from domain.clock import company_today
 from domain.errors import InvalidFactError, NotPermittedError
-from domain.guards import guards
+from domain.guards import guard, guards, may_trust_kept, note_saved, note_trusted
 from domain.handover import Handover
 from domain.month import Month, MonthRange
 from domain.text import N_
@@ -41,6 +41,7 @@ _BATCH_READS: ContextVar[dict[UUID, Any] | None] = ContextVar(
     "batch_reads", default=None
 )
 # Kept aggregates confirmed current in the request under way (see current).
+ABSENT_KEPT = 10_000  # aggregates remembered as missing, at most
 _CONFIRMED: ContextVar[set[UUID] | None] = ContextVar("confirmed", default=None)
 
 
@@ -124,6 +125,7 @@ class AppraisalBase(Application[UUID]):
         self._kept: dict[UUID, Any] = {}
         self._keeping = Lock()
         self._kept_at: dict[UUID, Hashable] = {}  # the count each was read at
+        self._absent_at: dict[UUID, Hashable] = {}  # those found missing
         self._writes = 0  # writes of this process to a kept aggregate
         self._handover = Handover()
 
@@ -143,19 +145,20 @@ class AppraisalBase(Application[UUID]):
             _CONFIRMED.reset(token)
 
     log_count: Callable[[], Hashable | None] | None = None
-    """Where the event log stands, if this process can tell without reading
-    it (``projections.notices``): None when it cannot. What ``current`` kept
-    at the same count (and with no write of this process to it since) is
-    current still, and is answered without a read."""
+    """How many changes to aggregates that already existed the store has
+    announced, if this process can tell without reading it
+    (``projections.notices``): None when it cannot. What ``current`` kept at
+    the same count (and with no write of this process to it since) is current
+    still, and is answered without a read; a batch command's shared reads use
+    it too, guarded (see ``_read_together``)."""
 
     def current(self, *aggregate_ids: UUID) -> dict[UUID, Any]:
         """The aggregates among ``aggregate_ids`` that exist, as the store holds
         them now (or as this request first found them), read-only. Asking for
         one brings ``ALWAYS_CURRENT`` up to date in the same query."""
-        told = self.log_count() if self.log_count is not None else None
-        count = None if told is None else (told, self._writes)
+        count = self._count()
         asked = (*aggregate_ids, *self.ALWAYS_CURRENT)
-        if count is not None and all(self._kept_at.get(i) == count for i in asked):
+        if self._vouched_for(asked, count):
             return {i: self._kept[i] for i in aggregate_ids}
         confirmed = _CONFIRMED.get()
         wanted = [
@@ -167,6 +170,26 @@ class AppraisalBase(Application[UUID]):
         if count is not None:  # taken before the read: a change since reads again
             self._kept_at.update((i, count) for i in asked if i in self._kept)
         return {i: self._kept[i] for i in aggregate_ids if i in self._kept}
+
+    def _count(self) -> Hashable | None:
+        """Where the changes to existing aggregates stand (``log_count``) and
+        this process's writes to kept ones; None when the process cannot tell."""
+        told = self.log_count() if self.log_count is not None else None
+        return None if told is None else (told, self._writes)
+
+    def _vouched_for(
+        self, asked: Iterable[UUID], count: Hashable | None, guarded: bool = False
+    ) -> bool:
+        """Whether every copy ``asked`` for is kept at ``count``: current still.
+        For a guarded command, an aggregate found missing at ``count`` counts
+        too: its creation notifies nothing, but the insert checks it is still
+        missing."""
+        if count is None:
+            return False
+        absent = self._absent_at if guarded else {}
+        return all(
+            self._kept_at.get(i) == count or absent.get(i) == count for i in asked
+        )
 
     def _bring_up_to_date(self, wanted: Sequence[UUID]) -> None:
         """Bring the kept copies of ``wanted`` up to date, in one query."""
@@ -222,6 +245,7 @@ class AppraisalBase(Application[UUID]):
                 if hand_over:
                     saved = (o for o in objs if isinstance(o, Aggregate))
                     self._handover.give(saved)
+        note_saved()
         if key is not None:
             idempotency.spend()
         return recordings
@@ -308,12 +332,34 @@ class AppraisalBase(Application[UUID]):
         if memo is not None:
             wanted = [i for i in dict.fromkeys(aggregate_ids) if i not in memo]
             if wanted and shared:
-                self._bring_up_to_date(wanted)
-                kept = self._kept
-                memo.update({i: kept.get(i) for i in wanted})
+                count = self._count()
+                vouched = may_trust_kept() and self._vouched_for(wanted, count, True)
+                if not vouched:
+                    self._bring_up_to_date(wanted)
+                    if count is not None:  # taken before the read
+                        self._read_at(wanted, count)
+                copies = {i: self._kept.get(i) for i in wanted}
+                if vouched:
+                    # No notification says they changed, but one may be on
+                    # its way: the insert checks they did not, and a refusal
+                    # is decided again on the store's (see guarded).
+                    note_trusted()
+                    for aggregate_id, copy in copies.items():
+                        guard(aggregate_id, None if copy is None else copy.version)
+                memo.update(copies)
             elif wanted:
                 found = self.read_many(wanted)
                 memo.update({i: found.get(i) for i in wanted})
+
+    def _read_at(self, wanted: Iterable[UUID], count: Hashable) -> None:
+        """Note that ``wanted`` were read (found or missing) at ``count``."""
+        if len(self._absent_at) > ABSENT_KEPT:  # unknown ids a client sent
+            self._absent_at.clear()
+        for aggregate_id in wanted:
+            if aggregate_id in self._kept:
+                self._kept_at[aggregate_id] = count
+            else:
+                self._absent_at[aggregate_id] = count
 
     def read_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, Any]:
         """The aggregates that exist among ``aggregate_ids``, the caller's own

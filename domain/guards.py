@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import ParamSpec, TypeVar
 from uuid import UUID
@@ -20,26 +21,43 @@ from domain.batch_memory import batch_memory
 from domain.errors import ConcurrentChangeError, ConflictError
 from domain.text import N_
 
-# Aggregates the command under way read but does not write, with the version
-# read (None: it did not exist); the store checks them when it saves.
-_GUARDS: ContextVar[dict[UUID, int | None] | None] = ContextVar("guards", default=None)
 GUARD_ATTEMPTS = 5
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
+@dataclass
+class _Attempt:
+    """One run of a guarded command."""
+
+    read: dict[UUID, int | None] = field(default_factory=dict)
+    """What it read and does not write, with the version read (None: missing)."""
+    may_trust: bool = True
+    """Whether it may decide on kept copies that no notification said changed."""
+    trusted: bool = False
+    """Whether it did."""
+    saved: bool = False
+
+
+_ATTEMPT: ContextVar[_Attempt | None] = ContextVar("attempt", default=None)
+
+
 def guarded(command: Callable[P, R]) -> Callable[P, R]:
-    """A command whose decision rests on an aggregate it does not write (the
-    period a fact falls in): saved only if that aggregate is unchanged, else run
-    again on fresh state. So a fact is recorded before its month's close or
-    refused, never recorded after it."""
+    """A command whose decision rests on aggregates it does not write (the
+    period a fact falls in, its agent): saved only if they are unchanged, else
+    run again on fresh state. So a fact is recorded before its month's close or
+    refused, never recorded after it. A command that refused on kept copies
+    (see ``AppraisalBase._read_together``) runs again on the store's: a copy a
+    moment old may say an agent is missing who was registered meanwhile."""
 
     @wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        if _GUARDS.get() is not None:  # already inside a guarded command
+        if _ATTEMPT.get() is not None:  # already inside a guarded command
             return command(*args, **kwargs)
+        may_trust = True
         for attempt in range(1, GUARD_ATTEMPTS + 1):
-            token = _GUARDS.set({})
+            state = _Attempt(may_trust=may_trust)
+            token = _ATTEMPT.set(state)
             try:
                 with batch_memory():
                     return command(*args, **kwargs)
@@ -48,8 +66,12 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
                     raise ConflictError(
                         N_("what this command depends on kept changing; retry it")
                     ) from None
+            except Exception:
+                if not state.trusted or state.saved:
+                    raise
             finally:
-                _GUARDS.reset(token)
+                _ATTEMPT.reset(token)
+            may_trust = False
         raise AssertionError("unreachable")  # pragma: no cover
 
     return run
@@ -58,11 +80,33 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
 def guard(aggregate_id: UUID, version: int | None) -> None:
     """Note that the command under way read ``aggregate_id`` at ``version``
     (None: it did not exist)."""
-    noted = _GUARDS.get()
-    if noted is not None:
-        noted.setdefault(aggregate_id, version)
+    state = _ATTEMPT.get()
+    if state is not None:
+        state.read.setdefault(aggregate_id, version)
+
+
+def may_trust_kept() -> bool:
+    """Whether the command under way may decide on kept copies: it is guarded,
+    and not running again because a decision on kept copies refused it."""
+    state = _ATTEMPT.get()
+    return state is not None and state.may_trust
+
+
+def note_trusted() -> None:
+    """The command under way decided on kept copies."""
+    state = _ATTEMPT.get()
+    if state is not None:
+        state.trusted = True
+
+
+def note_saved() -> None:
+    """The command under way saved: it is not run again for a refusal after."""
+    state = _ATTEMPT.get()
+    if state is not None:
+        state.saved = True
 
 
 def guards() -> dict[UUID, int | None]:
     """What the command under way read, for the store to check."""
-    return dict(_GUARDS.get() or {})
+    state = _ATTEMPT.get()
+    return dict(state.read) if state is not None else {}

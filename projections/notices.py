@@ -1,12 +1,13 @@
 """What a serving process keeps, and when it may have changed: PostgreSQL's
 LISTEN/NOTIFY, heard by a thread of the process on a connection of its own.
 
-A web worker keeps the token and the rules register (``AppraisalBase.current``)
-and the live read models' positions (``Runtime.position_of``); reading them
-again on every request cost two statements of a read's three. Instead, each
-channel has a count that goes up with every notification on it: the event
-log's (the recorder's channel, notified by every insert) and the read models'
-(``READ_MODELS``, notified by every fold and every scoring, in its
+A web worker keeps the token, the rules register, the agents and periods a
+command reads (``AppraisalBase.current``) and the live read models' positions
+(``Runtime.position_of``); reading them again on every request cost two
+statements of a read's three. Instead, each channel has a count that goes up
+with every notification on it: the changed aggregates' (``CHANGED``, notified
+by every insert that changes an aggregate already stored) and the read
+models' (``READ_MODELS``, notified by every fold and every scoring, in its
 transaction). Something kept at a channel's count is still current while the
 count is unchanged. The count is taken before the read it guards, so a change
 heard during that read makes the next request read again.
@@ -34,6 +35,12 @@ import psycopg
 logger = logging.getLogger(__name__)
 READ_MODELS = "appraisal_read_models"
 """The channel every fold and scoring of a read model notifies."""
+CHANGED = "appraisal_changed"
+"""The channel every insert that changes an aggregate already stored notifies
+(an event after its first): what a process keeps of the log is aggregates
+(a token, the rules register, agents, periods), and an insert that only
+creates new ones (a deduction, a rating, a fact of an import) leaves every
+kept copy current."""
 PROBE_SECONDS = 5.0  # a quiet connection is checked this often
 RETRY_SECONDS = (0.2, 5.0)  # the pause after a lost connection: first, most
 

@@ -44,6 +44,7 @@ from eventsourcing.sqlite import (
 from psycopg.rows import tuple_row
 
 from projections.linking import Linking, _guarded, recognising
+from projections.notices import CHANGED
 from projections.retry import (
     DEFAULT_RETRY_BUDGET,
     TRANSIENT,
@@ -260,6 +261,8 @@ class GuardedPostgresRecorder(ReadsTogether, Linking, PostgresApplicationRecorde
                     statement = self._select_versions(len(guarded))
                     versions.execute(statement, self._ids(guarded))
                 self._notify_channel(curs)
+                if any(e.originator_version > 1 for e in stored_events):
+                    curs.execute(f'NOTIFY "{CHANGED}"')  # see projections.notices
                 # Positions as plain tuples: a dict a row cost 1 µs an event.
                 inserted = connection.cursor(binary=True, row_factory=tuple_row)
                 inserted.execute(self.insert_rows_statement, columns)

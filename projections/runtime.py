@@ -57,7 +57,7 @@ from projections.migrate import (
     check_schema,
     statement_object,
 )
-from projections.notices import READ_MODELS, Notices
+from projections.notices import CHANGED, READ_MODELS, Notices
 from projections.postgres import PostgresScoreboardView
 from projections.projector import UNAVAILABLE, Projector
 from projections.replica import Replica
@@ -248,14 +248,13 @@ class Runtime:
         they may have changed (``projections.notices``): for serving processes."""
         if not self.config.is_postgres or self.notices is not None:
             return
-        channel = self.app.recorder.channel_name  # type: ignore[attr-defined]
         self.notices = Notices(
             self.config.database_url or "",
-            (channel, READ_MODELS),
+            (CHANGED, READ_MODELS),
             self.config.retry_budget,
         )
         notices = self.notices
-        self.app.log_count = lambda: notices.count(channel)
+        self.app.log_count = lambda: notices.count(CHANGED)
 
     def _moved(self) -> None:
         """This process folded or scored: the positions it kept are old."""

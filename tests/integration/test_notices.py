@@ -1,23 +1,31 @@
-"""A serving process on PostgreSQL keeps the token, the rules register and the
-read models' positions between requests, and reads them again when a
-notification says another process changed them (``projections.notices``):
-what other processes record still reaches its readers, within a moment."""
+"""A serving process on PostgreSQL keeps the token, the rules register, the
+agents and periods its commands read, and the read models' positions between
+requests, and reads them again when a notification says another process
+changed them (``projections.notices``): what other processes record still
+reaches its readers, within a moment, and its commands never decide on a copy
+older than the store."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import date
 
 import psycopg
 import pytest
 
-from domain.access import Role, TokenRejectedError
+from domain.access import Principal, Role, TokenRejectedError
+from domain.commands import NewAgent, NewDeduction
+from domain.errors import AgentNotFoundError, InvalidFactError
+from domain.month import Month
+from domain.periods import PeriodClosedError
 from projections import notices
 from projections.config import StoreConfig
 from projections.runtime import Runtime
 
 pytestmark = pytest.mark.postgres
 ADMIN = "admin"
+ADMINISTRATOR = Principal(ADMIN, Role.ADMIN)
 
 
 @pytest.fixture
@@ -131,3 +139,67 @@ def test_while_not_listening_every_read_asks_the_store(
 
     assert serving.reader()[1] == reached  # read, not kept
     assert eventually(lambda: serving.notices.listening, seconds=10)
+
+
+def deafened(runtime: Runtime) -> None:
+    """From now on the runtime hears no notification (one on its way)."""
+    assert runtime.notices is not None
+    heard = runtime.notices.count
+    frozen = {channel: heard(channel) for channel in runtime.notices.channels}
+    runtime.notices.count = lambda channel: frozen[channel]  # type: ignore[method-assign]
+
+
+def deduct(runtime: Runtime, on: date) -> None:
+    runtime.app.record_deduction(
+        ADMINISTRATOR, NewDeduction("a1", "complaint", on, note="late reply")
+    )
+
+
+@pytest.fixture
+def registered(other):
+    other.app.register_agents(ADMINISTRATOR, [NewAgent("a1", "Ann", "t1", "sup-t1")])
+
+
+def test_a_command_on_an_agent_another_process_changed_unheard_decides_afresh(
+    serving, other, registered
+):
+    listening(serving)
+    deduct(serving, date(2026, 10, 5))  # the agent and the period kept
+    deafened(serving)
+
+    other.app.record_leaving(ADMINISTRATOR, "a1", date(2026, 10, 10))
+
+    with pytest.raises(InvalidFactError, match="left on 2026-10-10"):
+        deduct(serving, date(2026, 10, 20))
+
+
+def test_a_command_in_a_month_another_process_closed_unheard_is_refused(
+    serving, other, registered
+):
+    listening(serving)
+    deduct(serving, date(2026, 10, 5))  # October's period kept as never touched
+    deafened(serving)
+
+    other.app.close_period(ADMINISTRATOR, Month(2026, 10))  # creates the period
+
+    with pytest.raises(PeriodClosedError):
+        deduct(serving, date(2026, 10, 6))
+
+
+def test_an_agent_another_process_registered_unheard_is_found(
+    serving, other, registered
+):
+    listening(serving)
+    with pytest.raises(AgentNotFoundError):
+        serving.app.record_deduction(
+            ADMINISTRATOR, NewDeduction("b2", "complaint", date(2026, 10, 5))
+        )  # b2 kept as missing
+    deafened(serving)
+
+    other.app.register_agents(ADMINISTRATOR, [NewAgent("b2", "Bo", "t1", "sup-t1")])
+
+    serving.app.record_deduction(
+        ADMINISTRATOR, NewDeduction("b2", "complaint", date(2026, 10, 6))
+    )
+    other.catch_up()
+    assert len(other.view.facts("b2", Month(2026, 10))) == 1

@@ -14,14 +14,18 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.messages.mofile import read_mo
 from flask import Flask, Response, has_request_context, request
+from flask.globals import _cv_request
 from flask_babel import Babel, get_locale, get_translations
 from marshmallow import fields
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from domain.text import N_, Message, bilingual
 
@@ -139,7 +143,7 @@ def register(app: Flask) -> None:
     app.after_request(content_language)
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
     """The best of our languages by ``Accept-Language``; English without it.
     Pages (``web.ui``) are for people in Chinese departments: Chinese unless
     the language switch (``?lang=``, then the ``lang`` cookie it sets) or
@@ -148,16 +152,35 @@ def select_locale() -> str:
         chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
         best = chosen if chosen in LANGUAGES else None
         best = best or request.accept_languages.best_match(list(LANGUAGES))
-        return LANGUAGES.get(best or "zh-CN", ZH_CN)
-    best = request.accept_languages.best_match(list(LANGUAGES))
-    return LANGUAGES.get(best or DEFAULT, DEFAULT)
+        return _locale(LANGUAGES.get(best or "zh-CN", ZH_CN))
+    return _api_locale(request.headers.get("Accept-Language"))
+
+
+@lru_cache(maxsize=256)
+def _api_locale(accept_language: str | None) -> Locale:
+    """The API's language for an ``Accept-Language`` header, worked out once
+    per header (a client sends the same one with every request)."""
+    accepted = parse_accept_header(accept_language, LanguageAccept)
+    best = accepted.best_match(list(LANGUAGES))
+    return _locale(LANGUAGES.get(best or DEFAULT, DEFAULT))
+
+
+@cache
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
 
 
 def language() -> str:
-    """The request's language as a tag (``en``, ``zh-CN``); ``en`` outside one."""
-    if not has_request_context():
+    """The request's language as a tag (``en``, ``zh-CN``); ``en`` outside one.
+    Kept on the request: an answer's every localized field asks for it."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
         return DEFAULT
-    return CONTENT_LANGUAGE.get(str(get_locale()), DEFAULT)
+    tag: str | None = getattr(ctx, "appraisal_language", None)
+    if tag is None:
+        tag = CONTENT_LANGUAGE.get(str(get_locale()), DEFAULT)
+        ctx.appraisal_language = tag  # type: ignore[attr-defined]
+    return tag
 
 
 def content_language(response: Response) -> Response:

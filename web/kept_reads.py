@@ -26,30 +26,47 @@ Kept = tuple[bytes, int, list[tuple[str, str]]]
 
 
 class KeptReads:
-    """Answers by key, the least recently used dropped beyond a byte budget."""
+    """Answers by key, the least recently used dropped beyond a byte budget.
+    Each answer belongs to a moment: the read models' generation and
+    positions it was worked out at. Once a generation's positions move on,
+    its answers of the moment before can never be asked for again (every key
+    holds the positions), so they are dropped at once instead of filling the
+    budget: a long import moves the positions every few hundred rows."""
 
     def __init__(self, budget: int = KEPT_BYTES) -> None:
         self.budget = budget
         self.size = 0
-        self._kept: OrderedDict[Hashable, Kept] = OrderedDict()
+        self._kept: OrderedDict[Hashable, tuple[Kept, Hashable]] = OrderedDict()
+        self._latest: dict[Hashable, Any] = {}  # generation -> its last positions
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> Kept | None:
         with self._lock:
             found = self._kept.get(key)
-            if found is not None:
-                self._kept.move_to_end(key)
-            return found
+            if found is None:
+                return None
+            self._kept.move_to_end(key)
+            return found[0]
 
-    def put(self, key: Hashable, kept: Kept) -> None:
+    def put(self, key: Hashable, kept: Kept, generation: Hashable, seen: Any) -> None:
         with self._lock:
+            latest = self._latest.get(generation)
+            if latest is not None and seen < latest:
+                return  # worked out at positions already left behind
+            if latest is None or seen > latest:
+                self._latest[generation] = seen
+                for old in [k for k, v in self._kept.items() if v[1] == generation]:
+                    self._drop(old)
             if key in self._kept:
                 return
-            self._kept[key] = kept
+            self._kept[key] = (kept, generation)
             self.size += len(kept[0])
             while self.size > self.budget and self._kept:
-                _, dropped = self._kept.popitem(last=False)
-                self.size -= len(dropped[0])
+                self._drop(next(iter(self._kept)))
+
+    def _drop(self, key: Hashable) -> None:
+        (body, _, _), _ = self._kept.pop(key)
+        self.size -= len(body)
 
 
 def _kept_reads() -> KeptReads:
@@ -57,23 +74,26 @@ def _kept_reads() -> KeptReads:
     return extension.setdefault("kept_reads", KeptReads())
 
 
-def _key() -> Hashable | None:
-    """None for a read of the past (``as_of``, ``position``): it may read
+def _key() -> tuple[Hashable, Hashable, Any] | None:
+    """The read's key, the generation it reads and the positions it reads at;
+    None for a read of the past (``as_of``, ``position``): it may read
     another generation's view, whose positions are not the live one's."""
     view = read_view()
     if view.seen is None or "as_of" in request.args or "position" in request.args:
         return None
     who = principal()
-    return (
+    generation = runtime().generation_of(view)
+    key = (
         request.endpoint,
         request.full_path,
         request.headers.get("Accept"),
         request.headers.get("Accept-Language"),
         (who.user, who.role, who.team),
-        runtime().generation_of(view),
+        generation,
         view.seen,
         runtime().app.today(),
     )
+    return key, generation, view.seen
 
 
 def kept_read(view_func: Callable[..., Any]) -> Callable[..., Response]:
@@ -81,16 +101,16 @@ def kept_read(view_func: Callable[..., Any]) -> Callable[..., Response]:
 
     @wraps(view_func)
     def read(*args: Any, **kwargs: Any) -> Response:
-        key = _key()
-        if key is not None:
-            found = _kept_reads().get(key)
+        moment = _key()
+        if moment is not None:
+            found = _kept_reads().get(moment[0])
             if found is not None:
                 body, status, headers = found
                 return current_app.response_class(body, status=status, headers=headers)
         response = make_response(view_func(*args, **kwargs))
-        if key is not None and response.status_code == 200:
+        if moment is not None and response.status_code == 200:
             kept = (response.get_data(), response.status_code, list(response.headers))
-            _kept_reads().put(key, kept)
+            _kept_reads().put(moment[0], kept, moment[1], moment[2])
         return response
 
     return read

@@ -40,6 +40,7 @@ from projections.import_jobs import (
     UNDER_WAY,
     ImportJob,
 )
+from projections.retry import TRANSIENT, StoreUnavailableError, transient
 from projections.runtime import ClosingError, Runtime
 from web.importing.importer import ImportSummary, import_rows
 from web.importing.reading import Declared
@@ -206,7 +207,7 @@ def run(
         tracker.chunk(summary)
         if runtime.closing.is_set():
             raise ClosingError("the runtime is closing")
-        runtime.after_command(settle=False)
+        _fold_after(runtime, job, settle=False)
 
     try:
         tracker.started()
@@ -216,7 +217,7 @@ def run(
                 Declared(stream, charset) if charset else stream,
                 form, source=f"api:{job.kind}", on_progress=chunk,
             )  # fmt: skip
-        runtime.after_command()
+        _fold_after(runtime, job)
         tracker.finished(summary)
     except ClosingError:
         logger.info("import %s interrupted: the process is closing", job.job_id)
@@ -253,6 +254,23 @@ def follow(runtime: Runtime, order: Order) -> None:
         logger.error("import %s: its process ended with %s", order.job_id, code)
         tracker = Tracker(job, runtime.import_jobs.write)
         _stop(tracker, INTERRUPTED if stopping else FAILED, STOPPED)
+
+
+def _fold_after(runtime: Runtime, job: ImportJob, settle: bool = True) -> None:
+    """Fold what the import recorded, if the store lets it now. Its rows are
+    recorded whatever happens here: a fold held up (another process holding
+    the read models' write lock past the retry budget, the store down) is left
+    to the next read or the projector, and the import goes on."""
+    try:
+        runtime.after_command(settle=settle)
+    except (StoreUnavailableError, *TRANSIENT) as error:
+        if not isinstance(error, StoreUnavailableError) and not transient(error):
+            raise
+        logger.warning(
+            "import %s: rows recorded, their fold left for later (%s)",
+            job.job_id,
+            str(error).strip().splitlines()[0] if str(error) else type(error).__name__,
+        )
 
 
 def _stop(tracker: Tracker, status: str, error: str) -> None:

@@ -40,8 +40,8 @@ from domain.text import N_
 _BATCH_READS: ContextVar[dict[UUID, Any] | None] = ContextVar(
     "batch_reads", default=None
 )
-# Kept aggregates confirmed current in the request under way (see current).
 ABSENT_KEPT = 10_000  # aggregates remembered as missing, at most
+# Kept aggregates confirmed current in the request under way (see current).
 _CONFIRMED: ContextVar[set[UUID] | None] = ContextVar("confirmed", default=None)
 
 
@@ -168,7 +168,7 @@ class AppraisalBase(Application[UUID]):
         if confirmed is not None:
             confirmed.update(wanted)
         if count is not None:  # taken before the read: a change since reads again
-            self._kept_at.update((i, count) for i in asked if i in self._kept)
+            self._read_at(asked, count)
         return {i: self._kept[i] for i in aggregate_ids if i in self._kept}
 
     def _count(self) -> Hashable | None:

@@ -323,7 +323,9 @@ class Runtime:
             return self.position_of(view)
         with _held(lock):
             while True:
-                with batch_memory():  # one batch's objects die together
+                # The batch's objects, the notifications read first too, die
+                # together: collection paused from the read (domain.batch_memory).
+                with batch_memory():
                     if self.closing.is_set():
                         raise ClosingError("the runtime is closing")
                     start, settled = view.positions(self.app.name)

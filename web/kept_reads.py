@@ -23,6 +23,8 @@ from web.context import EXTENSION, principal, read_view, runtime
 
 KEPT_BYTES = 32 * 1024 * 1024  # per process
 Kept = tuple[bytes, int, list[tuple[str, str]]]
+Moment = tuple[Hashable, Any]
+"""The read models' generation and the positions an answer was worked out at."""
 
 
 class KeptReads:
@@ -36,36 +38,36 @@ class KeptReads:
     def __init__(self, budget: int = KEPT_BYTES) -> None:
         self.budget = budget
         self.size = 0
-        self._kept: OrderedDict[Hashable, tuple[Kept, Hashable]] = OrderedDict()
+        self._kept: OrderedDict[tuple[Moment, Hashable], Kept] = OrderedDict()
         self._latest: dict[Hashable, Any] = {}  # generation -> its last positions
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> Kept | None:
+    def get(self, moment: Moment, read: Hashable) -> Kept | None:
         with self._lock:
-            found = self._kept.get(key)
-            if found is None:
-                return None
-            self._kept.move_to_end(key)
-            return found[0]
+            found = self._kept.get((moment, read))
+            if found is not None:
+                self._kept.move_to_end((moment, read))
+            return found
 
-    def put(self, key: Hashable, kept: Kept, generation: Hashable, seen: Any) -> None:
+    def put(self, moment: Moment, read: Hashable, kept: Kept) -> None:
+        generation, seen = moment
         with self._lock:
             latest = self._latest.get(generation)
             if latest is not None and seen < latest:
                 return  # worked out at positions already left behind
             if latest is None or seen > latest:
                 self._latest[generation] = seen
-                for old in [k for k, v in self._kept.items() if v[1] == generation]:
+                for old in [k for k in self._kept if k[0][0] == generation]:
                     self._drop(old)
-            if key in self._kept:
+            if (moment, read) in self._kept:
                 return
-            self._kept[key] = (kept, generation)
+            self._kept[(moment, read)] = kept
             self.size += len(kept[0])
             while self.size > self.budget and self._kept:
                 self._drop(next(iter(self._kept)))
 
-    def _drop(self, key: Hashable) -> None:
-        (body, _, _), _ = self._kept.pop(key)
+    def _drop(self, key: tuple[Moment, Hashable]) -> None:
+        body, _, _ = self._kept.pop(key)
         self.size -= len(body)
 
 
@@ -74,26 +76,23 @@ def _kept_reads() -> KeptReads:
     return extension.setdefault("kept_reads", KeptReads())
 
 
-def _key() -> tuple[Hashable, Hashable, Any] | None:
-    """The read's key, the generation it reads and the positions it reads at;
-    None for a read of the past (``as_of``, ``position``): it may read
-    another generation's view, whose positions are not the live one's."""
+def _key() -> tuple[Moment, Hashable] | None:
+    """The moment the read reads at and what it asks; None for a read of the
+    past (``as_of``, ``position``): it may read another generation's view,
+    whose positions are not the live one's."""
     view = read_view()
     if view.seen is None or "as_of" in request.args or "position" in request.args:
         return None
     who = principal()
-    generation = runtime().generation_of(view)
-    key = (
+    read = (
         request.endpoint,
         request.full_path,
         request.headers.get("Accept"),
         request.headers.get("Accept-Language"),
         (who.user, who.role, who.team),
-        generation,
-        view.seen,
         runtime().app.today(),
     )
-    return key, generation, view.seen
+    return (runtime().generation_of(view), view.seen), read
 
 
 def kept_read(view_func: Callable[..., Any]) -> Callable[..., Response]:
@@ -101,16 +100,16 @@ def kept_read(view_func: Callable[..., Any]) -> Callable[..., Response]:
 
     @wraps(view_func)
     def read(*args: Any, **kwargs: Any) -> Response:
-        moment = _key()
-        if moment is not None:
-            found = _kept_reads().get(moment[0])
+        key = _key()
+        if key is not None:
+            found = _kept_reads().get(*key)
             if found is not None:
                 body, status, headers = found
                 return current_app.response_class(body, status=status, headers=headers)
         response = make_response(view_func(*args, **kwargs))
-        if moment is not None and response.status_code == 200:
+        if key is not None and response.status_code == 200:
             kept = (response.get_data(), response.status_code, list(response.headers))
-            _kept_reads().put(moment[0], kept, moment[1], moment[2])
+            _kept_reads().put(*key, kept)
         return response
 
     return read

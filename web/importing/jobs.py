@@ -40,7 +40,7 @@ from projections.import_jobs import (
     UNDER_WAY,
     ImportJob,
 )
-from projections.retry import TRANSIENT, StoreUnavailableError, transient
+from projections.retry import StoreUnavailableError, _first_line, transient
 from projections.runtime import ClosingError, Runtime
 from web.importing.importer import ImportSummary, import_rows
 from web.importing.reading import Declared
@@ -263,13 +263,13 @@ def _fold_after(runtime: Runtime, job: ImportJob, settle: bool = True) -> None:
     to the next read or the projector, and the import goes on."""
     try:
         runtime.after_command(settle=settle)
-    except (StoreUnavailableError, *TRANSIENT) as error:
-        if not isinstance(error, StoreUnavailableError) and not transient(error):
+    except Exception as error:
+        if not (isinstance(error, StoreUnavailableError) or transient(error)):
             raise
         logger.warning(
             "import %s: rows recorded, their fold left for later (%s)",
             job.job_id,
-            str(error).strip().splitlines()[0] if str(error) else type(error).__name__,
+            _first_line(error),
         )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from functools import singledispatch
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.domain import DomainEventProtocol
 
@@ -27,6 +27,9 @@ from domain.plans import ImprovementPlan
 from domain.register import RulesRegister
 from projections.outbox import notice
 from projections.records import moment_text
+
+EVERY_MONTH = "*"
+"""The scope of a change to what every month's reads show (``Changes.scopes``)."""
 
 
 @dataclass
@@ -52,6 +55,30 @@ class Changes:
     """The tracked position the run follows, as its catch-up read it (None:
     not known; the running totals of ``projections.sql_tallies`` then start
     again)."""
+
+    # What the reads a serving process keeps between changes depend on
+    # (``web.kept_reads``: scorecards, explanations, rankings, each of a month).
+    # Every list is named once: rows of a month change that month's reads;
+    # agents, rules, periods, the calendar, plans and resolutions change what
+    # every month shows; superseded facts' months are the agent-months the
+    # view re-scores for them; the rest no kept read reads.
+    OF_THEIR_MONTH: ClassVar = ("facts", "disputes")
+    OF_EVERY_MONTH: ClassVar = (
+        "agents", "departures", "publications", "period_events", "closed_days",
+        "plans", "resolutions",
+    )  # fmt: skip
+    OF_RESCORED_MONTHS: ClassVar = ("superseded",)
+    UNKEPT: ClassVar = ("order_steps", "log", "moments", "webhook_changes")
+
+    def scopes(self) -> set[str]:
+        """The months whose kept reads this run may change (``EVERY_MONTH``
+        for all of them), beside those the view re-scores."""
+        found = {
+            row["month"] for name in self.OF_THEIR_MONTH for row in getattr(self, name)
+        }
+        if any(getattr(self, name) for name in self.OF_EVERY_MONTH):
+            found.add(EVERY_MONTH)
+        return found
 
 
 def fold_event(event: Any, position: int, changes: Changes) -> None:

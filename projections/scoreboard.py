@@ -74,6 +74,11 @@ class ScoreboardView(TrackingRecorder, ABC):
     # scored in a transaction that moved one of the two, so a result worked
     # out after reading them is the view's state at (at least) that pair.
     seen: tuple[int, int] | None = None
+    # The highest counter of changes ``positions`` has found (0: none yet):
+    # every transaction that changes what a month's reads show notes the
+    # month under the next counter (``moves_since``). Never lowered, so a read
+    # that found a position finds at least the counter read with it.
+    moved: int | None = None
     # The settled position a serving process read last, and the count of
     # notifications it read it at (``Runtime.position_of``).
     kept_position: tuple[Hashable, int] | None = None
@@ -81,6 +86,11 @@ class ScoreboardView(TrackingRecorder, ABC):
     @abstractmethod
     def positions(self, upstream: str) -> tuple[int, int]:
         """The last position folded, and the last one every score includes."""
+
+    @abstractmethod
+    def moves_since(self, counter: int) -> dict[str, int]:
+        """Each month (or ``EVERY_MONTH``) whose reads changed after ``counter``,
+        with the counter it last changed under."""
 
     @abstractmethod
     def catalog(self, as_of: int = NOW) -> Catalog:

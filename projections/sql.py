@@ -214,7 +214,9 @@ class SqlScoreboardView(
                 key = (fact["agent_id"], fact["month"])
                 batch.appended.setdefault(key, []).append(fact)
             touched = batch.appended.keys() | changed
-            self._score_touched(cursor, touched, defer_from, batch)
+            scored = self._score_touched(cursor, touched, defer_from, batch)
+            months = {month for _, month in scored}
+            self._record_moves(cursor, changes.scopes() | months)
 
     def _fold_orders(self, cursor: Any, steps: list[dict[str, Any]]) -> None:
         """Append each step to its order's row (the orders submitted before the

@@ -13,6 +13,7 @@ Where it can, it re-scores from the agent-month's running total instead
 from __future__ import annotations
 
 import json
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,7 @@ from projections.tables import columns
 
 PUBLICATION_COLUMNS = columns("publications")
 SCORECARD_COLUMNS = columns("scorecards")
+_MOVED = threading.Lock()
 RESCORE_CHUNK = 100  # agent-months per ledger query: bounds memory and parameters
 
 
@@ -47,6 +49,7 @@ class ScoreTables(RunningTotals):
     _cached: tuple[int, Catalog] | None
     _checked_at: int | None = None  # the tracked position the catalog was checked at
     seen: tuple[int, int] | None  # see ScoreboardView.seen
+    moved: int | None  # see ScoreboardView.moved
     rescore_chunk = RESCORE_CHUNK
     datastore: Any
     SELECT_FACTS_OF: str
@@ -90,7 +93,22 @@ class ScoreTables(RunningTotals):
     SELECT_SETTLED = (
         "SELECT (SELECT MAX(notification_id) FROM {tracking} "
         "WHERE application_name = :upstream) AS tracked, "
-        "(SELECT MIN(since) FROM {dirty}) AS since"
+        "(SELECT MIN(since) FROM {dirty}) AS since, "
+        "(SELECT counter FROM {moves} WHERE scope = '') AS moved"
+    )
+    NEXT_MOVE = (
+        "INSERT INTO {moves} AS m (scope, counter) VALUES ('', 1) "
+        "ON CONFLICT (scope) DO UPDATE SET counter = m.counter + 1 "
+        "RETURNING counter"
+    )
+    """The next counter: the row stays locked until the transaction ends, so
+    counters commit in their order (a reader that sees one sees all before)."""
+    RECORD_MOVE = (
+        "INSERT INTO {moves} (scope, counter) VALUES (:scope, :counter) "
+        "ON CONFLICT (scope) DO UPDATE SET counter = excluded.counter"
+    )
+    SELECT_MOVES = (
+        "SELECT scope, counter FROM {moves} WHERE counter > :since AND scope <> ''"
     )
 
     # Deferred re-scoring: a long catch-up marks the agent-months its batches
@@ -104,10 +122,11 @@ class ScoreTables(RunningTotals):
         since: int | None,
         batch: Batch | None = None,
         settling: bool = False,
-    ) -> None:
+    ) -> set[AgentMonth]:
         """Re-score ``touched`` with whatever earlier batches left to score, or,
         with ``since`` (the batch's first position), leave them marked (their
-        running totals kept up to date all the same)."""
+        running totals kept up to date all the same). Returns the agent-months
+        it scored or marked."""
         self._announce(cursor)  # every fold and scoring moves the positions
         batch = batch or Batch()
         if since is not None:
@@ -120,7 +139,7 @@ class ScoreTables(RunningTotals):
                         batch.stale.add(key)
                     else:
                         batch.made[key] = tally
-            return
+            return touched
         cursor.execute(self.CLAIM_DIRTY, {})  # a write first: the write lock
         left = {(r["agent_id"], r["month"]) for r in cursor.fetchall()}
         if settling:  # no fold: the tallies hold what is tracked, or nothing
@@ -128,6 +147,23 @@ class ScoreTables(RunningTotals):
             batch.tallied = self._tallied(cursor, cursor.fetchone()["n"] or 0)
         if touched or left:
             self._rescore(cursor, sorted(touched | left), batch)
+        return touched | left
+
+    def _record_moves(self, cursor: Any, scopes: set[str]) -> None:
+        """Note, in the transaction that changes them, which months' reads
+        changed (``EVERY_MONTH``: all), under the next counter; last in the
+        transaction, so the counter's row is locked as briefly as can be."""
+        if not scopes:
+            return
+        cursor.execute(self.NEXT_MOVE, {})
+        counter = cursor.fetchone()["counter"]
+        rows = [{"scope": scope, "counter": counter} for scope in sorted(scopes)]
+        cursor.executemany(self.RECORD_MOVE, rows)
+
+    def moves_since(self, counter: int) -> dict[str, int]:
+        """Each scope changed after ``counter``, with its last counter."""
+        rows = self._select(self.SELECT_MOVES, {"since": counter})  # type: ignore[attr-defined]
+        return {r["scope"]: int(r["counter"]) for r in rows}
 
     def _announce(self, cursor: Any) -> None:
         """Tell other processes, once this transaction commits, that the read
@@ -147,7 +183,8 @@ class ScoreTables(RunningTotals):
                 self._tallying() as batch,
                 self._transaction(commit=True) as cursor,  # type: ignore[attr-defined]
             ):
-                self._score_touched(cursor, set(), None, batch, settling=True)
+                scored = self._score_touched(cursor, set(), None, batch, settling=True)
+                self._record_moves(cursor, {month for _, month in scored})
 
         retrying(budget_of(self.datastore), once)
 
@@ -157,6 +194,8 @@ class ScoreTables(RunningTotals):
         rows = self._select(self.SELECT_SETTLED, {"upstream": upstream})  # type: ignore[attr-defined]
         tracked = int(rows[0]["tracked"] or 0)
         since = rows[0]["since"]
+        with _MOVED:  # never lowered: a read may rely on what any read found
+            self.moved = max(self.moved or 0, int(rows[0]["moved"] or 0))
         self.seen = (tracked, tracked if since is None else int(since) - 1)
         return self.seen
 

@@ -151,6 +151,14 @@ TABLES: dict[str, Table] = {
             key=("agent_id", "month"),
         ),
         Table(
+            # Per scope (a month, or "*" for every month) the counter of the
+            # last fold or scoring that changed what its reads show; the row
+            # of scope "" holds the last counter (``ScoreboardView.moved``).
+            "moves",
+            (_c("scope"), _c("counter", "bigint")),
+            key=("scope",),
+        ),
+        Table(
             "publications",
             (
                 _c("position", "bigint"), _c("rulebook_id"), _c("version", "integer"),

@@ -23,7 +23,7 @@ blp = Blueprint("audit", __name__, description="Explanations and audits")
 
 
 @blp.route("/agents/<agent_id>/scorecards/<month>/explain", methods=["GET"])
-@kept_read
+@kept_read("as_of")
 @blp.arguments(AsOfQuery, location="query")
 @blp.response(200, ExplanationOut)
 @blp.refuses(403)

@@ -42,7 +42,7 @@ def view_as_of(query: dict[str, Any]) -> tuple[ScoreboardView, int]:
 
 
 @blp.route("/agents/<agent_id>/scorecards/<month>")
-@kept_read
+@kept_read("position")
 @blp.arguments(AsOfQuery, location="query")
 @blp.response(200, ScorecardOut)
 @blp.refuses(403)
@@ -72,7 +72,7 @@ def get_scorecard(query: dict[str, Any], agent_id: str, month: str) -> dict[str,
 
 
 @blp.route("/rankings/<month>")
-@kept_read
+@kept_read("position")
 @blp.arguments(RankingQuery, location="query")
 @blp.response(200, RankingOut)
 @blp.refuses(404)

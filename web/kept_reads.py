@@ -199,11 +199,19 @@ def _shown_at(body: bytes, name: str, position: int) -> int | None:
     its top level (a nested member of the same name may show the same number)."""
     member = re.compile(rb'"%s":\s*(%d)(?=\s*[,}])' % (name.encode(), position))
     for found in member.finditer(body):
-        outside = _STRING.sub(b"", body[: found.start()])
-        depth = outside.count(b"{") + outside.count(b"[")
-        if depth - outside.count(b"}") - outside.count(b"]") == 1:
+        if _depth(body, found.start()) == 1:
             return found.start(1)
     return None
+
+
+def _depth(body: bytes, at: int) -> int:
+    """How many objects and arrays of the JSON ``body`` are open at ``at``
+    (outside a string): counted over the shorter side, as the body balances."""
+    before = at <= len(body) // 2
+    outside = _STRING.sub(b"", body[:at] if before else body[at:])
+    opened = outside.count(b"{") + outside.count(b"[")
+    closed = outside.count(b"}") + outside.count(b"]")
+    return opened - closed if before else closed - opened
 
 
 def kept_read(shows: str) -> Callable[[Callable[..., Any]], Callable[..., Response]]:

@@ -4,7 +4,7 @@ another leave a month's reads answered at once; a change to the month itself,
 or to what every month shows, is seen by the next read; and an answer shows
 the read position of the read that asks."""
 
-from web.kept_reads import Answer, KeptReads, Read, _shown_at
+from web.kept_reads import _STRING, Answer, KeptReads, Read, _depth, _shown_at
 
 LIVE, REBUILD = 1, 2
 MARCH, FEBRUARY = "2025-03", "2025-02"
@@ -115,3 +115,14 @@ def test_the_read_position_is_found_at_the_top_level_only():
     assert body[digits - 11 : digits + 2] == b'"position":7,'
     assert body[digits + 2 :] == b'"provisional":false}'
     assert _shown_at(b'{"lines":[{"position":7}],"position":8}', "position", 7) is None
+
+
+def test_the_depth_is_the_same_counted_from_either_side():
+    body = b'{"a":[{"b":"}]"},{"c":{"position":3}}],"position":3,"z":"[{"}'
+    for at in range(1, len(body)):
+        prefix = _STRING.sub(b"", body[:at])
+        expected = prefix.count(b"{") + prefix.count(b"[")
+        expected -= prefix.count(b"}") + prefix.count(b"]")
+        if body[at : at + 1] == b'"' and body[:at].count(b'"') % 2 == 0:
+            assert _depth(body, at) == expected
+    assert _shown_at(body, "position", 3) == body.index(b'"position":3,"z"') + 11

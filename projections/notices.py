@@ -19,6 +19,10 @@ reaches other processes a moment after the commit: a read there may answer
 the state of a moment ago, as any read may, and a client that must see its
 own write sends ``Min-Position`` (the wait re-reads the positions). The
 process that wrote forgets what it kept at once (``forget``).
+
+On SQLite there is no LISTEN: ``FileChanges`` keeps the same counts by asking
+each file whether another connection committed to it since (``PRAGMA
+data_version``), which sees every commit made before the question.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sqlite3
 import threading
 import time
 from typing import Any
@@ -134,3 +139,75 @@ class Notices:
         with self._lock:
             if notice.channel in self._counts:
                 self._counts[notice.channel] += 1
+
+
+class FileChanges:
+    """The same counts on the embedded default, from the SQLite files
+    themselves: ``PRAGMA data_version`` on a connection of this process that
+    never writes changes whenever any other connection (of any process)
+    committed to the file since it was last asked. Each channel watches its
+    files (``CHANGED``: the event log's, which every insert changes, a
+    creation too; ``READ_MODELS``: every view's); asking is a statement per
+    file, no transaction, and sees every commit made before it (where
+    PostgreSQL's notifications reach a process a moment later)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._files: dict[str, list[str]] = {}
+        self._connections: dict[str, sqlite3.Connection] = {}
+        self._versions: dict[str, int] = {}
+        self._counts: dict[str, int] = {}
+        self._local = 0
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(self._files)
+
+    def watch(self, channel: str, path: str) -> None:
+        """Count commits to the SQLite file at ``path`` on ``channel``."""
+        with self._lock:
+            files = self._files.setdefault(channel, [])
+            if path not in files:
+                files.append(path)
+                self._counts[channel] = self._counts.get(channel, 0) + 1
+
+    def count(self, channel: str) -> tuple[int, int] | None:
+        """Where ``channel`` stands; None when a file cannot be asked (read
+        afresh)."""
+        with self._lock:
+            if self._pid != os.getpid():  # a forked child: connections of its own
+                self._connections, self._versions, self._pid = {}, {}, os.getpid()
+            try:
+                for path in self._files.get(channel, ()):
+                    version = self._version(path)
+                    if self._versions.get(path) != version:
+                        self._versions[path] = version
+                        self._counts[channel] += 1
+            except sqlite3.Error:
+                self._connections.pop(path, None)
+                self._versions.pop(path, None)
+                return None
+            return (self._counts.get(channel, 0), self._local)
+
+    def _version(self, path: str) -> int:
+        connection = self._connections.get(path)
+        if connection is None:
+            connection = sqlite3.connect(
+                path, timeout=self.timeout, check_same_thread=False
+            )
+            self._connections[path] = connection
+        return int(connection.execute("PRAGMA data_version").fetchone()[0])
+
+    def forget(self) -> None:
+        """This process wrote: nothing it kept is trusted any longer."""
+        with self._lock:
+            self._local += 1
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                for connection in self._connections.values():
+                    connection.close()
+            self._connections = {}

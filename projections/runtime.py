@@ -57,7 +57,7 @@ from projections.migrate import (
     check_schema,
     statement_object,
 )
-from projections.notices import CHANGED, READ_MODELS, Notices
+from projections.notices import CHANGED, READ_MODELS, FileChanges, Notices
 from projections.postgres import PostgresScoreboardView
 from projections.projector import UNAVAILABLE, Projector
 from projections.replica import Replica
@@ -136,7 +136,7 @@ class Runtime:
         self.deferring = 0  # imports running whose scores wait for their end
         self.closing = threading.Event()
         self.replica = Replica(config) if config.reads_from_replica else None
-        self.notices: Notices | None = None  # see follow_notices
+        self.notices: Notices | FileChanges | None = None  # see follow_notices
         if config.is_postgres:
             check_schema(self.datastore)
         self.created: list[str] = self.migrations().ensure()
@@ -237,6 +237,8 @@ class Runtime:
         view.lineage = tuple(lineage)
         view.upstream = self.app.name
         self.created += self.migrations([view]).ensure()
+        if isinstance(self.notices, FileChanges):
+            self.notices.watch(READ_MODELS, self.sqlite_file(name))
         return view
 
     def sqlite_file(self, name: str) -> str:
@@ -244,16 +246,26 @@ class Runtime:
 
     def follow_notices(self) -> None:
         """Keep the token, the rules register and the read models' positions
-        between requests, read again only when PostgreSQL's notifications say
-        they may have changed (``projections.notices``): for serving processes."""
-        if not self.config.is_postgres or self.notices is not None:
+        between requests, read again only when PostgreSQL's notifications (or,
+        on SQLite, its files) say they may have changed
+        (``projections.notices``): for serving processes."""
+        if self.notices is not None:
             return
-        self.notices = Notices(
-            self.config.database_url or "",
-            (CHANGED, READ_MODELS),
-            self.config.retry_budget,
-        )
-        notices = self.notices
+        notices: Notices | FileChanges
+        if self.config.is_postgres:
+            notices = Notices(
+                self.config.database_url or "",
+                (CHANGED, READ_MODELS),
+                self.config.retry_budget,
+            )
+        else:
+            notices = FileChanges(self.config.retry_budget)
+            notices.watch(CHANGED, self.config.environment()["SQLITE_DBNAME"])
+            with self._opening:
+                for generation in self.views:
+                    path = self.sqlite_file(projection_name(generation))
+                    notices.watch(READ_MODELS, path)
+        self.notices = notices
         self.app.log_count = lambda: notices.count(CHANGED)
 
     def _moved(self) -> None:
@@ -489,8 +501,23 @@ class Runtime:
             if found is not None:
                 return found
         if catch_up:  # never behind another thread's catch-up: see Runtime.read
-            return view, self.inline_catch_up(view, wait=False, at_most=READER_BACKLOG)
+            return view, self._caught_up(view, fresh)
         return view, self.position_of(view, fresh)
+
+    def _caught_up(self, view: ScoreboardView, fresh: bool) -> int:
+        """A reader's catch-up in this process; unless ``fresh``, what the last
+        one reached while neither the log nor the read models changed since
+        (SQLite's files say so: ``projections.notices.FileChanges``)."""
+        counts = None
+        if self.notices is not None and not fresh:
+            counts = (self.notices.count(CHANGED), self.notices.count(READ_MODELS))
+            kept = view.kept_caught_up
+            if kept is not None and kept[0] == counts and None not in counts:
+                return kept[1]
+        reached = self.inline_catch_up(view, wait=False, at_most=READER_BACKLOG)
+        if counts is not None and None not in counts:  # taken before: a change since
+            view.kept_caught_up = (counts, reached)  # catches up again
+        return reached
 
     def catch_up_behind(self, view: ScoreboardView) -> None:
         """Fold ``view``'s backlog in a thread of this process (one at a time),

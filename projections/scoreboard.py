@@ -82,6 +82,10 @@ class ScoreboardView(TrackingRecorder, ABC):
     # The settled position a serving process read last, and the count of
     # notifications it read it at (``Runtime.position_of``).
     kept_position: tuple[Hashable, int] | None = None
+    # What a reader's catch-up in a serving process on SQLite reached, and the
+    # counts of changes to the log and the read models it began at
+    # (``Runtime.reader``).
+    kept_caught_up: tuple[Hashable, int] | None = None
 
     @abstractmethod
     def positions(self, upstream: str) -> tuple[int, int]:

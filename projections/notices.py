@@ -33,6 +33,7 @@ import os
 import sqlite3
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -194,8 +195,11 @@ class FileChanges:
     def _version(self, path: str) -> int:
         connection = self._connections.get(path)
         if connection is None:
-            connection = sqlite3.connect(
-                path, timeout=self.timeout, check_same_thread=False
+            connection = sqlite3.connect(  # never creates a file that is gone
+                f"{Path(path).resolve().as_uri()}?mode=rw",
+                uri=True,
+                timeout=self.timeout,
+                check_same_thread=False,
             )
             self._connections[path] = connection
         return int(connection.execute("PRAGMA data_version").fetchone()[0])

@@ -136,3 +136,12 @@ def test_a_view_opened_later_is_watched_too(serving, config):
         elsewhere.execute("INSERT INTO dirty VALUES ('a1', '2026-10', 1)")
 
     assert serving.notices.count(read_models) != before
+
+
+def test_a_file_that_is_gone_is_read_afresh_not_created(tmp_path):
+    watched = FileChanges(timeout=1.0)
+    gone = tmp_path / "moved-away.sqlite"
+    watched.watch("appraisal_changed", str(gone))
+
+    assert watched.count("appraisal_changed") is None  # nothing kept: read
+    assert not gone.exists()

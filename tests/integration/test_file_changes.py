@@ -8,7 +8,6 @@ and its commands never decide on a copy older than the store."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import date
 from typing import Any
@@ -33,24 +32,6 @@ def config(tmp_path, fresh_edition) -> StoreConfig:
 
 
 @pytest.fixture
-def serving(config: StoreConfig) -> Iterator[Runtime]:
-    """A web worker's runtime: it follows the files."""
-    opened = Runtime(config)
-    opened.follow_notices()
-    assert isinstance(opened.notices, FileChanges)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def other(config: StoreConfig) -> Iterator[Runtime]:
-    """Another process: the command line, or another worker."""
-    opened = Runtime(config)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def registered(other):
     other.app.register_agents(ADMINISTRATOR, [NewAgent("a1", "Ann", "t1", "sup-t1")])
 
@@ -70,6 +51,7 @@ def counting_catch_ups(runtime: Runtime, monkeypatch) -> list[Any]:
 def test_a_reader_catches_up_only_when_something_was_committed(
     serving, other, registered, monkeypatch
 ):
+    assert isinstance(serving.notices, FileChanges)
     serving.reader(catch_up=True)  # folds what was registered: the files move
     before = serving.reader(catch_up=True)[1]  # finds nothing more: kept
     reads = counting_catch_ups(serving, monkeypatch)

@@ -8,7 +8,7 @@ older than the store."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 
 import psycopg
@@ -36,23 +36,6 @@ def config(postgres_database: str, postgres_schema: str, tmp_path) -> StoreConfi
         data_dir=tmp_path / "data",
         pool_size=2,
     )
-
-
-@pytest.fixture
-def serving(config: StoreConfig) -> Iterator[Runtime]:
-    """A web worker's runtime: it follows the notifications."""
-    opened = Runtime(config)
-    opened.follow_notices()
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def other(config: StoreConfig) -> Iterator[Runtime]:
-    """Another process: the projector, or another worker."""
-    opened = Runtime(config)
-    yield opened
-    opened.close()
 
 
 def eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:

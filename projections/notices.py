@@ -55,6 +55,9 @@ class Notices:
     """Counts of notifications per channel, from a daemon thread started at
     the first question in each process (after a fork, again)."""
 
+    every_insert = False
+    """Whether ``CHANGED`` moves with every insert, a creation too."""
+
     def __init__(self, url: str, channels: tuple[str, ...], timeout: float) -> None:
         self.url = url
         self.channels = channels
@@ -151,6 +154,8 @@ class FileChanges:
     creation too; ``READ_MODELS``: every view's); asking is a statement per
     file, no transaction, and sees every commit made before it (where
     PostgreSQL's notifications reach a process a moment later)."""
+
+    every_insert = True
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout

@@ -506,10 +506,11 @@ class Runtime:
 
     def _caught_up(self, view: ScoreboardView, fresh: bool) -> int:
         """A reader's catch-up in this process; unless ``fresh``, what the last
-        one reached while neither the log nor the read models changed since
-        (SQLite's files say so: ``projections.notices.FileChanges``)."""
+        one reached while neither the log nor the read models changed since,
+        where the counts of changes move with every insert (SQLite's files:
+        ``projections.notices.FileChanges``; PostgreSQL notifies no creation)."""
         counts = None
-        if self.notices is not None and not fresh:
+        if self.notices is not None and self.notices.every_insert and not fresh:
             counts = (self.notices.count(CHANGED), self.notices.count(READ_MODELS))
             kept = view.kept_caught_up
             if kept is not None and kept[0] == counts and None not in counts:

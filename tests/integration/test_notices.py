@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import closing
+from dataclasses import replace
 from datetime import date
 
 import psycopg
@@ -186,3 +188,22 @@ def test_an_agent_another_process_registered_unheard_is_found(
     )
     other.catch_up()
     assert len(other.view.facts("b2", Month(2026, 10))) == 1
+
+
+def test_an_inline_reader_folds_what_another_process_created_unfolded(
+    config, registered
+):
+    """A creation notifies nothing on PostgreSQL, so a worker that folds
+    inline catches up before every read, whatever the counts say."""
+    inline = replace(config, inline_projection=True)
+    with closing(Runtime(inline)) as serving, closing(Runtime(config)) as writer:
+        serving.follow_notices()
+        listening(serving)
+        serving.reader(catch_up=True)
+        before = serving.reader(catch_up=True)[1]
+
+        writer.app.record_deduction(  # recorded, folded by nobody yet
+            ADMINISTRATOR, NewDeduction("a1", "complaint", date(2026, 10, 5))
+        )
+
+        assert serving.reader(catch_up=True)[1] > before

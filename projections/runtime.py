@@ -237,9 +237,13 @@ class Runtime:
         view.lineage = tuple(lineage)
         view.upstream = self.app.name
         self.created += self.migrations([view]).ensure()
+        self._watch(name)
+        return view
+
+    def _watch(self, name: str) -> None:
+        """On SQLite, count commits to the view ``name``'s file as changes."""
         if isinstance(self.notices, FileChanges):
             self.notices.watch(READ_MODELS, self.sqlite_file(name))
-        return view
 
     def sqlite_file(self, name: str) -> str:
         return str(self.config.data_dir / f"{name}.sqlite")
@@ -260,13 +264,12 @@ class Runtime:
             )
         else:
             notices = FileChanges(self.config.retry_budget)
-            notices.watch(CHANGED, self.config.environment()["SQLITE_DBNAME"])
-            with self._opening:
-                for generation in self.views:
-                    path = self.sqlite_file(projection_name(generation))
-                    notices.watch(READ_MODELS, path)
+            notices.watch(CHANGED, self.env["SQLITE_DBNAME"])
         self.notices = notices
         self.app.log_count = lambda: notices.count(CHANGED)
+        with self._opening:  # the views opened since are watched as they open
+            for generation in self.views:
+                self._watch(projection_name(generation))
 
     def _moved(self) -> None:
         """This process folded or scored: the positions it kept are old."""

@@ -215,8 +215,7 @@ class SqlScoreboardView(
                 batch.appended.setdefault(key, []).append(fact)
             touched = batch.appended.keys() | changed
             scored = self._score_touched(cursor, touched, defer_from, batch)
-            months = {month for _, month in scored}
-            self._record_moves(cursor, changes.scopes() | months)
+            self._record_moves(cursor, scored, changes.scopes())
 
     def _fold_orders(self, cursor: Any, steps: list[dict[str, Any]]) -> None:
         """Append each step to its order's row (the orders submitted before the

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -149,15 +150,19 @@ class ScoreTables(RunningTotals):
             self._rescore(cursor, sorted(touched | left), batch)
         return touched | left
 
-    def _record_moves(self, cursor: Any, scopes: set[str]) -> None:
+    def _record_moves(
+        self, cursor: Any, scored: set[AgentMonth], scopes: Iterable[str] = ()
+    ) -> None:
         """Note, in the transaction that changes them, which months' reads
-        changed (``EVERY_MONTH``: all), under the next counter; last in the
+        changed (the months of the agent-months ``scored`` and ``scopes``,
+        where ``EVERY_MONTH`` is all), under the next counter; last in the
         transaction, so the counter's row is locked as briefly as can be."""
-        if not scopes:
+        months = {*scopes, *(month for _, month in scored)}
+        if not months:
             return
         cursor.execute(self.NEXT_MOVE, {})
         counter = cursor.fetchone()["counter"]
-        rows = [{"scope": scope, "counter": counter} for scope in sorted(scopes)]
+        rows = [{"scope": scope, "counter": counter} for scope in sorted(months)]
         cursor.executemany(self.RECORD_MOVE, rows)
 
     def moves_since(self, counter: int) -> dict[str, int]:
@@ -184,7 +189,7 @@ class ScoreTables(RunningTotals):
                 self._transaction(commit=True) as cursor,  # type: ignore[attr-defined]
             ):
                 scored = self._score_touched(cursor, set(), None, batch, settling=True)
-                self._record_moves(cursor, {month for _, month in scored})
+                self._record_moves(cursor, scored)
 
         retrying(budget_of(self.datastore), once)
 

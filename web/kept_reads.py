@@ -22,7 +22,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
@@ -71,11 +71,12 @@ class Answer:
 
 @dataclass
 class _Changes:
-    """A generation's changes this process knows of: up to ``known``, the last
-    counter of each month (or ``EVERY_MONTH``) that changed."""
+    """A generation's changes this process knows of: up to ``known`` (-1:
+    none asked yet), the last counter of each month (or ``EVERY_MONTH``)
+    that changed."""
 
-    known: int | None = None
-    last: dict[str, int] | None = None
+    known: int = -1
+    last: dict[str, int] = field(default_factory=dict)
 
 
 class KeptReads:
@@ -136,18 +137,18 @@ class KeptReads:
         with self._lock:
             changes = self._changes.setdefault(generation, _Changes())
             known, last = changes.known, changes.last
-        if known is not None and last is not None and known >= counter:
+        if known >= counter:
             return last
         # Everything after what is known; counters commit in their order, so
         # the highest one found is known in full, and ``counter`` was read
         # (committed) before.
-        found = moves_since(-1 if known is None else known)
+        found = moves_since(known)
         with self._lock:
-            merged = dict(changes.last or {})
+            merged = dict(changes.last)
             for month, at in found.items():
                 merged[month] = max(merged.get(month, 0), at)
             changes.last = merged
-            changes.known = max(changes.known or 0, counter, *found.values())
+            changes.known = max(changes.known, counter, *found.values())
             return merged
 
     def _drop(self, key: tuple[Hashable, Hashable]) -> None:

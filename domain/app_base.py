@@ -20,8 +20,10 @@ from eventsourcing.application import (
 )
 from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.persistence import (
+    EventStore,
     IntegrityError,
     JSONTranscoder,
+    Mapper,
     Recording,
     Transcoding,
 )
@@ -29,10 +31,12 @@ from eventsourcing.utils import get_topic
 
 from domain import idempotency
 from domain.access import Principal
+from domain.built import built
 from domain.clock import company_today
 from domain.errors import InvalidFactError, NotPermittedError
 from domain.guards import guard, guards, may_trust_kept, note_saved, note_trusted
 from domain.handover import Handover
+from domain.lean_store import LeanEventStore, LeanMapper
 from domain.month import Month, MonthRange
 from domain.text import N_
 
@@ -72,7 +76,8 @@ def creation(
     without the aggregate: its ``@event`` ``__init__`` only keeps what the
     event holds, so a batch that creates many saves just their events (the
     library builds each aggregate, about 14 µs, to collect its event)."""
-    return event_class(  # type: ignore[call-arg]
+    return built(
+        event_class,
         originator_id=aggregate_class.create_id()
         if aggregate_id is None
         else aggregate_id,
@@ -128,6 +133,19 @@ class AppraisalBase(Application[UUID]):
         self._absent_at: dict[UUID, Hashable] = {}  # those found missing
         self._writes = 0  # writes of this process to a kept aggregate
         self._handover = Handover()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper, or its lean subclass (``domain.lean_store``)
+        unless the environment names a mapper of its own."""
+        factory = self.factory
+        own = factory.env.get(factory.MAPPER_TOPIC)
+        return factory.mapper(
+            transcoder=self.construct_transcoder(),
+            mapper_class=None if own else LeanMapper,
+        )
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        return LeanEventStore(mapper=self.mapper, recorder=self.recorder)
 
     # Read-mostly aggregates every request reads (its token, the rules
     # register): kept between requests, each read asks the store only for the

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from zoneinfo import ZoneInfo
 
 from domain.month import parse_day
@@ -18,9 +20,25 @@ _MOMENT = re.compile(
 
 
 def company_today(timezone: str = DEFAULT_TIMEZONE) -> Callable[[], date]:
-    """Today's business date in the company's time zone."""
+    """Today's business date in the company's time zone. Every fact of a batch
+    asks (1.5 µs through the zone's rules): the day is kept while the clock
+    stays inside it."""
     zone = ZoneInfo(timezone)
-    return lambda: datetime.now(zone).date()
+    kept: tuple[float, float, date] = (0.0, 0.0, date.min)
+
+    def today() -> date:
+        nonlocal kept
+        now = time.time()
+        since, until, day = kept
+        if since <= now < until:
+            return day
+        moment = datetime.now(zone)
+        start = datetime.combine(moment.date(), dt_time(), zone)
+        end = datetime.combine(moment.date() + timedelta(days=1), dt_time(), zone)
+        kept = (start.timestamp(), end.timestamp(), moment.date())
+        return moment.date()
+
+    return today
 
 
 def business_date(moment: date, timezone: str = DEFAULT_TIMEZONE) -> date:

@@ -12,6 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import DomainEvent, DomainEventProtocol
 from eventsourcing.persistence import Recording
 
+from domain.built import built
 from domain.month import Month
 from domain.order_steps import ORDER_STEPS as ORDER_STEPS
 from domain.order_steps import STEPS
@@ -40,7 +41,8 @@ class Recorded:
     def of(cls, recording: Recording[UUID], id: str | None = None) -> Recorded:
         event = cast(DomainEvent, recording.domain_event)
         originator = str(event.originator_id)  # 1 µs each time: once
-        return cls(
+        return built(
+            cls,
             id=id or originator,
             position=recording.notification.id,
             recorded_at=event.timestamp,

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, cached_property
 from typing import TypeVar
 
 from domain.text import N_
@@ -132,6 +132,8 @@ class MonthRange:
 
     def problem(self, value: Month | date | Quarter) -> str | None:
         """Why ``value`` is outside the range, or None."""
+        if type(value) is date and self._days[0] <= value <= self._days[1]:
+            return None  # asked of every fact of a batch: no month built
         if isinstance(value, Quarter):
             months = value.months
         else:
@@ -142,6 +144,10 @@ class MonthRange:
                     value=value, accepted=self
                 )
         return None
+
+    @cached_property
+    def _days(self) -> tuple[date, date]:
+        return self.first.first_day, self.last.last_day
 
     def read(self, parse: Callable[[str], T], text: str) -> T:
         """``parse(text)``, refused (``ValueError``) outside the range."""

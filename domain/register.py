@@ -90,17 +90,21 @@ class Catalog:
             key=lambda p: (p.effective_from, p.sequence),
         )
         self._rulebooks: dict[tuple[str, int], Rulebook] = {}
+        self._in_force: dict[Month, Rulebook] = {}  # asked for every fact
 
     def publication_for(self, month: Month) -> Publication:
         in_force = [p for p in self.publications if p.effective_from <= month]
         return in_force[-1]
 
     def for_month(self, month: Month) -> Rulebook:
-        found = self.publication_for(month)
-        key = (found.rulebook_id, found.version)
-        if key not in self._rulebooks:
-            self._rulebooks[key] = found.rulebook()
-        return self._rulebooks[key]
+        rulebook = self._in_force.get(month)
+        if rulebook is None:
+            found = self.publication_for(month)
+            key = (found.rulebook_id, found.version)
+            if key not in self._rulebooks:
+                self._rulebooks[key] = found.rulebook()
+            rulebook = self._in_force[month] = self._rulebooks[key]
+        return rulebook
 
 
 class RulesRegister(Aggregate):

@@ -71,6 +71,8 @@ def test_the_range_of_accepted_months_includes_its_ends_and_nothing_beyond():
     assert accepted.problem(date(2100, 12, 31)) is None
     assert "outside" in accepted.problem(Month(1999, 12))
     assert "outside" in accepted.problem(date(2101, 1, 1))
+    assert accepted.problem(date(2000, 1, 1)) is None
+    assert "outside" in accepted.problem(date(1999, 12, 31))
     assert accepted.problem(Quarter(2100, 4)) is None
     assert "outside" in accepted.problem(Quarter(9999, 4))
 

@@ -6,7 +6,7 @@ A frozen dataclass's ``__init__`` sets each field through
 ``Recording``, which a batch builds for every event it saves. ``built`` gives
 the same object (its fields in its ``__dict__``, as the library's mapper
 builds an event it reads, then its ``__post_init__`` called, as ``__init__``
-calls it) for a quarter of that. A class whose fields are not all set by
+calls it) for about half of that. A class whose fields are not all set by
 ``__init__`` (a default factory, a field outside it) or that has no
 ``__dict__`` is built by its ``__init__``, and so is any call that names a
 field the class does not have or leaves out one without a default: it fails
@@ -37,7 +37,7 @@ _MISSING = dataclasses.MISSING
 def _shape_of(cls: type) -> _Shape:
     fields = dataclasses.fields(cls)
     plain = (
-        not hasattr(cls, "__slots__")
+        cls.__dictoffset__ != 0  # its instances have a __dict__
         and all(f.default_factory is _MISSING for f in fields)
         and all(f.init for f in fields)
     )

@@ -10,10 +10,11 @@ from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import Notification, Recording, StoredEvent
 
 from domain.app_base import creation
 from domain.application import AppraisalApp
-from domain.built import built
+from domain.built import _shape_of, built
 from domain.commands import Recorded
 from domain.deduction import Deduction
 from domain.lean_store import LeanEventStore, LeanMapper
@@ -76,6 +77,11 @@ def test_built_fills_defaults_and_equals_what_init_builds():
     assert fast.scored is None and fast.reason is None
     with pytest.raises(FrozenInstanceError):
         fast.position = 8  # type: ignore[misc]
+
+
+def test_events_and_the_librarys_records_are_built_without_their_init():
+    for cls in (Deduction.Recorded, Recorded, StoredEvent, Notification, Recording):
+        assert _shape_of(cls).plain, cls
 
 
 def test_a_class_with_a_default_factory_is_built_by_its_init():

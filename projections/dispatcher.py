@@ -56,6 +56,7 @@ from projections.operator import Watch, queued_delivery
 from projections.payloads import body as payload
 from projections.projector import UNAVAILABLE, Backoff
 from projections.reminders import Reminders
+from projections.retry import first_line
 
 if TYPE_CHECKING:
     from projections.runtime import Runtime
@@ -175,11 +176,11 @@ class Dispatcher:
                     failing.reset()
                     stop.wait(self.settings.poll)
                 except UNAVAILABLE as error:
-                    self.watch.unreachable(_line(error), began)
+                    self.watch.unreachable(first_line(error), began)
                     pause = transient.pause()
                     logger.warning(
                         "store unavailable (%s); retrying in %.1f s",
-                        _line(error), pause,
+                        first_line(error), pause,
                     )  # fmt: skip
                     stop.wait(pause)
                 except Exception as error:
@@ -302,8 +303,3 @@ class Dispatcher:
             StalledError(position + 1, "webhook delivery", error) if error else None
         )
         self.runtime.status.record(STATUS_NAME, position, self.runtime.head, problem)
-
-
-def _line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

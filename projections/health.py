@@ -27,6 +27,7 @@ from projections.persistence import (
     budget_of,
     retrying,
 )
+from projections.retry import first_line
 from projections.scoreboard import projection_name
 
 if TYPE_CHECKING:
@@ -67,8 +68,7 @@ class StalledError(Exception):
     stays at the position before it."""
 
     def __init__(self, position: int, topic: str, error: BaseException) -> None:
-        text = (str(error).strip() or type(error).__name__).splitlines()[0]
-        self.error = f"{type(error).__name__}: {text}"
+        self.error = f"{type(error).__name__}: {first_line(error)}"
         self.said = Message(
             N_("cannot fold the event at position {position} ({topic}): {error}"),
             position=position,
@@ -259,8 +259,7 @@ def probe(runtime: Runtime) -> Health:
             runtime.inline_catch_up(runtime.view)
         head, positions, statuses = _read(runtime)
     except (*UNAVAILABLE, psycopg.Error) as error:
-        text = (str(error).strip() or type(error).__name__).splitlines()[0]
-        return Health(_backend(runtime), reachable=False, error=text)
+        return Health(_backend(runtime), reachable=False, error=first_line(error))
     live = projection_name(runtime.last_live)
     replica = None
     if runtime.replica is not None:

@@ -38,6 +38,8 @@ from typing import Any
 
 import psycopg
 
+from projections.retry import first_line
+
 logger = logging.getLogger(__name__)
 READ_MODELS = "appraisal_read_models"
 """The channel every fold and scoring of a read model notifies."""
@@ -110,7 +112,7 @@ class Notices:
             except psycopg.Error as error:
                 logger.warning(
                     "not listening for changes (%s); reads re-read each request",
-                    str(error).strip().splitlines()[0] if str(error) else error,
+                    first_line(error),
                 )
             finally:
                 with self._lock:

@@ -21,6 +21,7 @@ import psycopg
 
 from projections.health import StalledError
 from projections.persistence import TRANSIENT, StoreUnavailableError
+from projections.retry import first_line
 from projections.scoreboard import projection_name
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ class Projector:
                     pause = attempts.transient.pause()
                     logger.warning(
                         "store unavailable (%s); retrying in %.1f s",
-                        str(error).strip().splitlines()[0] if str(error) else error,
+                        first_line(error),
                         pause,
                     )
                     waiter.close()

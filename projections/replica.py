@@ -32,6 +32,7 @@ from psycopg.rows import dict_row
 from projections.config import StoreConfig
 from projections.persistence import PostgresStore, StoreUnavailableError
 from projections.postgres import PostgresScoreboardView
+from projections.retry import first_line
 from projections.scoreboard import ScoreboardView, projection_name
 
 logger = logging.getLogger(__name__)
@@ -170,7 +171,7 @@ class Replica:
             self._failed_until = time.monotonic() + FAILOVER_SECONDS
             logger.warning(
                 "the read replica failed (%s): reading from the primary for %.0f s",
-                _first_line(error),
+                first_line(error),
                 FAILOVER_SECONDS,
             )
             return None
@@ -197,11 +198,11 @@ class Replica:
                         (upstream,),
                     ).fetchone()
                 except psycopg.Error as error:  # e.g. its tables not there
-                    return self._replayed(replay, error=_first_line(error))
+                    return self._replayed(replay, error=first_line(error))
         except psycopg.Error as error:
             return ReplicaHealth(
                 reachable=False,
-                error=_first_line(error),
+                error=first_line(error),
                 failing_over=self.failing_over,
             )
         position = int((row or {}).get("n") or 0)
@@ -228,8 +229,3 @@ class Replica:
 
     def close(self) -> None:
         self.factory.close()
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]

@@ -42,7 +42,7 @@ def retrying(budget: float, call: Callable[..., T], *args: Any, **kwargs: Any) -
                 raise
             left = deadline - time.monotonic()
             if left <= 0:
-                raise StoreUnavailableError(_first_line(error)) from error
+                raise StoreUnavailableError(first_line(error)) from error
             logger.debug("transient store error, retrying: %s", error)
             time.sleep(min(pause * (0.5 + random.random()), left))
             pause = min(pause * 2, 0.5)
@@ -61,7 +61,9 @@ def transient(error: BaseException) -> bool:
     return True
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """What a log line or a health report says of ``error``: the first line
+    of its message, or its type's name if it has none."""
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]
 

@@ -16,6 +16,7 @@ from psycopg.conninfo import conninfo_to_dict
 from domain.text import printable
 from projections.migrate import SchemaMissingError
 from projections.persistence import StoreUnavailableError
+from projections.retry import first_line
 
 # Words in a PostgreSQL error, and what to do about it.
 _HINTS = (
@@ -75,5 +76,4 @@ def _where(settings: Any) -> str:
 
 
 def _line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return printable(text.splitlines()[0])
+    return printable(first_line(error))

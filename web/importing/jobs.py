@@ -40,7 +40,7 @@ from projections.import_jobs import (
     UNDER_WAY,
     ImportJob,
 )
-from projections.retry import StoreUnavailableError, _first_line, transient
+from projections.retry import StoreUnavailableError, first_line, transient
 from projections.runtime import ClosingError, Runtime
 from web.importing.importer import ImportSummary, import_rows
 from web.importing.reading import Declared
@@ -269,7 +269,7 @@ def _fold_after(runtime: Runtime, job: ImportJob, settle: bool = True) -> None:
         logger.warning(
             "import %s: rows recorded, their fold left for later (%s)",
             job.job_id,
-            _first_line(error),
+            first_line(error),
         )
 
 

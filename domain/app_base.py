@@ -31,7 +31,7 @@ from eventsourcing.utils import get_topic
 
 from domain import idempotency
 from domain.access import Principal
-from domain.built import built
+from domain.built import built_of
 from domain.clock import company_today
 from domain.errors import InvalidFactError, NotPermittedError
 from domain.guards import guard, guards, may_trust_kept, note_saved, note_trusted
@@ -76,15 +76,17 @@ def creation(
     without the aggregate: its ``@event`` ``__init__`` only keeps what the
     event holds, so a batch that creates many saves just their events (the
     library builds each aggregate, about 14 µs, to collect its event)."""
-    return built(
+    return built_of(
         event_class,
-        originator_id=aggregate_class.create_id()
-        if aggregate_id is None
-        else aggregate_id,
-        originator_version=aggregate_class.INITIAL_VERSION,
-        timestamp=event_class.create_timestamp(),
-        originator_topic=get_topic(aggregate_class),
-        **fields,
+        {
+            "originator_id": aggregate_class.create_id()
+            if aggregate_id is None
+            else aggregate_id,
+            "originator_version": aggregate_class.INITIAL_VERSION,
+            "timestamp": event_class.create_timestamp(),
+            "originator_topic": get_topic(aggregate_class),
+            **fields,
+        },
     )
 
 

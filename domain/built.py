@@ -51,6 +51,12 @@ def _shape_of(cls: type) -> _Shape:
 
 def built(cls: type[T], /, **values: Any) -> T:
     """``cls(**values)`` for a frozen dataclass, without its ``__init__``."""
+    return built_of(cls, values)
+
+
+def built_of(cls: type[T], values: dict[str, Any]) -> T:
+    """``built(cls, **values)`` from a dict the caller made for it (it becomes
+    the object's ``__dict__``): no keywords packed again on the way."""
     shape = _SHAPES.get(cls)
     if shape is None:
         shape = _SHAPES[cls] = _shape_of(cls)

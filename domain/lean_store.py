@@ -24,7 +24,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
-from domain.built import built
+from domain.built import built_of
 
 
 class LeanMapper(Mapper[UUID]):
@@ -41,13 +41,11 @@ class LeanMapper(Mapper[UUID]):
             stored_state = self.compressor.compress(stored_state)
         if self.cipher:
             stored_state = self.cipher.encrypt(stored_state)
-        return built(
+        return built_of(
             StoredEvent,
-            originator_id=originator_id,
-            originator_version=originator_version,
-            topic=topic,
-            state=stored_state,
-        )
+            {"originator_id": originator_id, "originator_version": originator_version,
+             "topic": topic, "state": stored_state},
+        )  # fmt: skip
 
 
 class LeanEventStore(EventStore[UUID]):
@@ -60,17 +58,11 @@ class LeanEventStore(EventStore[UUID]):
             return []
         assert len(ids) == len(stored_events)
         return [
-            built(
-                Recording,
-                domain_event=d,
-                notification=built(
-                    Notification,
-                    originator_id=s.originator_id,
-                    originator_version=s.originator_version,
-                    topic=s.topic,
-                    state=s.state,
-                    id=n,
-                ),
-            )
+            built_of(Recording, {"domain_event": d, "notification": built_of(
+                Notification,
+                {"originator_id": s.originator_id,
+                 "originator_version": s.originator_version,
+                 "topic": s.topic, "state": s.state, "id": n},
+            )})
             for d, s, n in zip(domain_events, stored_events, ids, strict=True)
-        ]
+        ]  # fmt: skip

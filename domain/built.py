@@ -7,7 +7,7 @@ A frozen dataclass's ``__init__`` sets each field through
 the same object (its fields in its ``__dict__``, as the library's mapper
 builds an event it reads, then its ``__post_init__`` called, as ``__init__``
 calls it) for about half of that. A class whose fields are not all set by
-``__init__`` (a default factory, a field outside it) or that has no
+``__init__`` (a default factory, a field outside it, an ``InitVar``) or that has no
 ``__dict__`` is built by its ``__init__``, and so is any call that names a
 field the class does not have or leaves out one without a default: it fails
 as the ``__init__`` would.
@@ -16,6 +16,7 @@ as the ``__init__`` would.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -36,10 +37,11 @@ _MISSING = dataclasses.MISSING
 
 def _shape_of(cls: type) -> _Shape:
     fields = dataclasses.fields(cls)
+    taken = set(inspect.signature(cls.__init__).parameters) - {"self"}
     plain = (
         cls.__dictoffset__ != 0  # its instances have a __dict__
         and all(f.default_factory is _MISSING for f in fields)
-        and all(f.init for f in fields)
+        and taken == {f.name for f in fields}  # each field, and no InitVar
     )
     return _Shape(
         names=frozenset(f.name for f in fields),

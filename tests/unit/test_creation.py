@@ -5,7 +5,7 @@ aggregate."""
 from __future__ import annotations
 
 from contextlib import closing
-from dataclasses import FrozenInstanceError, dataclass, field
+from dataclasses import FrozenInstanceError, InitVar, dataclass, field
 from datetime import UTC, date, datetime
 from uuid import uuid4
 
@@ -110,3 +110,16 @@ def _saved_and_read(app: AppraisalApp) -> None:
     (read,) = app.events.get(event.originator_id)
     assert _state(read) | {"timestamp": None} == _state(event) | {"timestamp": None}
     assert read.timestamp == event.timestamp
+
+
+def test_a_class_with_an_init_only_value_is_built_by_its_init():
+    @dataclass(frozen=True)
+    class Scaled:
+        value: int
+        factor: InitVar[int] = 2
+
+        def __post_init__(self, factor: int) -> None:
+            object.__setattr__(self, "value", self.value * factor)
+
+    assert built(Scaled, value=3).value == 6
+    assert built(Scaled, value=3, factor=10).value == 30

@@ -23,7 +23,6 @@ from eventsourcing.persistence import (
     EventStore,
     IntegrityError,
     JSONTranscoder,
-    Mapper,
     Recording,
     Transcoding,
 )
@@ -31,12 +30,12 @@ from eventsourcing.utils import get_topic
 
 from domain import idempotency
 from domain.access import Principal
-from domain.built import built_of
+from domain.built import built
 from domain.clock import company_today
 from domain.errors import InvalidFactError, NotPermittedError
 from domain.guards import guard, guards, may_trust_kept, note_saved, note_trusted
 from domain.handover import Handover
-from domain.lean_store import LeanEventStore, LeanMapper
+from domain.lean_store import LeanEventStore
 from domain.month import Month, MonthRange
 from domain.text import N_
 
@@ -76,7 +75,7 @@ def creation(
     without the aggregate: its ``@event`` ``__init__`` only keeps what the
     event holds, so a batch that creates many saves just their events (the
     library builds each aggregate, about 14 µs, to collect its event)."""
-    return built_of(
+    return built(
         event_class,
         {
             "originator_id": aggregate_class.create_id()
@@ -135,16 +134,6 @@ class AppraisalBase(Application[UUID]):
         self._absent_at: dict[UUID, Hashable] = {}  # those found missing
         self._writes = 0  # writes of this process to a kept aggregate
         self._handover = Handover()
-
-    def construct_mapper(self) -> Mapper[UUID]:
-        """The library's mapper, or its lean subclass (``domain.lean_store``)
-        unless the environment names a mapper of its own."""
-        factory = self.factory
-        own = factory.env.get(factory.MAPPER_TOPIC)
-        return factory.mapper(
-            transcoder=self.construct_transcoder(),
-            mapper_class=None if own else LeanMapper,
-        )
 
     def construct_event_store(self) -> EventStore[UUID]:
         return LeanEventStore(mapper=self.mapper, recorder=self.recorder)

@@ -32,11 +32,11 @@ def company_today(timezone: str = DEFAULT_TIMEZONE) -> Callable[[], date]:
         since, until, day = kept
         if since <= now < until:
             return day
-        moment = datetime.now(zone)
-        start = datetime.combine(moment.date(), dt_time(), zone)
-        end = datetime.combine(moment.date() + timedelta(days=1), dt_time(), zone)
-        kept = (start.timestamp(), end.timestamp(), moment.date())
-        return moment.date()
+        day = datetime.now(zone).date()
+        start = datetime.combine(day, dt_time(), zone)
+        end = datetime.combine(day + timedelta(days=1), dt_time(), zone)
+        kept = (start.timestamp(), end.timestamp(), day)
+        return day
 
     return today
 

@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import DomainEvent, DomainEventProtocol
 from eventsourcing.persistence import Recording
 
-from domain.built import built_of
+from domain.built import built
 from domain.month import Month
 from domain.order_steps import ORDER_STEPS as ORDER_STEPS
 from domain.order_steps import STEPS
@@ -41,12 +41,11 @@ class Recorded:
     def of(cls, recording: Recording[UUID], id: str | None = None) -> Recorded:
         event = cast(DomainEvent, recording.domain_event)
         originator = str(event.originator_id)  # 1 µs each time: once
-        return built_of(
+        return built(
             cls,
             {"id": id or originator, "position": recording.notification.id,
              "recorded_at": event.timestamp,
-             "event_id": event_id(event, originator),
-             "scored": None, "reason": None},
+             "event_id": event_id(event, originator)},
         )  # fmt: skip
 
 

@@ -4,6 +4,7 @@ while the clock stays inside that day."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import pytest
 
@@ -35,7 +36,7 @@ def pinned(monkeypatch):
             return fake.now(tz)
 
     monkeypatch.setattr(clock, "datetime", Moments)
-    monkeypatch.setattr(clock.time, "time", fake.time)
+    monkeypatch.setattr(clock, "time", SimpleNamespace(time=fake.time))
     return fake
 
 
